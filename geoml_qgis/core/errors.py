@@ -1,0 +1,28 @@
+"""Exceptions raised by the core library.
+
+Every error a user can cause derives from :class:`GeoMLError`; its message is
+written for a geologist, not a programmer, and the Processing wrappers show it
+as-is.
+"""
+from __future__ import annotations
+
+
+class GeoMLError(ValueError):
+    """Bad input or a condition the user can fix; the message says how."""
+
+
+class MissingDependencyError(GeoMLError, ImportError):
+    """An optional Python package needed by one algorithm is not installed."""
+
+    def __init__(self, package: str, pip_name: str | None = None, purpose: str = ""):
+        self.package = package
+        self.pip_name = pip_name or package
+        why = f" (needed for {purpose})" if purpose else ""
+        super().__init__(
+            f"The Python package '{package}' is not installed{why}. Install it into the "
+            f"Python that QGIS uses, e.g.: python3 -m pip install '{self.pip_name}'"
+        )
+
+
+class Cancelled(Exception):
+    """The user cancelled the run; partial outputs have been removed."""

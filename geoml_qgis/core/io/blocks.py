@@ -1,0 +1,60 @@
+"""Run a computation over a grid block by block, writing each block as it comes."""
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+from osgeo import gdal
+
+from ..progress import ProgressCallback, report
+from .grid import DEFAULT_BLOCK, Grid, Window
+from .writer import BlockWriter
+
+
+#: GDAL block cache while streaming (MB); GDAL's default (5 % of RAM) would let memory grow
+#: with the raster up to that size. Override with the environment variable GEOML_GDAL_CACHE_MB.
+STREAM_CACHE_MB = int(os.environ.get("GEOML_GDAL_CACHE_MB", "64"))
+
+
+@contextlib.contextmanager
+def bounded_gdal_cache(megabytes: int = STREAM_CACHE_MB) -> Iterator[None]:
+    """Cap GDAL's block cache for the duration of a streamed computation, then restore it."""
+    before = gdal.GetCacheMax()
+    limit = megabytes * 1024 * 1024
+    if before > limit:
+        gdal.SetCacheMax(limit)
+    try:
+        yield
+    finally:
+        if before > limit:
+            gdal.SetCacheMax(before)
+
+
+def process_blocks(
+    grid: Grid,
+    compute: Callable[[Window], np.ndarray | Sequence[np.ndarray]],
+    writers: BlockWriter | Sequence[BlockWriter],
+    progress: ProgressCallback | None = None,
+    block_size: int = DEFAULT_BLOCK,
+) -> None:
+    """For every window of *grid*, write ``compute(window)`` into the open *writers*.
+
+    *compute* returns one array per writer (a single array when there is one
+    writer), each ``(bands, h, w)`` or ``(h, w)``. Progress is reported after each
+    block; a cancelled run raises :class:`~geoml_qgis.core.errors.Cancelled`
+    between blocks, and the writers' ``with`` blocks remove their files. GDAL's block
+    cache is capped meanwhile (:data:`STREAM_CACHE_MB`), so peak memory does not grow
+    with the raster's size.
+    """
+    single = isinstance(writers, BlockWriter)
+    outs = [writers] if single else list(writers)
+    total = grid.n_windows(block_size)
+    report(progress, 0.0)
+    with bounded_gdal_cache():
+        for i, window in enumerate(grid.windows(block_size)):
+            result = compute(window)
+            for writer, block in zip(outs, [result] if single else result):
+                writer.write(window, block)
+            report(progress, (i + 1) / total)

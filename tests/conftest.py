@@ -1,0 +1,42 @@
+"""Shared fixtures. QGIS tests live in tests/qgis and use pytest-qgis's fixtures."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("PROJ_DATA", "/usr/share/proj")
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+TEST_DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture
+def write_raster(tmp_path):
+    """Write a small GeoTIFF from an array ``(bands, rows, cols)`` or ``(rows, cols)``."""
+    from osgeo import gdal, osr
+
+    def _write(array, transform=(0.0, 1.0, 0.0, 10.0, 0.0, -1.0), epsg=32633, nodata=None, name="r.tif"):
+        arr = np.asarray(array, dtype=np.float32)
+        if arr.ndim == 2:
+            arr = arr[None]
+        path = str(tmp_path / name)
+        ds = gdal.GetDriverByName("GTiff").Create(path, arr.shape[2], arr.shape[1], arr.shape[0], gdal.GDT_Float32)
+        ds.SetGeoTransform(transform)
+        if epsg:
+            srs = osr.SpatialReference()
+            srs.ImportFromEPSG(epsg)
+            ds.SetProjection(srs.ExportToWkt())
+        for i, band_arr in enumerate(arr, start=1):
+            band = ds.GetRasterBand(i)
+            if nodata is not None:
+                band.SetNoDataValue(nodata)
+            band.WriteArray(band_arr)
+        ds = None
+        return path
+
+    return _write

@@ -1,0 +1,66 @@
+"""QGIS fixtures: Processing initialised with the GeoML provider, and a qgis_process runner."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "geoml_qgis" / "sample_data"
+LAUNCHER = ROOT / "scripts" / "geoml-qgis-process"
+_ALIVE = []  # Python wrappers of registered providers must outlive the tests (as a plugin keeps its own)
+
+
+@pytest.fixture
+def geoml_provider(qgis_app, qgis_processing):
+    """The GeoML provider registered in this QgsApplication's Processing registry."""
+    from qgis.core import QgsApplication
+
+    from geoml_qgis.provider import GeoMLProvider
+
+    registry = QgsApplication.processingRegistry()
+    provider = registry.providerById("geoml")
+    if provider is None:
+        provider = GeoMLProvider()
+        registry.addProvider(provider)
+        _ALIVE.append(provider)
+    return provider
+
+
+@pytest.fixture
+def run_alg(geoml_provider):
+    """``run_alg("geoml:x", {...})`` through ``processing.run``."""
+    if "/usr/share/qgis/python/plugins" not in sys.path:
+        sys.path.append("/usr/share/qgis/python/plugins")
+    import processing
+    from qgis.core import QgsProcessingContext, QgsProcessingFeedback, QgsProject
+
+    def _run(alg_id, params, feedback=None):
+        context = QgsProcessingContext()
+        context.setProject(QgsProject.instance())
+        return processing.run(alg_id, params, feedback=feedback or QgsProcessingFeedback(), context=context)
+
+    return _run
+
+
+@pytest.fixture(scope="session")
+def qgis_process(tmp_path_factory):
+    """Run the launcher (qgis_process.bin with the plugin) and return its parsed ``--json`` output."""
+    profile = tmp_path_factory.mktemp("qgis-profile")
+
+    def _run(alg_id, params: dict, timeout=600):
+        args = [str(LAUNCHER), "run", alg_id, "--json", "--"]
+        for key, value in params.items():
+            for v in value if isinstance(value, (list, tuple)) else [value]:
+                args.append(f"{key}={v}")
+        env = dict(os.environ, QGIS_CUSTOM_CONFIG_PATH=str(profile))
+        proc = subprocess.run(args, capture_output=True, text=True, env=env, timeout=timeout)
+        if proc.returncode != 0:
+            raise AssertionError(f"qgis_process failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+        return json.loads(proc.stdout[proc.stdout.index("{"):])
+
+    return _run
