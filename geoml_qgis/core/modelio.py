@@ -1,0 +1,85 @@
+"""Saving and loading models without pickle.
+
+A GeoML model file is one ``torch.save`` archive holding only tensors and strings:
+``{"format": "geoml-model", "meta": <JSON text>, "state": <state dict of tensors>}``.
+It is loaded with ``torch.load(..., weights_only=True)``, which refuses anything but
+tensors and plain containers, so opening a model file can never run code. Models
+that are not torch networks (scikit-learn estimators, variograms) store their
+parameters as arrays in ``state`` and the rest in ``meta``.
+"""
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Mapping
+
+import numpy as np
+
+from .deps import require
+from .errors import GeoMLError
+from .io.atomic import atomic_path
+from .io.provenance import file_sha256
+
+FORMAT = "geoml-model"
+
+
+def save_model(path: str | os.PathLike, kind: str, state: Mapping[str, Any], meta: Mapping[str, Any]) -> str:
+    """Write a model atomically; returns the file's SHA-256 (for provenance).
+
+    Parameters
+    ----------
+    kind : str
+        What the model is (``"prospectivity.transfer"``, ``"hyperspectral.cnn"``...);
+        checked again on load.
+    state : mapping of str to tensor or ndarray
+        Numeric parameters (a torch ``state_dict``, or arrays).
+    meta : mapping
+        JSON-serialisable description: feature names, transforms, class names, versions.
+    """
+    torch = require("torch", "saving models")
+    from .. import __version__
+
+    tensors = {k: (v.detach().cpu() if isinstance(v, torch.Tensor) else torch.as_tensor(np.asarray(v)))
+               for k, v in state.items()}
+    payload = {
+        "format": FORMAT,
+        "kind": kind,
+        "meta": json.dumps({**dict(meta), "geoml_version": __version__, "torch_version": torch.__version__},
+                           default=_json_default),
+        "state": tensors,
+    }
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+    return file_sha256(path)
+
+
+def load_model(path: str | os.PathLike, kind: str | None = None) -> tuple[dict, dict]:
+    """Read a model written by :func:`save_model`; returns ``(state, meta)``.
+
+    Raises :class:`GeoMLError` when the file is not a GeoML model, or not of *kind*
+    (a prefix match: ``kind="prospectivity"`` accepts ``"prospectivity.transfer"``).
+    """
+    torch = require("torch", "loading models")
+    if not os.path.exists(path):
+        raise GeoMLError(f"Model file not found: {path}")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same message
+        raise GeoMLError(f"'{os.path.basename(path)}' is not a GeoML model file (or is damaged): {exc}") from exc
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise GeoMLError(f"'{os.path.basename(path)}' is not a GeoML model file.")
+    if kind is not None and not str(payload.get("kind", "")).startswith(kind):
+        raise GeoMLError(
+            f"'{os.path.basename(path)}' is a {payload.get('kind')} model; this algorithm needs a {kind} model."
+        )
+    meta = json.loads(payload["meta"])
+    meta["kind"] = payload["kind"]
+    return dict(payload["state"]), meta
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
