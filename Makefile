@@ -20,7 +20,7 @@ export XDG_RUNTIME_DIR := $(CURDIR)/.runtime
 export QGIS_CUSTOM_CONFIG_PATH := $(CURDIR)/.qgis-profile
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup sysdeps test test-core demo bench package clean
+.PHONY: setup sysdeps test test-core demo screenshot bench package clean
 
 setup: $(STAMP)
 
@@ -48,6 +48,12 @@ test-core: setup
 
 demo: setup
 	$(PY) scripts/demo.py
+
+# real desktop QGIS under Xvfb, the plugin enabled, the demo project open, GeoML toolbox expanded
+screenshot: setup
+	@test -f demo_output/geoml_demo.qgz || $(PY) scripts/demo.py
+	scripts/qgis-desktop demo_output/desktop_status.json demo_output/desktop_screenshot.png demo_output/geoml_demo.qgz
+	@cat demo_output/desktop_status.json; echo; echo "screenshot: demo_output/desktop_screenshot.png"
 
 bench: setup
 	$(PY) bench/run_all.py

@@ -1,9 +1,13 @@
-"""The QGIS plugin object: registers the GeoML Processing provider."""
+"""The QGIS plugin object: registers the GeoML Processing provider and a Plugins menu entry."""
 from __future__ import annotations
+
+from pathlib import Path
 
 from qgis.core import QgsApplication
 
 from .provider import GeoMLProvider
+
+MENU = "&GeoML"
 
 
 class GeoMLPlugin:
@@ -12,6 +16,7 @@ class GeoMLPlugin:
     def __init__(self, iface=None):
         self.iface = iface
         self.provider: GeoMLProvider | None = None
+        self.menu_action = None
 
     def initProcessing(self) -> None:  # noqa: N802 - QGIS API
         if self.provider is None:
@@ -20,8 +25,33 @@ class GeoMLPlugin:
 
     def initGui(self) -> None:  # noqa: N802 - QGIS API
         self.initProcessing()
+        if self.iface is None:
+            return
+        from qgis.PyQt.QtGui import QIcon
+        from qgis.PyQt.QtWidgets import QAction
+
+        self.menu_action = QAction(QIcon(str(Path(__file__).with_name("icon.svg"))), "GeoML algorithms…",
+                                   self.iface.mainWindow())
+        self.menu_action.triggered.connect(self.show_algorithms)
+        self.iface.addPluginToMenu(MENU, self.menu_action)
+
+    def show_algorithms(self) -> None:
+        """Open the Processing toolbox filtered to GeoML's algorithms."""
+        from qgis.PyQt.QtWidgets import QDockWidget, QLineEdit
+
+        dock = self.iface.mainWindow().findChild(QDockWidget, "ProcessingToolbox")
+        if dock is None:
+            return
+        dock.show()
+        dock.raise_()
+        search = dock.findChild(QLineEdit)
+        if search is not None:
+            search.setText("geoml")
 
     def unload(self) -> None:
+        if self.menu_action is not None and self.iface is not None:
+            self.iface.removePluginMenu(MENU, self.menu_action)
+            self.menu_action = None
         if self.provider is not None:
             # by id: the registry owns the provider object and may already have replaced its wrapper
             QgsApplication.processingRegistry().removeProvider(GeoMLProvider.ID)

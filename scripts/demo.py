@@ -1,9 +1,12 @@
 """`make demo`: the main job end to end on the bundled sample data, headless through qgis_process.
 
-Each capability contributes steps in ``scripts/demo_steps/<capability>.py`` (a ``STEPS`` list of
-functions taking a :class:`Demo`); they run in file-name order, every algorithm through the
-``scripts/geoml-qgis-process`` launcher exactly as a user would run it. Outputs go to
-``demo_output/``; a summary table is printed at the end.
+Each capability contributes steps in ``scripts/demo_steps/<NN>_<capability>.py`` (a ``STEPS``
+list of functions taking a :class:`Demo`, and a ``GROUP`` name); they run in file-name order,
+every algorithm through the ``scripts/geoml-qgis-process`` launcher exactly as a user would run
+it. Outputs go to ``demo_output/``. The rasters and layers each step creates are then loaded,
+grouped by capability, into the styled project ``demo_output/geoml_demo.qgz``; one PNG map per
+group and ``demo_output/index.html`` (maps, reports, key figures) are rendered from it, and a
+summary table is printed.
 """
 from __future__ import annotations
 
@@ -46,13 +49,19 @@ class Demo:
 
 
 def load_steps():
+    """``(group, step function)`` pairs from scripts/demo_steps, in file-name order."""
     steps = []
     for path in sorted((ROOT / "scripts" / "demo_steps").glob("[0-9]*.py")):
         spec = importlib.util.spec_from_file_location(f"demo_steps.{path.stem}", path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        steps.extend(module.STEPS)
+        group = getattr(module, "GROUP", path.stem.split("_", 1)[-1].replace("_", " ").capitalize())
+        steps.extend((group, step) for step in module.STEPS)
     return steps
+
+
+def _files(folder: Path) -> dict[Path, float]:
+    return {p: p.stat().st_mtime for p in folder.rglob("*") if p.is_file()}
 
 
 def main() -> None:
@@ -60,9 +69,17 @@ def main() -> None:
     out.mkdir(exist_ok=True)
     demo = Demo(out)
     t0 = time.time()
-    for step in load_steps():
+    groups: dict[str, list[Path]] = {}
+    for group, step in load_steps():
         print(f"[{step.__doc__.strip().splitlines()[0]}]")
+        before = _files(out)
         step(demo)
+        made = [p for p, t in _files(out).items() if before.get(p) != t]
+        groups.setdefault(group, []).extend(sorted(made))
+    from build_project import publish  # QGIS is started only now, for the project and the maps
+
+    published = publish(out, groups, demo.rows)
+    demo.rows.extend(published)
     width = max((len(r[0]) for r in demo.rows), default=10)
     print(f"\nGeoML demo finished in {time.time() - t0:.0f} s; outputs in {os.path.relpath(out, ROOT)}/\n")
     print(f"{'step':<{width}}  {'key figure':<40}  file")

@@ -1,6 +1,8 @@
 """Demo: the Meuse covariate grids aligned into one feature stack."""
 from osgeo import gdal
 
+GROUP = "Feature stack"
+
 
 def meuse_stack(demo):
     """Meuse covariates aligned into one stack"""
