@@ -1,0 +1,75 @@
+"""Training a spectral CNN from a library and/or labelled pixels, for a target sensor.
+
+The training spectra are resampled onto the *sensor* bands the model is meant
+for: the target cube's usable bands when one is given, else the training cube's,
+else the library's own sampling. Sensor bands where a library spectrum has no
+value are dropped. The model then bins them internally (see :mod:`.cnn`).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import GeoMLError
+from ..progress import ProgressCallback, scaled
+from .augment import augment
+from .library import SpectralLibrary
+from .metrics import scores
+from .resample import default_fwhm, resample_spectra
+
+MIN_BANDS = 10
+
+
+def sensor_library(sources: list[SpectralLibrary], wavelengths: np.ndarray | None, fwhm: np.ndarray | None) -> SpectralLibrary:
+    """All *sources* on one set of sensor bands (default: the first source's), with bands lacking any value dropped."""
+    if wavelengths is None:
+        wavelengths = sources[0].wavelengths
+        fwhm = sources[0].fwhm if sources[0].fwhm is not None else default_fwhm(wavelengths)
+    spectra, labels = [], []
+    for lib in sources:
+        same = lib.wavelengths.size == len(wavelengths) and np.allclose(lib.wavelengths, wavelengths, atol=0.01)
+        spectra.append(lib.spectra if same else resample_spectra(lib.spectra, lib.wavelengths, wavelengths, fwhm, lib.fwhm))
+        labels += lib.labels
+    x = np.concatenate(spectra)
+    ok = np.isfinite(x).all(axis=0)
+    if ok.sum() < MIN_BANDS:
+        lo, hi = min(s.wavelengths[0] for s in sources), max(s.wavelengths[-1] for s in sources)
+        raise GeoMLError(
+            f"The training spectra ({lo:.0f}-{hi:.0f} nm) cover only {int(ok.sum())} of the target sensor's "
+            f"bands ({wavelengths[0]:.0f}-{wavelengths[-1]:.0f} nm); at least {MIN_BANDS} are needed: the "
+            "spectral ranges do not overlap enough."
+        )
+    idx = np.flatnonzero(ok)  # gaps (water-vapour bands) are fine: the model resamples the bands it has
+    return SpectralLibrary(np.asarray(wavelengths)[idx], x[:, idx], labels, np.asarray(fwhm)[idx], "training set")
+
+
+def train(library: SpectralLibrary, preprocessing: str = "brightness", use_augmentation: bool = True,
+          epochs: int = 40, seed: int = 0, snr: float = 100.0, dominance: float = 0.5, n_per_class: int = 600,
+          max_bands: int = 64, progress: ProgressCallback | None = None):
+    """Train a :class:`~.cnn.SpectralCNN` on *library* (already on the sensor bands, see :func:`sensor_library`).
+
+    The held-out set: with augmentation, spectra generated independently (another
+    seed) from the same library spectra; without, a stratified 20 % of the spectra.
+    Returns ``(model, held_out_scores)``.
+    """
+    from .cnn import SpectralCNN
+
+    library.require_classes(2)
+    y = library.y
+    x = library.spectra
+    if use_augmentation:
+        X_tr, y_tr = augment(x, y, n_per_class, snr, dominance=dominance, seed=seed)
+        X_va, y_va = augment(x, y, max(n_per_class // 5, 20), snr, dominance=dominance, seed=seed + 10_000)
+    else:
+        rng = np.random.default_rng(seed)
+        val = np.zeros(len(y), bool)
+        for c in np.unique(y):
+            members = rng.permutation(np.flatnonzero(y == c))
+            val[members[:len(members) // 5]] = True
+        if val.sum() == 0 or (~val).sum() < 2 or len(np.unique(y[~val])) < len(library.classes):
+            raise GeoMLError("Too few spectra per class to hold some out without augmentation; switch augmentation on.")
+        X_tr, y_tr, X_va, y_va = x[~val], y[~val], x[val], y[val]
+    model = SpectralCNN(preprocessing, max_bands, epochs, seed=seed)
+    model.fit(X_tr, y_tr, library.wavelengths, library.fwhm, library.classes, X_va, y_va, progress=scaled(progress, 0, 0.95))
+    pred = model.predict(X_va)
+    held = scores(y_va + 1, pred + 1, library.classes)
+    return model, held
