@@ -73,3 +73,59 @@ def train(library: SpectralLibrary, preprocessing: str = "brightness", use_augme
     pred = model.predict(X_va)
     held = scores(y_va + 1, pred + 1, library.classes)
     return model, held
+
+
+def train_and_save(out_model, out_report=None, library_path=None, training_cube=None, label_geometries=(),
+                   label_classes=(), target_cube=None, preprocessing: str = "brightness",
+                   use_augmentation: bool = True, epochs: int = 40, seed: int = 0, snr: float = 100.0,
+                   parameters: dict | None = None, warn=None, progress: ProgressCallback | None = None) -> dict:
+    """The whole training step: read the sources, resample to the sensor, train, write model and report.
+
+    *label_geometries* are WKT strings in the training cube's CRS with their
+    *label_classes*. Returns a summary (classes, bands, held-out scores, model hash).
+    """
+    from .classify import open_cube
+    from .labels import label_pixels
+    from .library import labelled_pixels, read_library
+    from .report import write_training_report
+
+    sources, names = [], []
+    if library_path:
+        sources.append(read_library(library_path))
+        names.append(str(library_path))
+    if training_cube:
+        if not len(label_geometries):
+            raise GeoMLError("A training cube needs training labels (points or polygons) and their class field.")
+        cube = open_cube(training_cube, warn)
+        rows, cols, labels = label_pixels(cube.grid, label_geometries, label_classes)
+        sources.append(labelled_pixels(cube, rows, cols, labels))
+        names.append(f"{cube.name}: {len(labels)} labelled pixels")
+        sensor = (cube.wavelengths[cube.good], cube.fwhm[cube.good])
+        cube.close()
+    elif library_path:
+        sensor = (None, None)
+    else:
+        raise GeoMLError("Give a spectral library, or a training cube with labels, or both.")
+    if target_cube:
+        cube = open_cube(target_cube, warn)
+        sensor = (cube.wavelengths[cube.good], cube.fwhm[cube.good])
+        cube.close()
+    lib = sensor_library(sources, *sensor)
+    lib.require_classes(2)
+    if not use_augmentation and warn and len(lib.labels) < 10 * len(lib.classes):
+        warn(f"Only {len(lib.labels)} training spectra for {len(lib.classes)} classes and no augmentation: "
+             "the model will be weak; switch augmentation on.")
+    model, held = train(lib, preprocessing, use_augmentation, epochs, seed, snr, progress=progress)
+    info = {
+        "training data": "; ".join(names), "classes (1..k)": ", ".join(lib.classes),
+        "spectra per class": ", ".join(f"{c}: {lib.labels.count(c)}" for c in lib.classes),
+        "sensor bands": f"{lib.wavelengths.size} ({lib.wavelengths[0]:.0f}-{lib.wavelengths[-1]:.0f} nm)",
+        "network input": f"{model.grid_.size} bands resampled at {model.grid_[1] - model.grid_[0]:.1f} nm",
+        "preprocessing": preprocessing,
+        "augmentation": f"mixing (own class >= 50 %), illumination x0.5-1.5, noise SNR {snr:g}" if use_augmentation else "none",
+        "epochs": epochs, "seed": seed,
+    }
+    digest = model.save(out_model, {"held_out": held, "training_data": names})
+    if out_report:
+        write_training_report(out_report, model.history_, held, lib.classes, info)
+    return {"classes": lib.classes, "held_out": held, "model_sha256": digest, "n_bands": int(lib.wavelengths.size)}
