@@ -78,7 +78,7 @@ def srf_matrix(
     sigma = np.maximum(sigma, 0.5 * spacing_at_dst)
     z = (src[:, None] - dst[None, :]) / sigma[None, :]
     w = np.exp(-0.5 * z * z) * dx[:, None]
-    w[np.abs(z) > 4] = 0.0
+    w[np.abs(z) > 5] = 0.0
     total = w.sum(axis=0)
     ideal = np.sqrt(2 * np.pi) * sigma  # mass of the full Gaussian
     covered = total >= MIN_COVERED_WEIGHT * ideal
