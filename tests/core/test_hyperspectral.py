@@ -235,7 +235,7 @@ def test_cnn_trained_on_library_beats_sam_on_synthetic_scene(trained, tmp_path):
     classify_sam(CUBE, lib, tmp_path / "sam.tif", tmp_path / "angle.tif", max_angle=0.5)
     cnn = scores(truth, gdal.Open(str(tmp_path / "cnn.tif")).ReadAsArray(), lib.classes)
     sam = scores(truth, gdal.Open(str(tmp_path / "sam.tif")).ReadAsArray(), lib.classes)
-    # SNR 100, dominant class 40-100 % of each pixel: the CNN must reach 0.9 and beat SAM
+    # SNR 100, dominant class 34-100 % of each pixel (median 67 %): the CNN must reach 0.9 and beat SAM
     assert cnn["accuracy"] >= 0.9 and cnn["kappa"] >= 0.88
     assert cnn["accuracy"] > sam["accuracy"] + 0.05
     info = gdal.Info(str(tmp_path / "cnn.tif"), format="json")["bands"][0]
