@@ -7,6 +7,7 @@ unclassified, 255 = no data; they carry category names and a palette.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import Callable
 
@@ -185,8 +186,6 @@ def classify_sam(cube_path, library: SpectralLibrary, out_classes, out_angle=Non
 
 
 def _run(cube, bands, compute, writers, progress, max_pixels) -> None:
-    import contextlib
-
     with contextlib.ExitStack() as stack:
         opened = [stack.enter_context(w) for w in writers]
         _stream(cube, bands, compute, opened, progress, max_pixels)

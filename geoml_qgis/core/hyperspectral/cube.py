@@ -29,7 +29,8 @@ NO_WAVELENGTHS_HELP = (
 )
 
 
-def _to_nm(values: np.ndarray, units: str) -> np.ndarray:
+def to_nm(values: np.ndarray, units: str) -> np.ndarray:
+    """Wavelengths in nanometres from values in *units* (guessed from the magnitude when unknown)."""
     u = units.strip().lower()
     if u in ("micrometers", "micrometer", "microns", "micron", "um", "µm", "micrometres"):
         return values * 1000.0
@@ -112,9 +113,9 @@ class Cube:
             )
         wl = envi.float_list(f.get("wavelength"), "wavelength", self.n_bands)
         units = f.get("wavelength units", "")
-        self.wavelengths = None if wl is None else _to_nm(wl, units)
+        self.wavelengths = None if wl is None else to_nm(wl, units)
         fw = envi.float_list(f.get("fwhm"), "fwhm", self.n_bands)
-        self.fwhm = None if fw is None or wl is None else _to_nm(fw, units) if units else fw * (self.wavelengths[0] / wl[0])
+        self.fwhm = None if fw is None or wl is None else fw * (self.wavelengths[0] / wl[0])
         bbl = envi.float_list(f.get("bbl"), "bbl (bad band list)", self.n_bands)
         self.bad = np.zeros(self.n_bands, bool) if bbl is None else bbl == 0
         ignore = f.get("data ignore value")
@@ -140,7 +141,7 @@ class Cube:
 
         units = meta.get("wavelength_units", meta.get("wavelength units", bmeta[0].get("wavelength_units", "")))
         wl = per_band("wavelength")
-        self.wavelengths = None if wl is None else _to_nm(wl, units)
+        self.wavelengths = None if wl is None else to_nm(wl, units)
         fw = per_band("fwhm")
         self.fwhm = None if fw is None or wl is None else fw * (self.wavelengths[0] / wl[0])
         bbl = per_band("bbl")

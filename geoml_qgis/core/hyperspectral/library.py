@@ -113,10 +113,10 @@ def read_sli(header: str | os.PathLike) -> SpectralLibrary:
     wl = envi.float_list(f.get("wavelength"), "wavelength", n_bands)
     if wl is None:
         raise GeoMLError(f"The spectral library '{name}' has no 'wavelength' list in its header.")
-    from .cube import _to_nm
+    from .cube import to_nm
 
     units = f.get("wavelength units", "")
-    wl_nm = _to_nm(wl, units)
+    wl_nm = to_nm(wl, units)
     fw = envi.float_list(f.get("fwhm"), "fwhm", n_bands)
     names = envi.str_list(f.get("spectra names"))
     if len(names) != n_spec:
@@ -165,10 +165,10 @@ def read_csv(path: str | os.PathLike) -> SpectralLibrary:
         raise GeoMLError(f"'{p.name}' holds a value that is not a number: {exc}.") from exc
     if table.ndim != 2 or table.shape[1] != len(header):
         raise GeoMLError(f"Every row of '{p.name}' must have {len(header)} values like its header.")
-    from .cube import _to_nm
+    from .cube import to_nm
 
     unit = "um" if "um" in keys[wl_col] or "micro" in keys[wl_col] else ("nm" if "nm" in keys[wl_col] else "")
-    wl = _to_nm(table[:, wl_col], unit)
+    wl = to_nm(table[:, wl_col], unit)
     fwhm = None if fwhm_col is None else table[:, fwhm_col] * (wl[0] / table[0, wl_col])
     return SpectralLibrary(wl, table[:, spec_cols].T, [header[i] for i in spec_cols], fwhm, str(p))
 

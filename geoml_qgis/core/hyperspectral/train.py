@@ -125,7 +125,7 @@ def train_and_save(out_model, out_report=None, library_path=None, training_cube=
         "augmentation": f"mixing (own class >= 50 %), illumination x0.5-1.5, noise SNR {snr:g}" if use_augmentation else "none",
         "epochs": epochs, "seed": seed,
     }
-    digest = model.save(out_model, {"held_out": held, "training_data": names})
+    digest = model.save(out_model, {"held_out": held, "training_data": names, "parameters": parameters or {}})
     if out_report:
         write_training_report(out_report, model.history_, held, lib.classes, info)
     return {"classes": lib.classes, "held_out": held, "model_sha256": digest, "n_bands": int(lib.wavelengths.size)}
