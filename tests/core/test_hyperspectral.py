@@ -238,6 +238,17 @@ def test_cnn_trained_on_library_beats_sam_on_synthetic_scene(trained, tmp_path):
     # SNR 100, dominant class 34-100 % of each pixel (median 67 %): the CNN must reach 0.9 and beat SAM
     assert cnn["accuracy"] >= 0.9 and cnn["kappa"] >= 0.88
     assert cnn["accuracy"] > sam["accuracy"] + 0.05
+    # the spectral-feature-fitting baseline handles mixtures better than SAM, still below the CNN
+    from geoml_qgis.core.hyperspectral.classify import library_on_cube, open_cube
+    from geoml_qgis.core.hyperspectral.sff import SpectralFeatureFitting
+    from geoml_qgis.core.io.grid import Window
+
+    cube = open_cube(CUBE)
+    bands, refs = library_on_cube(lib, cube)
+    sff_model = SpectralFeatureFitting(refs, lib.y, cube.wavelengths[bands])
+    assert (sff_model.predict(refs)[0] == lib.y + 1).all()  # every library spectrum fits itself best
+    sff = scores(truth, sff_model.predict(cube.read_pixels(Window(0, 0, 100, 100), bands)[0])[0], lib.classes)
+    assert sam["accuracy"] < sff["accuracy"] < cnn["accuracy"]
     info = gdal.Info(str(tmp_path / "cnn.tif"), format="json")["bands"][0]
     assert info["categories"][:3] == ["unclassified", "kaolinite", "alunite"]
     assert "colorTable" in info and (tmp_path / "cnn.qml").exists()

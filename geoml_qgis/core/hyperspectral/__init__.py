@@ -2,8 +2,8 @@
 
 Modules: :mod:`.cube` (ENVI/GeoTIFF cubes with wavelengths), :mod:`.library`
 (``.sli``/CSV/labelled pixels/USGS npz), :mod:`.resample` (Gaussian SRF),
-:mod:`.preprocess`, :mod:`.augment`, :mod:`.cnn` (needs torch), :mod:`.sam`,
-:mod:`.train`, :mod:`.classify` (strip-wise class maps), :mod:`.metrics`,
+:mod:`.preprocess`, :mod:`.augment`, :mod:`.cnn` (needs torch), :mod:`.sam`, :mod:`.sff`,
+:mod:`.train`, :mod:`.classify` (strip-wise class maps), :mod:`.labels`, :mod:`.metrics`,
 :mod:`.report`, :mod:`.synthetic` (test scenes). Import the submodules directly;
 this package imports nothing heavy.
 """
