@@ -301,3 +301,23 @@ def test_model_round_trip_predicts_the_same(trained):
     p1 = model.predict_proba(x)
     np.testing.assert_allclose(SpectralCNN.load(out / "m.pt").predict_proba(x), p1, atol=1e-6)
     np.testing.assert_allclose(p1.sum(axis=1), 1, atol=1e-5)
+
+
+def test_geotiff_cube_classifies_like_the_envi_original(tmp_path):
+    from geoml_qgis.core.hyperspectral.classify import classify_sam
+
+    tif = str(tmp_path / "cube.tif")
+    gdal.Translate(tif, str(CUBE), format="GTiff", creationOptions=["INTERLEAVE=PIXEL", "TILED=YES"])
+    src = Cube(CUBE)
+    ds = gdal.Open(tif, gdal.GA_Update)
+    ds.SetMetadata({"wavelength": ",".join(f"{w / 1000:.4f}" for w in src.wavelengths), "wavelength_units": "Micrometers",
+                    "fwhm": ",".join(f"{f / 1000:.4f}" for f in src.fwhm)})
+    ds = None
+    cube = Cube(tif)
+    np.testing.assert_allclose(cube.wavelengths, src.wavelengths, atol=0.01)
+    np.testing.assert_allclose(cube.fwhm, src.fwhm, atol=0.01)
+    lib = read_library(LIBRARY)
+    classify_sam(tif, lib, tmp_path / "a.tif", max_angle=0.5, max_pixels=3000)
+    classify_sam(CUBE, lib, tmp_path / "b.tif", max_angle=0.5)
+    a, b = (gdal.Open(str(tmp_path / n)).ReadAsArray() for n in ("a.tif", "b.tif"))
+    assert (a == b).mean() > 0.999 and a.min() >= 1

@@ -29,16 +29,18 @@ NO_WAVELENGTHS_HELP = (
 )
 
 
+NM_PER_UNIT = {"micrometers": 1000.0, "micrometer": 1000.0, "microns": 1000.0, "micron": 1000.0, "um": 1000.0,
+               "µm": 1000.0, "micrometres": 1000.0, "nanometers": 1.0, "nanometer": 1.0, "nm": 1.0, "nanometres": 1.0}
+
+
 def to_nm(values: np.ndarray, units: str) -> np.ndarray:
-    """Wavelengths in nanometres from values in *units* (guessed from the magnitude when unknown)."""
+    """Wavelengths in nanometres from values in *units* (guessed from the magnitude when not stated)."""
     u = units.strip().lower()
-    if u in ("micrometers", "micrometer", "microns", "micron", "um", "µm", "micrometres"):
-        return values * 1000.0
-    if u in ("nanometers", "nanometer", "nm", "nanometres"):
-        return values
+    if u in NM_PER_UNIT:
+        return values * NM_PER_UNIT[u]
     if u in ("wavenumber", "ghz", "mhz", "index"):
         raise GeoMLError(f"Wavelength units '{units}' are not supported; give them in nanometres or micrometres.")
-    return values * 1000.0 if np.nanmax(values) < 30 else values  # unknown units: guess from the magnitude
+    return values * 1000.0 if np.nanmax(values) < 30 else values
 
 
 def _grid(path: Path, width: int, height: int) -> Grid:
@@ -134,17 +136,26 @@ class Cube:
         bands = [ds.GetRasterBand(i + 1) for i in range(self.n_bands)]
         bmeta = [{k.lower(): v for k, v in (b.GetMetadata() or {}).items()} for b in bands]
 
-        def per_band(key: str) -> np.ndarray | None:
-            if all(key in m for m in bmeta):
-                return envi.float_list(",".join(m[key] for m in bmeta), key, self.n_bands)
-            return envi.float_list(meta.get(key), key, self.n_bands)
+        dataset_units = meta.get("wavelength_units", meta.get("wavelength units", ""))
 
-        units = meta.get("wavelength_units", meta.get("wavelength units", bmeta[0].get("wavelength_units", "")))
-        wl = per_band("wavelength")
+        def per_band(key: str) -> tuple[np.ndarray | None, str]:
+            """Values of *key* for every band, with their wavelength units: band items first (GDAL's
+            convention, e.g. an ENVI cube converted with gdal_translate), then a dataset-level list."""
+            if all(key in m for m in bmeta):
+                values = envi.float_list(",".join(m[key] for m in bmeta), key, self.n_bands)
+                return values, bmeta[0].get("wavelength_units", dataset_units)
+            return envi.float_list(meta.get(key), key, self.n_bands), dataset_units
+
+        wl, units = per_band("wavelength")
         self.wavelengths = None if wl is None else to_nm(wl, units)
-        fw = per_band("fwhm")
-        self.fwhm = None if fw is None or wl is None else fw * (self.wavelengths[0] / wl[0])
-        bbl = per_band("bbl")
+        fw, fw_units = per_band("fwhm")
+        if fw is None or wl is None:
+            self.fwhm = None
+        elif fw_units.strip().lower() in NM_PER_UNIT:
+            self.fwhm = fw * NM_PER_UNIT[fw_units.strip().lower()]
+        else:  # units not stated: the wavelengths' scale
+            self.fwhm = fw * (self.wavelengths[0] / wl[0])
+        bbl, _ = per_band("bbl")
         self.bad = np.zeros(self.n_bands, bool) if bbl is None else bbl == 0
         nd = bands[0].GetNoDataValue()
         self.nodata = None if nd is None else float(nd)
