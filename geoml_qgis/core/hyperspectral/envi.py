@@ -16,7 +16,6 @@ from ..errors import GeoMLError
 #: ENVI "data type" codes -> numpy dtypes
 DTYPES = {1: np.uint8, 2: np.int16, 3: np.int32, 4: np.float32, 5: np.float64, 12: np.uint16, 13: np.uint32,
           14: np.int64, 15: np.uint64}
-CODES = {np.dtype(v): k for k, v in DTYPES.items()}
 
 
 def read_header(path: str | os.PathLike) -> dict[str, str]:

@@ -72,10 +72,6 @@ class SpectralLibrary:
                 f"least {minimum} different class names (spectra with the same name form one class)."
             )
 
-    def subset(self, classes: Sequence[str]) -> "SpectralLibrary":
-        keep = [i for i, s in enumerate(self.labels) if s in set(classes)]
-        return SpectralLibrary(self.wavelengths, self.spectra[keep], [self.labels[i] for i in keep], self.fwhm, self.source)
-
 
 def read_library(path: str | os.PathLike) -> SpectralLibrary:
     """Read an ENVI spectral library (``.sli``/``.hdr``) or a CSV table, by extension."""

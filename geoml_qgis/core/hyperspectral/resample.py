@@ -110,15 +110,6 @@ def resample_spectra(
     return out
 
 
-def common_range(wavelengths: np.ndarray, spectra: np.ndarray) -> tuple[float, float]:
-    """Wavelength range (nm) where every spectrum ``(n, b)`` has finite values."""
-    ok = np.all(np.isfinite(spectra), axis=0)
-    if not ok.any():
-        raise GeoMLError("The spectra share no wavelength range where all of them have values.")
-    idx = np.flatnonzero(ok)
-    return float(wavelengths[idx[0]]), float(wavelengths[idx[-1]])
-
-
 def even_grid(lo: float, hi: float, max_bands: int, min_spacing: float) -> tuple[np.ndarray, np.ndarray]:
     """At most *max_bands* evenly spaced band centres over ``[lo, hi]``, spacing at least *min_spacing*.
 
