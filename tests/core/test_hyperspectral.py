@@ -321,3 +321,22 @@ def test_geotiff_cube_classifies_like_the_envi_original(tmp_path):
     classify_sam(CUBE, lib, tmp_path / "b.tif", max_angle=0.5)
     a, b = (gdal.Open(str(tmp_path / n)).ReadAsArray() for n in ("a.tif", "b.tif"))
     assert (a == b).mean() > 0.999 and a.min() >= 1
+
+
+def test_nodata_pixels_stay_nodata(tmp_path):
+    from geoml_qgis.core.hyperspectral.classify import NODATA_CLASS, classify_sam
+    from geoml_qgis.core.io.grid import Window
+
+    src = Cube(CUBE)
+    pixels, _ = src.read_pixels(Window(0, 0, 100, 6))
+    block = pixels.reshape(6, 100, -1).copy()
+    block[2, 10:20, :] = -9999.0  # the header's data ignore value
+    block[4, 5, 30] = np.nan
+    with write_envi(tmp_path / "nd.bil", _grid(6, 100), src.wavelengths, src.fwhm) as w:
+        w.write_rows(block)
+    hdr = tmp_path / "nd.hdr"
+    hdr.write_text(hdr.read_text() + "data ignore value = -9999\n")
+    classify_sam(tmp_path / "nd.bil", read_library(LIBRARY), tmp_path / "c.tif", max_angle=0.5)
+    out = gdal.Open(str(tmp_path / "c.tif")).ReadAsArray()
+    assert (out[2, 10:20] == NODATA_CLASS).all() and out[4, 5] == NODATA_CLASS
+    assert (out != NODATA_CLASS).sum() == 600 - 11
