@@ -6,6 +6,7 @@ from qgis.core import (
     QgsCoordinateTransform,
     QgsFeatureRequest,
     QgsProcessing,
+    QgsProcessingOutputNumber,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
@@ -67,6 +68,7 @@ class TrainSpectralClassifier(GeoMLAlgorithm):
         self.addParameter(QgsProcessingParameterNumber("SEED", self.tr("Random seed"), QgsProcessingParameterNumber.Integer, 0, minValue=0))
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_MODEL", self.tr("Model file"), "GeoML model (*.pt)"))
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_REPORT", self.tr("Training report"), "HTML (*.html)", optional=True))
+        self.addOutput(QgsProcessingOutputNumber("HELD_OUT_ACCURACY", self.tr("Held-out accuracy")))
 
     def execute(self, parameters, context, feedback):
         from ..core.hyperspectral.train import train_and_save
