@@ -1,0 +1,73 @@
+"""HTML training report: curves, held-out confusion matrix and scores (matplotlib figures as base64 PNG)."""
+from __future__ import annotations
+
+import base64
+import html
+import io
+
+import numpy as np
+
+from ..io.atomic import write_text_atomic
+
+
+def _png(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def write_training_report(path, history: dict, held_out: dict, classes: list[str], info: dict) -> None:
+    """Write the report of a trained spectral classifier.
+
+    *held_out* is :func:`~.metrics.scores` on the held-out set; *info* lists
+    settings and data (shown as a table).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+    epochs = np.arange(1, len(history.get("train_loss", [])) + 1)
+    axes[0].plot(epochs, history.get("train_loss", []), label="training")
+    if history.get("val_loss"):
+        axes[0].plot(epochs, history["val_loss"], label="held out")
+    axes[0].set(xlabel="epoch", ylabel="cross-entropy", title="Loss")
+    axes[1].plot(epochs, history.get("train_acc", []), label="training")
+    if history.get("val_acc"):
+        axes[1].plot(epochs, history["val_acc"], label="held out")
+    axes[1].set(xlabel="epoch", ylabel="accuracy", title="Accuracy", ylim=(0, 1.02))
+    for ax in axes:
+        ax.legend()
+        ax.grid(alpha=0.3)
+    curves = _png(fig)
+    plt.close(fig)
+
+    cm = np.asarray(held_out["confusion"], float)[:, :len(classes)]
+    share = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=(1.2 + 0.55 * len(classes), 1.0 + 0.5 * len(classes)))
+    ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(len(classes)), classes, rotation=60, ha="right")
+    ax.set_yticks(range(len(classes)), classes)
+    ax.set(xlabel="predicted", ylabel="true")
+    for i in range(len(classes)):
+        for j in range(len(classes)):
+            if cm[i, j]:
+                ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=7,
+                        color="white" if share[i, j] > 0.5 else "black")
+    conf = _png(fig)
+    plt.close(fig)
+
+    rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>" for k, v in info.items())
+    f1 = "".join(f"<tr><td>{html.escape(c)}</td><td>{held_out['f1'][c]:.3f}</td></tr>" for c in classes)
+    text = f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>Spectral classifier</title>
+<style>body{{font-family:sans-serif;margin:2em;max-width:60em}} td,th{{padding:2px 8px;text-align:left}}</style></head><body>
+<h1>Spectral classifier (1D CNN)</h1>
+<table>{rows}</table>
+<h2>Training curves</h2><img src="data:image/png;base64,{curves}">
+<h2>Held-out set</h2>
+<p>Overall accuracy {held_out['accuracy']:.3f}, Cohen's kappa {held_out['kappa']:.3f}, {held_out['n']} spectra.</p>
+<img src="data:image/png;base64,{conf}">
+<table><tr><th>class</th><th>F1</th></tr>{f1}</table>
+</body></html>"""
+    write_text_atomic(path, text)
