@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qgis.core import QgsProcessingProvider
+from qgis.core import QgsProcessingModelAlgorithm, QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
 from . import __version__
 from .algorithms import algorithm_classes
+
+MODELS = Path(__file__).with_name("models")
 
 
 class GeoMLProvider(QgsProcessingProvider):
@@ -33,3 +35,7 @@ class GeoMLProvider(QgsProcessingProvider):
     def loadAlgorithms(self) -> None:  # noqa: N802 - QGIS API
         for cls in algorithm_classes():
             self.addAlgorithm(cls())
+        for path in sorted(MODELS.glob("*.model3")):  # graphical-modeler workflows shipped with the plugin
+            model = QgsProcessingModelAlgorithm()
+            if model.fromFile(str(path)):
+                self.addAlgorithm(model)
