@@ -1,0 +1,1 @@
+"""Geostatistics (see submodules)."""
