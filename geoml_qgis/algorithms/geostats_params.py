@@ -41,7 +41,7 @@ NEIGHBOUR_HELP = (
 GRID_HELP = (
     "<b>Extent</b> (EXTENT) and <b>Pixel size</b> (PIXEL_SIZE), or a <b>Reference raster</b> (REFERENCE) "
     "whose grid (extent, cell size, CRS) is used as is. Values are computed at cell centres, north-up. "
-    "The reference raster must be in the same CRS as the points.<br>"
+    "The reference raster must be in the same CRS as the points; its nodata cells (band 1) stay nodata.<br>"
 )
 
 
@@ -134,6 +134,10 @@ class GeostatsAlgorithm(GeoMLAlgorithm):
     def read_neighbours(self, parameters, context) -> tuple[int, float | None]:
         radius = optional_number(self, parameters, "SEARCH_RADIUS", context)
         return self.parameterAsInt(parameters, "NEIGHBOURS", context), (radius or None)
+
+    def reference_path(self, parameters, context) -> str | None:
+        reference = self.parameterAsRasterLayer(parameters, "REFERENCE", context)
+        return reference.source() if reference is not None else None
 
     def read_grid(self, parameters, context, crs, crs_wkt):
         """Output grid from REFERENCE, or from EXTENT (in the points' CRS) and PIXEL_SIZE."""

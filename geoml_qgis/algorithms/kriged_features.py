@@ -53,5 +53,6 @@ class KrigedFeatures(GeostatsAlgorithm):
         out = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
         meta = provenance("geoml:krigedfeatures", {"field": field, "model": choice.model.to_dict(),
                                                    "neighbours": neighbours, "density_radius": density_radius})
-        kriged_features(ok, grid, out, density_radius, z_level, meta, progress_callback(feedback))
+        kriged_features(ok, grid, out, density_radius, z_level, meta, progress_callback(feedback),
+                        self.reference_path(parameters, context))
         return {"OUTPUT": out}

@@ -61,7 +61,8 @@ class OrdinaryKrigingAlgorithm(GeostatsAlgorithm):
         meta = provenance("geoml:ordinarykriging", {"field": field, "model": choice.model.to_dict(),
                                                     "neighbours": neighbours, "search_radius": radius})
         feedback.pushInfo(f"Kriging {grid.width} x {grid.height} cells from {ok.n_samples} samples")
-        krige_to_rasters(ok, grid, est_path, var_path, z_level, meta, progress_callback(feedback))
+        krige_to_rasters(ok, grid, est_path, var_path, z_level, meta, progress_callback(feedback),
+                         self.reference_path(parameters, context))
         if ok.n_singular_:
             feedback.pushWarning(f"{ok.n_singular_} neighbourhood systems were singular and solved by least squares.")
         results = {"OUTPUT_ESTIMATE": est_path, "OUTPUT_VARIANCE": var_path}
