@@ -85,3 +85,17 @@ def test_feature_bands(tmp_path):
     np.testing.assert_allclose(bands[1], res.variance, atol=1e-5)
     np.testing.assert_allclose(bands[2], d.min(axis=1), rtol=1e-5)
     np.testing.assert_allclose(bands[3], (d <= 150.0).sum(axis=1) / (np.pi * 0.15 ** 2), rtol=1e-5)
+
+
+def test_3d_kriging_onto_a_horizontal_slice(tmp_path):
+    """3D samples at every cell centre on two levels (value = z): the slice at z = 10 is exactly 10."""
+    grid = Grid.from_bounds(0, 0, 50, 40, 10.0)
+    x, y = grid.cell_centres()
+    xy = np.column_stack([x.ravel(), y.ravel()])
+    coords = np.vstack([np.column_stack([xy, np.zeros(len(xy))]), np.column_stack([xy, np.full(len(xy), 10.0)])])
+    ok = OrdinaryKriging(VariogramModel("exponential", 0.0, 1.0, 100.0), 12).fit(coords, coords[:, 2])
+    krige_to_rasters(ok, grid, tmp_path / "e.tif", tmp_path / "v.tif", z_level=10.0)
+    est, _ = _read(tmp_path / "e.tif")
+    np.testing.assert_allclose(est, 10.0, atol=1e-4)
+    mid = ok.predict(np.column_stack([xy, np.full(len(xy), 5.0)])).estimate
+    assert np.all((mid > 2) & (mid < 8))
