@@ -100,14 +100,17 @@ class GeostatsAlgorithm(GeoMLAlgorithm):
             "REFERENCE", self.tr("Reference raster (its grid is used)"), optional=not reference_required))
 
     # reading ----------------------------------------------------------------------------
-    def read_samples(self, parameters, context, feedback):
-        """Samples (core :class:`Samples`), the source CRS and the value field's name."""
+    def read_samples(self, parameters, context, feedback, field: str | None = None):
+        """Samples (core :class:`Samples`), the source CRS and the value field's name.
+
+        *field* overrides the FIELD parameter (for algorithms that take it from a model).
+        """
         from ..core.geostats.samples import prepare_samples
 
         source = self.parameterAsSource(parameters, "INPUT", context)
         if source is None:
             raise GeoMLError("The input point layer could not be read.")
-        field = self.parameterAsString(parameters, "FIELD", context)
+        field = field or self.parameterAsString(parameters, "FIELD", context)
         z_field = self.parameterAsString(parameters, "Z_FIELD", context) if "Z_FIELD" in parameters else ""
         pts = source_to_points(source, [field], z_field=z_field or None, feedback=feedback)
         values = numeric_column(pts.attributes, field)

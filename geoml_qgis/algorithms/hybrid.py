@@ -174,7 +174,7 @@ class PredictHybrid(GeostatsAlgorithm):
         hp, meta = HybridPredictor.load(model_path)
         source = self.parameterAsSource(parameters, "INPUT", context)
         if source is not None:
-            samples, crs, crs_wkt, _ = self.read_samples({**parameters, "FIELD": meta["field"]}, context, feedback)
+            samples, crs, crs_wkt, _ = self.read_samples(parameters, context, feedback, meta["field"])
             hp.recondition(samples.coords, samples.values)
         else:
             crs_wkt = meta.get("crs_wkt", "")
