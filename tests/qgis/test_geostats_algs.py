@@ -106,3 +106,28 @@ def test_ordinary_kriging_through_qgis_process(qgis_process, logzinc, tmp_path):
     ds = gdal.Open(out["results"]["OUTPUT_ESTIMATE"])
     assert (ds.RasterXSize, ds.RasterYSize) == (28, 40)
     assert (tmp_path / "e.qml").exists() and (tmp_path / "r.html").exists()
+
+
+def test_3d_kriging_at_target_points(run_alg, tmp_path):
+    """3D samples (PointZ, synthetic: value = depth trend + easting) kriged at 3D target points."""
+    from qgis.core import QgsVectorLayer
+
+    from geoml_qgis.core.geostats import OrdinaryKriging, VariogramModel
+    from geoml_qgis.core.io.vector import PointTable, write_points
+
+    rng = np.random.default_rng(4)
+    xyz = rng.uniform(0, 100, (80, 3))
+    value = xyz[:, 2] / 10 + xyz[:, 0] / 50
+    write_points(tmp_path / "s.gpkg", PointTable(xyz[:, 0], xyz[:, 1], xyz[:, 2], pd.DataFrame({"v": value}), "EPSG:32633"))
+    t = rng.uniform(10, 90, (12, 3))
+    write_points(tmp_path / "t.gpkg", PointTable(t[:, 0], t[:, 1], t[:, 2], pd.DataFrame({"id": np.arange(12)}), "EPSG:32633"))
+    res = run_alg("geoml:ordinarykriging", {
+        "INPUT": str(tmp_path / "s.gpkg"), "FIELD": "v", "VARIOGRAM_MODEL": "exponential", "NUGGET": 0.0,
+        "SILL": 2.0, "RANGE": 80.0, "NEIGHBOURS": 16, "TARGET_POINTS": str(tmp_path / "t.gpkg"),
+        "OUTPUT_POINTS": str(tmp_path / "out.gpkg")})
+    layer = QgsVectorLayer(res["OUTPUT_POINTS"], "o")
+    got = np.array([[f["id"], f["estimate"], f["variance"]] for f in layer.getFeatures()])
+    got = got[np.argsort(got[:, 0])]
+    ref = OrdinaryKriging(VariogramModel("exponential", 0.0, 2.0, 80.0), 16).fit(xyz, value).predict(t)
+    np.testing.assert_allclose(got[:, 1], ref.estimate, atol=1e-9)
+    np.testing.assert_allclose(got[:, 2], ref.variance, atol=1e-9)
