@@ -168,6 +168,11 @@ class OrdinaryKriging:
         has_any = (idx < self.n_samples).any(axis=1)
         if m == 0 or not has_any.any():
             return KrigingResult(est, var)
+        if not has_any.all():  # targets with no sample in reach stay NaN
+            sel = np.flatnonzero(has_any)
+            r = self.solve(t[sel], idx[sel], shared)
+            est[sel], var[sel] = r.estimate, r.variance
+            return KrigingResult(est, var, r.n_singular)
         if shared:
             groups, order, starts = np.zeros(m, np.int64), np.arange(m), np.zeros(1, np.int64)
         else:
@@ -189,8 +194,6 @@ class OrdinaryKriging:
                 e, v, bad = self._weights(t[cells], gidx[g0:g1], groups[cells] - g0, inv[0], inv[1])
                 est[cells], var[cells] = e, v
                 singular += bad
-        est[~has_any] = np.nan
-        var[~has_any] = np.nan
         self.n_singular_ += singular
         return KrigingResult(est, var, singular)
 
