@@ -97,7 +97,7 @@ class TrainHybridPredictor(GeostatsAlgorithm):
     def execute(self, parameters, context, feedback):
         from ..core.geostats.variogram import experimental_variogram, fit_variogram
         from ..core.hybrid.evaluate import blocked_comparison
-        from ..core.hybrid.predictor import HybridPredictor
+        from ..core.hybrid.predictor import HybridPredictor, forward_transform
         from ..core.hybrid.report import write_hybrid_report
         from ..core.progress import scaled
 
@@ -116,8 +116,7 @@ class TrainHybridPredictor(GeostatsAlgorithm):
                                  self.parameterAsInt(parameters, "FOLDS", context), seed=seed,
                                  progress=scaled(progress, 0.0, 0.8), **args)
         feedback.pushInfo(cmp.scores.to_string())
-        probe = HybridPredictor(None, transform=transform)
-        ev = experimental_variogram(samples.coords, probe._forward_t(samples.values))
+        ev = experimental_variogram(samples.coords, forward_transform(samples.values, transform))
         model, _ = fit_variogram(ev, kind)
         feedback.pushInfo(f"Variogram ({transform} values): {model.describe()}")
         hp = HybridPredictor(model, seed=seed, **args).fit(samples.coords, samples.values, cov,

@@ -11,7 +11,7 @@ from ..geostats.kriging import OrdinaryKriging
 from ..geostats.variogram import experimental_variogram, fit_variogram
 from ..progress import ProgressCallback, report, scaled
 from .features import KRIGING_NEIGHBOURS
-from .predictor import HybridPredictor
+from .predictor import HybridPredictor, forward_transform
 
 
 @dataclass
@@ -45,8 +45,7 @@ def blocked_comparison(
     span = np.ptp(coords[:, :2], axis=0).max()
     block = block_size or span / 4.0
     folds = spatial_folds(coords, block, n_folds, seed)
-    probe = HybridPredictor(None, transform=hybrid_args.get("transform", "none"))  # only for the transform
-    z = probe._forward_t(values)
+    z = forward_transform(values, hybrid_args.get("transform", "none"))
     krig, hyb, spread = (np.full(len(z), np.nan) for _ in range(3))
     report(progress, 0.0)
     for f in range(n_folds):

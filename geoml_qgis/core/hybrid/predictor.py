@@ -21,6 +21,16 @@ BATCH = 256
 SHRINK = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
+def forward_transform(values: np.ndarray, transform: str) -> np.ndarray:
+    """Values in modelled units: as given (``none``) or natural logarithms (``log``, positive values only)."""
+    values = np.asarray(values, float)
+    if transform == "log":
+        if np.any(values <= 0):
+            raise GeoMLError("TRANSFORM=log needs positive values; some values are zero or negative.")
+        return np.log(values)
+    return values
+
+
 @contextlib.contextmanager
 def _single_thread():
     """This network is tiny: one torch thread is several times faster than contending for cores."""
@@ -72,14 +82,8 @@ class HybridPredictor:
         self.epochs, self.ensemble, self.seed, self.loss = int(epochs), int(ensemble), int(seed), loss
         self.lr, self.patience, self.val_fraction = lr, int(patience), val_fraction
 
-    # transforms -------------------------------------------------------------------------
     def _forward_t(self, values: np.ndarray) -> np.ndarray:
-        values = np.asarray(values, float)
-        if self.transform == "log":
-            if np.any(values <= 0):
-                raise GeoMLError("TRANSFORM=log needs positive values; some values are zero or negative.")
-            return np.log(values)
-        return values
+        return forward_transform(values, self.transform)
 
     def _back_t(self, values: np.ndarray) -> np.ndarray:
         return np.exp(values) if self.transform == "log" else values
