@@ -19,6 +19,7 @@ from .geostats_params import GRID_HELP, SAMPLE_HELP, GeostatsAlgorithm, optional
 
 TRANSFORMS = ["none", "log"]
 VARIOGRAMS = ["spherical", "exponential", "gaussian", "stable", "auto"]
+LOSSES = ["mse", "huber"]
 
 
 def _covariates(alg, parameters, context, crs_wkt):
@@ -65,6 +66,7 @@ class TrainHybridPredictor(GeostatsAlgorithm):
         "<b>Transform</b> (TRANSFORM): <i>log</i> models log values (skewed concentrations); predictions are "
         "back-transformed (exp), the CV table is in log units.<br>"
         "<b>Variogram</b> (VARIOGRAM): model fitted for the kriging features (per fold in cross-validation).<br>"
+        "<b>Loss</b> (LOSS): mean squared error, or Huber (less swayed by outliers).<br>"
         "<b>Epochs</b> (EPOCHS, early stopping on a validation part), <b>Ensemble</b> (ENSEMBLE, members), "
         "<b>Folds</b> (FOLDS), <b>Seed</b> (SEED).<br>"
         "<b>Outputs</b>: OUTPUT_MODEL (for <i>Predict with hybrid predictor</i>) and OUTPUT_REPORT (HTML)."
@@ -79,6 +81,7 @@ class TrainHybridPredictor(GeostatsAlgorithm):
             defaultValue=16, minValue=1))
         self.addParameter(QgsProcessingParameterEnum("TRANSFORM", self.tr("Transform"), TRANSFORMS, defaultValue=0))
         self.addParameter(QgsProcessingParameterEnum("VARIOGRAM", self.tr("Variogram model"), VARIOGRAMS, defaultValue=0))
+        self.addParameter(QgsProcessingParameterEnum("LOSS", self.tr("Loss"), LOSSES, defaultValue=0))
         self.addParameter(QgsProcessingParameterNumber(
             "EPOCHS", self.tr("Epochs (maximum)"), QgsProcessingParameterNumber.Integer, defaultValue=200, minValue=1))
         self.addParameter(QgsProcessingParameterNumber(
@@ -108,7 +111,8 @@ class TrainHybridPredictor(GeostatsAlgorithm):
         kind = VARIOGRAMS[self.parameterAsEnum(parameters, "VARIOGRAM", context)]
         args = {"neighbours": self.parameterAsInt(parameters, "NEIGHBOURS", context), "transform": transform,
                 "epochs": self.parameterAsInt(parameters, "EPOCHS", context),
-                "ensemble": self.parameterAsInt(parameters, "ENSEMBLE", context)}
+                "ensemble": self.parameterAsInt(parameters, "ENSEMBLE", context),
+                "loss": LOSSES[self.parameterAsEnum(parameters, "LOSS", context)]}
         seed = self.parameterAsInt(parameters, "SEED", context)
         progress = progress_callback(feedback)
         feedback.pushInfo("Spatially blocked cross-validation, hybrid vs ordinary kriging...")

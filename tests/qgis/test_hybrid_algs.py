@@ -17,7 +17,7 @@ def test_train_then_predict_on_the_meuse_grid(run_alg, tmp_path):
     covs = [str(GRIDS / "dist.tif"), str(GRIDS / "dem.tif")]
     res = run_alg("geoml:trainhybridpredictor", {
         "INPUT": str(MEUSE), "FIELD": "zinc", "COVARIATES": covs, "NEIGHBOURS": 8, "TRANSFORM": 1,
-        "EPOCHS": 8, "ENSEMBLE": 1, "FOLDS": 3, "OUTPUT_MODEL": str(tmp_path / "h.pt"),
+        "EPOCHS": 8, "ENSEMBLE": 1, "FOLDS": 3, "LOSS": 1, "OUTPUT_MODEL": str(tmp_path / "h.pt"),
         "OUTPUT_REPORT": str(tmp_path / "h.html")})
     assert 0.2 < res["KRIGING_RMSE"] < 1.0 and res["HYBRID_RMSE"] > 0
     assert "hybrid" in (tmp_path / "h.html").read_text()
