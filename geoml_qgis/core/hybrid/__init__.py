@@ -1,0 +1,1 @@
+"""Hybrid geostatistical deep learning: kriging features + Conv1D + BiLSTM (torch; import lazily)."""

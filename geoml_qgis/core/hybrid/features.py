@@ -1,0 +1,123 @@
+"""Kriging-derived inputs of the hybrid predictor, built so that a sample never sees its own value.
+
+For each target, a sequence of its k nearest samples sorted by distance; each step carries
+
+    0 value (standardized)  1 distance / range  2 dx / range  3 dy / range  [4 dz / range]
+    last: variogram covariance to the target / sill
+
+and per target: the ordinary-kriging estimate (standardized) and variance (/ sill), then the
+covariates (standardized). Training features are leave-one-out: a sample's sequence and its
+kriging estimate are built from the *other* samples only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import GeoMLError
+from ..geostats.kriging import OrdinaryKriging
+from ..geostats.models import VariogramModel
+
+#: neighbours of the ordinary-kriging feature (and of the kriging baseline it is compared with)
+KRIGING_NEIGHBOURS = 32
+
+
+@dataclass
+class Features:
+    """Network inputs: ``seq (m, k, c)``, ``target (m, f)``; ``kriging (m,)`` and ``kriging_var (m,)`` in data units."""
+
+    seq: np.ndarray
+    target: np.ndarray
+    kriging: np.ndarray
+    kriging_var: np.ndarray
+
+
+class FeatureBuilder:
+    """Builds :class:`Features` from conditioning samples ``coords (n, d)`` and ``values (n,)``.
+
+    ``mean``/``std`` standardize values (those of the training samples, kept with the model);
+    ``cov_mean``/``cov_std`` standardize covariates.
+    """
+
+    def __init__(self, coords: np.ndarray, values: np.ndarray, model: VariogramModel, k: int,
+                 mean: float, std: float, cov_mean: np.ndarray | None = None, cov_std: np.ndarray | None = None):
+        self.coords = np.asarray(coords, float)
+        self.values = np.asarray(values, float)
+        n = len(self.values)
+        if k < 1:
+            raise GeoMLError("The hybrid predictor needs at least 1 neighbour.")
+        if n < k + 2:
+            raise GeoMLError(
+                f"{n} samples are too few for sequences of {k} neighbours (each sample is described by its "
+                f"{k} nearest other samples); use at most {max(1, n - 2)} neighbours."
+            )
+        self.model, self.k, self.mean, self.std = model, k, float(mean), float(std)
+        self.cov_mean = None if cov_mean is None else np.asarray(cov_mean, float)
+        self.cov_std = None if cov_std is None else np.asarray(cov_std, float)
+        self.seq_ok = OrdinaryKriging(model, k).fit(self.coords, self.values)
+        self.krig = OrdinaryKriging(model, min(KRIGING_NEIGHBOURS, n - 1)).fit(self.coords, self.values)
+
+    @property
+    def n_seq_channels(self) -> int:
+        return self.coords.shape[1] + 3
+
+    def training(self, covariates: np.ndarray | None = None) -> Features:
+        """Leave-one-out features of the conditioning samples themselves."""
+        n = len(self.values)
+        self_idx = np.arange(n)[:, None]
+        t = self.seq_ok.model.transform(self.coords, self.seq_ok.centre_[:2])
+        _, near = self.seq_ok.neighbourhoods(t, self.k + 1)
+        seq_idx = near[near != self_idx].reshape(n, self.k)
+        kk = self.krig.k_
+        _, near = self.krig.neighbourhoods(t, kk + 1)
+        kr = self.krig.solve(t, near[near != self_idx].reshape(n, kk))
+        return self._assemble(self.coords, t, seq_idx, kr.estimate, kr.variance, covariates)
+
+    def targets(self, coords: np.ndarray, covariates: np.ndarray | None = None) -> Features:
+        """Features at new locations ``coords (m, d)`` from all conditioning samples."""
+        coords = np.asarray(coords, float)
+        t = self.seq_ok.model.transform(coords, self.seq_ok.centre_[:2])
+        _, seq_idx = self.seq_ok.neighbourhoods(t)
+        kr = self.krig.predict(coords)
+        return self._assemble(coords, t, seq_idx, kr.estimate, kr.variance, covariates)
+
+    def _assemble(self, coords, t, seq_idx, est, var, covariates) -> Features:
+        m, k = seq_idx.shape
+        a = self.model.range
+        offsets = (self.coords[seq_idx] - coords[:, None, :]) / a  # (m, k, d)
+        diff = self.seq_ok._xy[seq_idx] - t[:, None, :]
+        h = np.sqrt(np.einsum("mkd,mkd->mk", diff, diff))
+        order = np.argsort(h, axis=1, kind="stable")  # nearest first
+        take = np.take_along_axis
+        h = take(h, order, 1)
+        seq_idx = take(seq_idx, order, 1)
+        offsets = take(offsets, order[:, :, None], 1)
+        seq = np.concatenate([
+            ((self.values[seq_idx] - self.mean) / self.std)[:, :, None],
+            (h / a)[:, :, None],
+            offsets,
+            (self.model.covariance(h) / self.model.sill)[:, :, None],
+        ], axis=2)
+        parts = [((est - self.mean) / self.std)[:, None], (var / self.model.sill)[:, None]]
+        if covariates is not None:
+            if self.cov_mean is None:
+                raise GeoMLError("This model was trained without covariates.")
+            parts.append((np.asarray(covariates, float) - self.cov_mean) / self.cov_std)
+        elif self.cov_mean is not None:
+            raise GeoMLError(f"This model needs its {len(self.cov_mean)} covariate raster(s).")
+        return Features(seq.astype(np.float32), np.hstack(parts).astype(np.float32), est, var)
+
+
+def check_covariates(values: np.ma.MaskedArray, names: list[str]) -> np.ndarray:
+    """Covariates sampled at the samples ``(n, p)``: refuse samples outside or on nodata cells."""
+    mask = np.ma.getmaskarray(values)
+    if mask.any():
+        bad = np.flatnonzero(mask.any(axis=1))
+        which = [names[j] for j in np.flatnonzero(mask.any(axis=0))]
+        raise GeoMLError(
+            f"{len(bad)} sample(s) fall outside or on nodata cells of the covariate raster(s) "
+            f"{', '.join(which)} (e.g. sample #{bad[0] + 1}). Use covariates that cover every sample, "
+            "or remove those samples."
+        )
+    return np.asarray(values.data, float)
