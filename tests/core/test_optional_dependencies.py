@@ -26,13 +26,13 @@ QgsApplication.processingRegistry().addProvider(provider)
 algs = provider.algorithms()
 messages = {}
 for alg in algs:
-    if alg.REQUIRES:
+    if getattr(alg, "REQUIRES", ()):
         a = alg.create()
         try:
             a.processAlgorithm({}, QgsProcessingContext(), QgsProcessingFeedback())
         except QgsProcessingException as exc:
             messages[alg.id()] = str(exc)
-print(json.dumps({"ids": [a.id() for a in algs], "needs": {a.id(): list(a.REQUIRES) for a in algs}, "messages": messages}))
+print(json.dumps({"ids": [a.id() for a in algs], "needs": {a.id(): list(getattr(a, "REQUIRES", ())) for a in algs}, "messages": messages}))
 """
 
 
