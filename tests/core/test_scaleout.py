@@ -13,7 +13,6 @@ import json
 import os
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -21,18 +20,17 @@ import pytest
 
 torch = pytest.importorskip("torch")
 boto3 = pytest.importorskip("boto3")
-moto_server = pytest.importorskip("moto.server")
+pytest.importorskip("moto.server", reason="moto[server] is not installed (pip install the dev extra)")
 
 from geoml_qgis.core.errors import Cancelled, GeoMLError  # noqa: E402
 from geoml_qgis.core.modelio import load_model  # noqa: E402
 from geoml_qgis.core.scaleout import batch, local, members, s3io, trainers, worker  # noqa: E402
 from tests.core import scaleout_trainer  # noqa: E402
+from tests.moto_aws import (  # noqa: E402
+    ACCESS_KEY, BUCKET, QUEUE, REGION, SECRET, create_bucket_and_queue, moto_server, set_auth_after, use_fake_aws,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
-SECRET = "fake-secret-9f2c41d7e0b84a6aa1c3"  # a fake secret key; must never appear in outputs
-REGION = "us-east-1"
-BUCKET = "geoml-test-bucket"
-QUEUE = "geoml-test-queue"
 WORKER = [sys.executable, "-m", scaleout_trainer.WORKER_MODULE]
 CONFIG = {"seed": 7, "epochs": 60}
 
@@ -48,42 +46,17 @@ def synthetic(n=120, f=4, seed=0):
 
 @pytest.fixture(scope="module")
 def moto_url():
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    # moto's Batch without Docker: jobs are accepted and tracked, the tests run the workers
-    request = urllib.request.Request(f"{url}/moto-api/config", data=json.dumps({"batch": {"use_docker": False}}).encode(),
-                                     method="POST", headers={"Content-Type": "application/json"})
-    urllib.request.urlopen(request).close()
-    yield url
-    server.stop()
+    with moto_server() as url:
+        yield url
 
 
 @pytest.fixture
 def aws(moto_url, monkeypatch, tmp_path):
-    """Fake credentials in the environment (the boto3 chain), the endpoint, a bucket and a job queue."""
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_BATCH"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAFAKEGEOMLTEST")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
-    s3 = boto3.client("s3", endpoint_url=moto_url)
-    if BUCKET not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
-        s3.create_bucket(Bucket=BUCKET)
-        iam = boto3.client("iam", endpoint_url=moto_url)
-        role = iam.create_role(RoleName="geoml-batch-service", AssumeRolePolicyDocument=json.dumps({
-            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                    "Principal": {"Service": "batch.amazonaws.com"}}]}))
-        b = boto3.client("batch", endpoint_url=moto_url)
-        env = b.create_compute_environment(computeEnvironmentName="geoml-test-ce", type="UNMANAGED",
-                                           state="ENABLED", serviceRole=role["Role"]["Arn"])
-        b.create_job_queue(jobQueueName=QUEUE, state="ENABLED", priority=1,
-                           computeEnvironmentOrder=[{"order": 1, "computeEnvironment": env["computeEnvironmentArn"]}])
-    return {"url": moto_url, "s3": s3, "batch": boto3.client("batch", endpoint_url=moto_url)}
+    """Fake credentials from the environment, the moto endpoint, a bucket and a job queue."""
+    use_fake_aws(monkeypatch, moto_url, tmp_path)
+    create_bucket_and_queue(moto_url)
+    return {"url": moto_url, "s3": boto3.client("s3", endpoint_url=moto_url),
+            "batch": boto3.client("batch", endpoint_url=moto_url)}
 
 
 @pytest.fixture
@@ -93,13 +66,6 @@ def test_trainer(monkeypatch):
     scaleout_trainer.register(registry)
     monkeypatch.setattr(trainers, "TRAINERS", registry)
     return scaleout_trainer.NAME
-
-
-def set_auth_after(url: str, count: str) -> None:
-    """moto's switch for IAM authorisation: on after *count* more requests ("inf": off)."""
-    request = urllib.request.Request(f"{url}/moto-api/reset-auth", data=count.encode(), method="POST",
-                                     headers={"Content-Type": "text/plain"})
-    urllib.request.urlopen(request).close()
 
 
 def settings(**kw):
@@ -259,12 +225,12 @@ def test_batch_array_job_matches_local_backend(aws, test_trainer, local_run, tmp
     out = tmp_path / "ensemble.model"
     model.save(str(out))
     assert SECRET.encode() not in out.read_bytes()
-    assert "AKIAFAKEGEOMLTEST".encode() not in out.read_bytes()
+    assert ACCESS_KEY.encode() not in out.read_bytes()
     member = aws["s3"].get_object(Bucket=BUCKET, Key=members.member_uri(members.members_uri(run), 0).split("/", 3)[3])
     body, meta = member["Body"].read(), member["Metadata"]
-    assert SECRET.encode() not in body and "AKIAFAKEGEOMLTEST".encode() not in body
+    assert SECRET.encode() not in body and ACCESS_KEY.encode() not in body
     assert set(meta) == {"sha256"}
-    assert not any(SECRET in line or "AKIAFAKEGEOMLTEST" in line for line in log)
+    assert not any(SECRET in line or ACCESS_KEY in line for line in log)
     assert not any(SECRET in text for _, text in results.values())
 
 
