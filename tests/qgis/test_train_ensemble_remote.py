@@ -86,7 +86,8 @@ def test_aws_batch_backend_uploads_submits_and_names_missing_members(run_alg, pc
         with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
             assert npz["X"].shape == (313, 7) and int(npz["y"].sum()) == 95
             assert npz["X_unlabelled"].shape == (100, 7)
-        listed = batch.list_jobs(jobQueue=QUEUE, filters=[{"name": "JOB_NAME", "values": ["geoml-run-*"]}])
+        job_name = "geoml-" + run.rsplit("/", 1)[-1]  # moto's state is per process: other tests' jobs are there too
+        listed = batch.list_jobs(jobQueue=QUEUE, filters=[{"name": "JOB_NAME", "values": [job_name]}])
         parents = [j["jobId"] for j in listed["jobSummaryList"] if ":" not in j["jobId"]]  # children are "<id>:<i>"
         assert len(parents) == 1  # one array job
         assert batch.describe_jobs(jobs=parents)["jobs"][0]["arrayProperties"]["size"] == 3

@@ -225,5 +225,4 @@ def train_batch(data: Mapping[str, np.ndarray], trainer: str, config: Mapping[st
     job_id = launcher.submit(run, members, launcher.job_definition_arn())
     failures = launcher.wait(job_id, members, scaled(progress, 0.02, 0.95))
     collected = launcher.collect(run, members, failures, scaled(progress, 0.95, 1.0))
-    doc_config = run_files.config_document(trainer, members, config)["config"]
-    return assemble(collected, trainer, doc_config, min_members), collected, run
+    return assemble(collected, trainer, dict(config), min_members), collected, run

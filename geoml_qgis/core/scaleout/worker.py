@@ -85,6 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GeoMLError as exc:
         print(f"geoml worker: {exc}", file=sys.stderr)
         return 1
+    except FileNotFoundError as exc:
+        print(f"geoml worker: not found: {exc}", file=sys.stderr)
+        return 1
     print(f"geoml worker: wrote {target}")
     return 0
 
