@@ -128,6 +128,7 @@ def render_group_maps(project: QgsProject, out_dir: str | Path, title_prefix: st
         scale.attemptMove(QgsLayoutPoint(12, 185, QgsUnitTypes.LayoutMillimeters))
         settings = QgsLayoutExporter.ImageExportSettings()
         settings.dpi = 110
+        settings.exportMetadata = False  # GDAL cannot update PNG metadata in place
         target = out_dir / f"map_{_slug(group.name())}.png"
         result = QgsLayoutExporter(layout).exportToImage(str(target), settings)
         if result == QgsLayoutExporter.Success:

@@ -1,0 +1,146 @@
+"""geoml:trainensembleremote through processing.run: table input, errors, and the AWS Batch backend
+against a moto server on 127.0.0.1 (S3 and Batch over real HTTP; moto runs no containers)."""
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+
+import numpy as np
+import pytest
+
+from tests.moto_aws import BUCKET, QUEUE, REGION, SECRET, create_bucket_and_queue, moto_server, use_fake_aws
+
+from .conftest import SAMPLE
+
+PCA = SAMPLE / "yukon_porphyry" / "02_Train_PCA.csv"
+FIELDS = [f"PC{i}" for i in range(1, 8)]
+
+
+def _have_ensemble() -> bool:
+    try:
+        return importlib.util.find_spec("geoml_qgis.core.prospectivity.ensemble") is not None
+    except ModuleNotFoundError:  # no geoml_qgis.core.prospectivity package at all
+        return False
+
+
+HAVE_ENSEMBLE = _have_ensemble()
+
+
+@pytest.fixture
+def pca_table(qgis_app):
+    """The Yukon PCA training table (95 deposits, 218 non-deposits) as a table without geometry."""
+    from qgis.core import QgsVectorLayer
+
+    layer = QgsVectorLayer(f"file://{PCA}?delimiter=,&detectTypes=yes&geomType=none", "pca", "delimitedtext")
+    assert layer.isValid() and layer.featureCount() == 313
+    return layer
+
+
+def params(table, **kw):
+    return {"INPUT": table, "LABEL_FIELD": "DEP", "FEATURE_FIELDS": FIELDS, "MEMBERS": 2, "LATENT_DIM": 2,
+            "EPOCHS": 5, "SEED": 3, "UNLABELLED": 100, "BACKEND": 0, **kw}
+
+
+def test_bad_input_is_refused(run_alg, pca_table, tmp_path):
+    from qgis.core import QgsProcessingException
+
+    out = tmp_path / "m.model"
+    with pytest.raises(QgsProcessingException, match=r"Minimum members \(5\) is more than the number of members \(2\)"):
+        run_alg("geoml:trainensembleremote", params(pca_table, MIN_MEMBERS=5, OUTPUT_MODEL=str(out)))
+    with pytest.raises(QgsProcessingException, match="Choose the feature fields"):
+        run_alg("geoml:trainensembleremote", params(pca_table, FEATURE_FIELDS=[], OUTPUT_MODEL=str(out)))
+    with pytest.raises(QgsProcessingException, match="not a valid S3 bucket name"):
+        run_alg("geoml:trainensembleremote", params(pca_table, BACKEND=1, BUCKET="My Bucket", JOB_QUEUE="q",
+                                                    JOB_DEFINITION="d", OUTPUT_MODEL=str(out)))
+    assert not out.exists()
+
+
+def test_aws_batch_backend_uploads_submits_and_names_missing_members(run_alg, pca_table, tmp_path, monkeypatch):
+    """No worker runs (moto has no containers), so every member is missing: the run is refused, naming them."""
+    import boto3
+    from qgis.core import QgsProcessingException
+
+    with moto_server() as url:
+        use_fake_aws(monkeypatch, url, tmp_path)
+        create_bucket_and_queue(url)
+        batch = boto3.client("batch", endpoint_url=url)
+        batch.register_job_definition(jobDefinitionName="geoml-worker-test", type="container",
+                                      containerProperties={"image": "geoml-worker:test", "vcpus": 1, "memory": 512})
+        out = tmp_path / "ensemble.model"
+        with pytest.raises(QgsProcessingException, match=r"Only 0 of 3 members succeeded.*member 0 \(no output"):
+            run_alg("geoml:trainensembleremote", params(
+                pca_table, MEMBERS=3, MIN_MEMBERS=2, BACKEND=1, BUCKET=BUCKET, PREFIX="qgis-test", JOB_QUEUE=QUEUE,
+                JOB_DEFINITION="geoml-worker-test", REGION=REGION, OUTPUT_MODEL=str(out)))
+        assert not out.exists()
+
+        s3 = boto3.client("s3", endpoint_url=url)
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="qgis-test/")["Contents"]]
+        run = keys[0].rsplit("/", 1)[0]
+        assert sorted(keys) == [f"{run}/config.json", f"{run}/data.npz"]
+        config = json.loads(s3.get_object(Bucket=BUCKET, Key=f"{run}/config.json")["Body"].read())
+        assert config["trainer"] == "vae_ensemble" and config["members"] == 3
+        assert config["config"]["features"] == FIELDS and config["config"]["latent_dim"] == 2
+        raw = s3.get_object(Bucket=BUCKET, Key=f"{run}/data.npz")["Body"].read()
+        assert SECRET.encode() not in raw
+        with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
+            assert npz["X"].shape == (313, 7) and int(npz["y"].sum()) == 95
+            assert npz["X_unlabelled"].shape == (100, 7)
+        job_name = "geoml-" + run.rsplit("/", 1)[-1]  # moto's state is per process: other tests' jobs are there too
+        listed = batch.list_jobs(jobQueue=QUEUE, filters=[{"name": "JOB_NAME", "values": [job_name]}])
+        parents = [j["jobId"] for j in listed["jobSummaryList"] if ":" not in j["jobId"]]  # children are "<id>:<i>"
+        assert len(parents) == 1  # one array job
+        assert batch.describe_jobs(jobs=parents)["jobs"][0]["arrayProperties"]["size"] == 3
+
+
+def test_points_and_feature_stack_are_sampled(run_alg, tmp_path, monkeypatch):
+    """Meuse points (label: lime 0/1) on the dist and dem grids: the uploaded arrays are the raster values."""
+    import boto3
+    from osgeo import gdal
+    from qgis.core import QgsProcessingException
+
+    from geoml_qgis.core.io.raster import RasterStack
+    from geoml_qgis.core.io.vector import read_points
+
+    stack = str(tmp_path / "stack.tif")
+    run_alg("geoml:alignrasters", {"INPUTS": [str(SAMPLE / "meuse" / "grids" / n) for n in ("dist.tif", "dem.tif")],
+                                   "RESAMPLING": 0, "OUTPUT": stack})
+    with moto_server() as url:
+        use_fake_aws(monkeypatch, url, tmp_path)
+        create_bucket_and_queue(url)
+        boto3.client("batch", endpoint_url=url).register_job_definition(
+            jobDefinitionName="geoml-worker-test", type="container",
+            containerProperties={"image": "geoml-worker:test", "vcpus": 1, "memory": 512})
+        with pytest.raises(QgsProcessingException, match="Only 0 of 2 members"):
+            run_alg("geoml:trainensembleremote", {
+                "INPUT": str(SAMPLE / "meuse" / "meuse.gpkg"), "LABEL_FIELD": "lime", "FEATURES": stack,
+                "MEMBERS": 2, "UNLABELLED": 200, "SEED": 5, "BACKEND": 1, "BUCKET": BUCKET, "PREFIX": "stack-test",
+                "JOB_QUEUE": QUEUE, "JOB_DEFINITION": "geoml-worker-test", "REGION": REGION,
+                "OUTPUT_MODEL": str(tmp_path / "m.model")})
+        s3 = boto3.client("s3", endpoint_url=url)
+        key = next(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="stack-test/")["Contents"]
+                   if o["Key"].endswith("data.npz"))
+        config = json.loads(s3.get_object(Bucket=BUCKET, Key=key.replace("data.npz", "config.json"))["Body"].read())
+        with np.load(io.BytesIO(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()), allow_pickle=False) as npz:
+            x, y, xu = npz["X"], npz["y"], npz["X_unlabelled"]
+    assert config["config"]["features"] == ["dist", "dem"]
+    points = read_points(str(SAMPLE / "meuse" / "meuse.gpkg"))
+    with RasterStack([stack]) as rs:
+        expected = rs.sample(points.x, points.y)
+    keep = ~np.ma.getmaskarray(expected).any(axis=1)
+    assert np.allclose(x, expected.data[keep]) and np.array_equal(y, points.attributes["lime"].to_numpy()[keep])
+    ds = gdal.Open(stack)
+    dist = ds.GetRasterBand(1).ReadAsArray()
+    assert xu.shape == (200, 2) and np.isin(xu[:, 0], dist).all()  # background values are cells of the stack
+
+
+@pytest.mark.skipif(not HAVE_ENSEMBLE, reason="needs geoml_qgis.core.prospectivity.ensemble (issue 8, the "
+                                                 "vae_ensemble trainer), which is merged separately")
+def test_local_backend_trains_vae_ensemble(run_alg, pca_table, tmp_path):
+    from geoml_qgis.core.modelio import load_model
+
+    out = tmp_path / "ensemble.model"
+    res = run_alg("geoml:trainensembleremote", params(pca_table, OUTPUT_MODEL=str(out)))
+    assert res["OUTPUT_MODEL"] == str(out) and out.exists()
+    state, meta = load_model(out)
+    assert state and "features" in json.dumps(meta)
