@@ -51,7 +51,9 @@ def load_layer(path: str | Path, name: str | None = None):
 def build_project(groups: Mapping[str, Sequence[str | Path]], path: str | Path, crs: str = "EPSG:28992") -> QgsProject:
     """Save a project at *path* with one layer-tree group per key of *groups*.
 
-    Vector layers are placed above rasters in each group; the project CRS is *crs*
+    Files are listed main result first. Vector layers are placed above rasters in each
+    group and shown with the group's first raster; the others are loaded but hidden. The
+    project CRS is *crs*
     (layers in other CRSs are reprojected on the fly). Paths are stored relative.
     """
     project = QgsProject()
@@ -63,10 +65,12 @@ def build_project(groups: Mapping[str, Sequence[str | Path]], path: str | Path, 
             continue
         group = root.addGroup(group_name)
         layers.sort(key=lambda lyr: isinstance(lyr, QgsRasterLayer))  # vectors first = drawn on top
-        for i, layer in enumerate(layers):
+        first_raster = next((lyr for lyr in layers if isinstance(lyr, QgsRasterLayer)), None)
+        for layer in layers:
             project.addMapLayer(layer, False)
             node = group.addLayer(layer)
-            node.setItemVisibilityChecked(i < 2 or isinstance(layer, QgsVectorLayer))
+            # the group's map: its point layers over its first raster (the main result)
+            node.setItemVisibilityChecked(isinstance(layer, QgsVectorLayer) or layer is first_raster)
     all_layers = list(project.mapLayers().values())
     if all_layers:
         project.viewSettings().setDefaultViewExtent(

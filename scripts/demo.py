@@ -74,8 +74,8 @@ def main() -> None:
         print(f"[{step.__doc__.strip().splitlines()[0]}]")
         before = _files(out)
         step(demo)
-        made = [p for p, t in _files(out).items() if before.get(p) != t]
-        groups.setdefault(group, []).extend(sorted(made))
+        made = sorted((t, p) for p, t in _files(out).items() if before.get(p) != t)
+        groups.setdefault(group, []).extend(p for _, p in made)  # in the order they were written
     from build_project import publish  # QGIS is started only now, for the project and the maps
 
     published = publish(out, groups, demo.rows)

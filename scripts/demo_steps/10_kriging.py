@@ -32,3 +32,5 @@ def meuse_kriging(demo):
 
 
 STEPS = [meuse_kriging]
+
+GROUP = "Kriging — Meuse zinc"

@@ -17,3 +17,5 @@ def meuse_hybrid(demo):
 
 
 STEPS = [meuse_hybrid]
+
+GROUP = "Hybrid predictor — Meuse zinc"

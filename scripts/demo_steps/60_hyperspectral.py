@@ -40,3 +40,5 @@ def hyperspectral(demo):
 
 
 STEPS = [hyperspectral]
+
+GROUP = "Hyperspectral mapping (synthetic scene)"

@@ -28,3 +28,5 @@ def scaleout_local(demo):
 
 
 STEPS = [scaleout_local]
+
+GROUP = "Ensemble scale-out"

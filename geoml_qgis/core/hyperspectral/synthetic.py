@@ -88,11 +88,13 @@ def make_scene(library: SpectralLibrary, wavelengths: np.ndarray, fwhm: np.ndarr
 
 
 def write_scene(folder, npz_path, height: int = 100, width: int = 100, snr: float = 100.0, seed: int = 0,
-                pixel_size: float = 15.0, epsg: int = 32611) -> dict:
+                pixel_size: float = 15.0, epsg: int = 28992,
+                origin: tuple[float, float] = (182000.0, 333760.0)) -> dict:
     """Write a synthetic scene into *folder*: ENVI cube, truth GeoTIFF and the scene's library (.sli).
 
     Returns the paths (``cube``, ``truth``, ``library``). The cube is labelled
-    synthetic in its ENVI description; the grid is an invented UTM location.
+    synthetic in its ENVI description; the grid is an invented location (by default just
+    east of the Meuse sample area, in its CRS, so the demo project shows everything in one CRS).
     """
     from pathlib import Path
 
@@ -111,7 +113,7 @@ def write_scene(folder, npz_path, height: int = 100, width: int = 100, snr: floa
     cube, truth, _ = make_scene(lib, wl, fw, height, width, snr=snr, seed=seed)
     srs = osr.SpatialReference()
     srs.ImportFromEPSG(epsg)
-    grid = Grid(width, height, (500000.0, pixel_size, 0.0, 4170000.0, 0.0, -pixel_size), srs.ExportToWkt())
+    grid = Grid(width, height, (origin[0], pixel_size, 0.0, origin[1], 0.0, -pixel_size), srs.ExportToWkt())
     paths = {"cube": out / "synthetic_swir_cube.bil", "truth": out / "synthetic_swir_truth.tif",
              "library": out / "usgs_scene_minerals.sli"}
     desc = (f"SYNTHETIC test scene made by GeoML from USGS splib07 spectra: {len(lib.classes)} mineral classes, "
