@@ -71,18 +71,24 @@ def build_samples(
     intervals: tuple[np.ndarray, np.ndarray] | None = None,
     collars: pd.DataFrame | None = None,
     crs_wkt: str = "",
+    carry: list[str] | None = None,
 ) -> Samples:
     """Samples from an assay table.
 
     Positions come either from *xyz* (n, 3) (Z may be NaN where *depth* is given: then
     Z = -depth below the sample's X, Y, i.e. vertical holes from elevation 0), or from
     *intervals* ``(from, to)`` with *collars* (straight holes, sample at the midpoint).
+    Columns *carry* of *table* are kept in ``extra``.
     Without *hole*, every sample is its own hole (surface samples). Duplicated positions
     within a hole (field duplicates) are averaged into one sample.
     """
     n = len(table)
     holes = np.array([f"S{i + 1}" for i in range(n)], object) if hole is None else np.asarray(hole, object)
     extra = pd.DataFrame(index=table.index)
+    for name in carry or []:
+        if name not in table.columns:
+            raise GeoMLError(f"Field '{name}' not found; available: {', '.join(map(str, table.columns))}.")
+        extra[name] = table[name].to_numpy()
     if intervals is not None:
         if collars is None:
             raise GeoMLError("From/to intervals need a collar table (hole id, X, Y, elevation).")

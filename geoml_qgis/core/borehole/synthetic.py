@@ -34,6 +34,18 @@ class SyntheticBoreholes:
     def elements(self) -> list[str]:
         return [c for c in self.assays.columns if c not in ("hole", "from", "to") and not c.endswith("_flag")]
 
+    def save_csv(self, folder) -> None:
+        """Write ``synthetic_collars.csv``, ``synthetic_assays.csv`` and ``synthetic_truth.csv``
+        (hole, from, to, unit) into *folder*."""
+        from pathlib import Path
+
+        from ..io.atomic import write_text_atomic
+
+        out = Path(folder)
+        truth = self.assays[["hole", "from", "to"]].assign(unit=self.truth)
+        for name, df in (("collars", self.collars), ("assays", self.assays), ("truth", truth)):
+            write_text_atomic(out / f"synthetic_{name}.csv", df.to_csv(index=False))
+
     def points_table(self) -> pd.DataFrame:
         """One row per sample with X, Y, Z instead of from/to."""
         df = self.assays.drop(columns=["from", "to"]).copy()
@@ -44,8 +56,8 @@ class SyntheticBoreholes:
 
 
 def _sig3(v: np.ndarray) -> np.ndarray:
-    mag = np.floor(np.log10(np.abs(v)))
-    return np.round(v / 10 ** (mag - 2)) * 10 ** (mag - 2)
+    """Three significant figures, as laboratories report (exact decimal text through float(str))."""
+    return np.array([float(f"{x:.3g}") for x in np.ravel(v)]).reshape(np.shape(v))
 
 
 def make_boreholes(n_holes: int = 12, n_units: int = 4, n_elements: int = 8, samples_per_hole: int = 75,
