@@ -50,7 +50,7 @@ def kneedle(x: np.ndarray, y: np.ndarray, sensitivity: float = 1.0) -> float | N
         threshold = diff[i] - sensitivity * step
         nxt = maxima[n_max + 1] if n_max + 1 < len(maxima) else len(x)
         if (diff[i + 1:nxt] < threshold).any() or nxt == len(x):
-            if diff[i] > 0:
+            if diff[i] > 1e-6:  # a straight line (up to rounding) has no knee
                 return float(x[i])
     return None
 
