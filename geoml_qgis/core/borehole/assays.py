@@ -63,6 +63,17 @@ def _parse_cell(value) -> tuple[float, str]:
         return np.nan, "text"
 
 
+def _parse_column(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Values and kinds of a column: numbers classified at once, text cell by cell."""
+    numeric = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
+    vals = np.abs(numeric)
+    vals[numeric < 0] /= 2.0
+    kinds = np.where(numeric < 0, "negative", np.where(numeric == 0, "zero", "ok")).astype(object)
+    for i in np.flatnonzero(np.isnan(numeric)):
+        vals[i], kinds[i] = _parse_cell(col.iat[i])
+    return vals, kinds
+
+
 def clean_assays(df: pd.DataFrame, elements: list[str]) -> tuple[pd.DataFrame, np.ndarray, CleaningLog]:
     """Clean element columns of *df*.
 
@@ -80,9 +91,7 @@ def clean_assays(df: pd.DataFrame, elements: list[str]) -> tuple[pd.DataFrame, n
     lower = {str(c).lower(): c for c in df.columns}
     out, rows = {}, []
     for el in elements:
-        parsed = [_parse_cell(v) for v in df[el].tolist()]
-        vals = np.array([p[0] for p in parsed], float)
-        kinds = np.array([p[1] for p in parsed], object)
+        vals, kinds = _parse_column(df[el])
         if (kinds == "text").any():
             i = int(np.flatnonzero(kinds == "text")[0])
             raise GeoMLError(
