@@ -45,6 +45,26 @@ def test_automatic_k_recovers_the_units_and_ari(seed, units):
     assert set(sheets["cluster_summary"]["cluster"]) == set(range(1, units + 1))
 
 
+def test_light_per_hole_kmeans_matches_scikit_learn():
+    from sklearn.cluster import KMeans
+
+    from geoml_qgis.core.borehole.kselect import _small_kmeans
+    from geoml_qgis.core.borehole.transforms import prepare_features
+
+    synth = make_boreholes(n_holes=6, n_units=4, samples_per_hole=60, seed=8)
+    samples, _ = _samples(synth)
+    X, _ = prepare_features(samples.values.to_numpy(), "clr")
+    ratios = []
+    for h in np.unique(samples.hole):
+        Xh = X[samples.hole == h]
+        for k in range(2, 8):
+            ref = KMeans(k, n_init=3, random_state=0).fit(Xh).inertia_
+            ratios.append(_small_kmeans(Xh, k, 3, 0)[1] / ref)
+        # at the true number of units both find the same partition
+        assert _small_kmeans(Xh, 4, 3, 0)[1] == pytest.approx(KMeans(4, n_init=3, random_state=0).fit(Xh).inertia_)
+    assert np.mean(np.array(ratios) <= 1.05) >= 0.9
+
+
 def test_fewer_samples_than_clusters_and_one_hole():
     synth = make_boreholes(n_holes=2, n_units=3, samples_per_hole=20, seed=4)
     samples, _ = _samples(synth)

@@ -9,17 +9,15 @@ the one most of the four criteria agree on; a tie goes to the knee, then the sil
 
 The curves for all samples use scikit-learn's KMeans on at most 20,000 randomly chosen samples
 (the final clustering uses every sample); the per-hole curves, which need hundreds of small
-fits, use SciPy's ``kmeans2`` (k-means++ seeding, best of ``n_init`` runs), which has far less
-overhead per call.
+fits, use a small NumPy k-means (k-means++ seeding, Lloyd iterations, best of ``n_init`` runs),
+which has far less overhead per call.
 """
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.cluster.vq import kmeans2
 from sklearn.cluster import KMeans
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
@@ -80,13 +78,36 @@ def _choose(votes: dict[str, int]) -> int:
     return int(tied[0])
 
 
-def _small_kmeans(X: np.ndarray, k: int, n_init: int, seed: int) -> tuple[np.ndarray, float]:
-    """Labels and inertia of the best of *n_init* SciPy k-means runs (for small sample sets)."""
+def _small_kmeans(X: np.ndarray, k: int, n_init: int, seed: int, max_iter: int = 100) -> tuple[np.ndarray, float]:
+    """Labels and inertia of the best of *n_init* k-means runs (greedy k-means++ seeding, Lloyd
+    iterations until no label changes), for small sample sets where scikit-learn's per-call overhead dominates."""
+    rng = np.random.default_rng(seed)
+    sq = (X * X).sum(axis=1)
     best = None
-    for i in range(n_init):
-        with warnings.catch_warnings():  # an emptied cluster is simply a worse run
-            warnings.simplefilter("ignore")
-            centres, labels = kmeans2(X, k, iter=50, minit="++", seed=seed + i)
+    for _ in range(n_init):
+        centres = [X[rng.integers(len(X))]]
+        d2 = ((X - centres[0]) ** 2).sum(axis=1)
+        for _ in range(1, k):  # greedy k-means++: the best of a few candidates drawn by squared distance
+            if d2.sum() <= 0:
+                centres.append(X[rng.integers(len(X))])
+                continue
+            cand = X[rng.choice(len(X), size=2 + int(np.log(k)), p=d2 / d2.sum())]
+            trial = np.minimum(d2[None, :], ((X[None, :, :] - cand[:, None, :]) ** 2).sum(axis=2))
+            best_c = int(trial.sum(axis=1).argmin())
+            centres.append(cand[best_c])
+            d2 = trial[best_c]
+        centres = np.array(centres)
+        labels = np.full(len(X), -1)
+        for _ in range(max_iter):
+            dist = sq[:, None] - 2 * X @ centres.T + (centres * centres).sum(axis=1)[None, :]
+            new = dist.argmin(axis=1)
+            if (new == labels).all():
+                break
+            labels = new
+            for j in range(k):
+                members = labels == j
+                if members.any():
+                    centres[j] = X[members].mean(axis=0)
         inertia = float(((X - centres[labels]) ** 2).sum())
         if best is None or inertia < best[1]:
             best = (labels, inertia)
@@ -97,7 +118,7 @@ def select_k(X: np.ndarray, k_max: int = 10, seed: int = 0, n_init: int = 4, sma
              progress: ProgressCallback | None = None) -> KSelection:
     """Scores of k-means for k = 1 .. k_max on features X of shape (n, m).
 
-    ``small=True`` uses SciPy's light k-means (see the module notes).
+    ``small=True`` uses the light NumPy k-means (see the module notes).
     """
     X = np.asarray(X, float)
     if len(X) > MAX_SELECTION_SAMPLES:
