@@ -45,6 +45,13 @@ def test_automatic_k_recovers_the_units_and_ari(seed, units):
     assert set(sheets["cluster_summary"]["cluster"]) == set(range(1, units + 1))
 
 
+def test_gaussian_mixture_option_recovers_the_units():
+    synth = make_boreholes(n_holes=6, n_units=4, samples_per_hole=60, seed=9)
+    samples, truth = _samples(synth)
+    out = run_clustering(samples, "log", n_clusters=4, k_max=5, method="gmm")
+    assert out.result.method == "gmm" and adjusted_rand_score(truth, out.result.labels) >= 0.9
+
+
 def test_light_per_hole_kmeans_matches_scikit_learn():
     from sklearn.cluster import KMeans
 

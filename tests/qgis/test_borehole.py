@@ -115,3 +115,10 @@ def test_bad_input_messages_reach_the_user(run_alg, tmp_path):
             "OUTPUT_REPORT": str(tmp_path / "r.html"),
         })
     assert not (tmp_path / "m.pt").exists()
+
+
+def test_clustering_headless_through_qgis_process(qgis_process, tmp_path):
+    out = qgis_process("geoml:boreholeclustering", _cluster_params(tmp_path, N_CLUSTERS=4, K_MAX=5))
+    assert out["results"]["K_USED"] == 4
+    df, gtype, _ = _layer_frame(out["results"]["OUTPUT"])
+    assert gtype == ogr.wkbPoint25D and set(df["cluster"]) == {1, 2, 3, 4}
