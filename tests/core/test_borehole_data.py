@@ -96,3 +96,19 @@ def test_clr_against_geometric_mean_definition():
         apply_transform(np.array([[0.0, 1.0]]), "log")
     with pytest.raises(GeoMLError, match="two elements"):
         clr(np.array([[1.0], [2.0]]))
+
+
+def test_xyz_rows_and_collar_intervals_give_the_same_samples():
+    from geoml_qgis.core.borehole.synthetic import make_boreholes
+
+    synth = make_boreholes(n_holes=3, samples_per_hole=15, seed=2)
+    a = synth.assays
+    by_interval = build_samples(a, synth.elements, a["hole"].to_numpy(), intervals=(a["from"].to_numpy(), a["to"].to_numpy()),
+                                collars=collar_frame(synth.collars, "hole", "x", "y", "z", "azimuth", "dip"))
+    pts = synth.points_table()
+    by_xyz = build_samples(pts, synth.elements, pts["hole"].to_numpy(), xyz=pts[["X", "Y", "Z"]].to_numpy(float))
+    assert np.allclose(by_xyz.xyz, by_interval.xyz, atol=0.01)
+    # without collars, depth runs along the hole from its top (kept) sample
+    top = pd.Series(by_interval.depth).groupby(by_interval.hole).transform("min").to_numpy()
+    assert np.allclose(by_xyz.depth, by_interval.depth - top, atol=0.05)
+    assert np.allclose(by_xyz.values.to_numpy(), by_interval.values.to_numpy())

@@ -1,6 +1,7 @@
 """The clustering workflow on cleaned samples: transform, choose k, cluster, continuity."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,6 +29,7 @@ class ClusteringOutcome:
     summary: pd.DataFrame
     continuity: list[ContinuityCurves]
     notes: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def k(self) -> int:
@@ -52,14 +54,24 @@ def run_clustering(samples: Samples, transform: str = "clr", n_clusters: int = 0
     if len(samples) < 3:
         raise GeoMLError(f"Only {len(samples)} usable sample(s): at least 3 are needed to cluster.")
     notes = list(samples.log.messages)
+    clock = [time.perf_counter()]
+    timings: dict[str, float] = {}
+
+    def lap(name: str) -> None:
+        clock.append(time.perf_counter())
+        timings[name] = clock[-1] - clock[-2]
+
     X, _ = prepare_features(samples.values.to_numpy(), transform)
     report(progress, 0.05)
     selection = select_k(X, k_max, seed, progress=scaled(progress, 0.05, 0.45))
+    lap("k_selection")
     per_hole = (select_k_per_hole(X, samples.hole, k_max, seed, progress=scaled(progress, 0.45, 0.7))
                 if samples.n_holes < len(samples) else pd.DataFrame())
+    lap("k_per_hole")
     k = int(n_clusters) if n_clusters else selection.k
     notes.append(f"k = {k} ({'given' if n_clusters else 'chosen automatically: ' + str(selection.votes)}).")
     result = cluster(X, k, method, seed)
+    lap("clustering")
     report(progress, 0.8)
     curves = []
     if samples.n_holes < len(samples):
@@ -70,6 +82,7 @@ def run_clustering(samples: Samples, transform: str = "clr", n_clusters: int = 0
         curves.append(spatial_continuity(result.labels, samples.xyz, max_lag or None, seed))
     except GeoMLError as exc:
         notes.append(f"No 3D continuity: {exc}")
+    lap("continuity")
     report(progress, 1.0)
     return ClusteringOutcome(samples, transform, X, selection, per_hole, result,
-                             cluster_summary(samples.values, result.labels), curves, notes)
+                             cluster_summary(samples.values, result.labels), curves, notes, timings)

@@ -1,7 +1,7 @@
 """Samples along holes: positions, along-hole depth, cleaned element values."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -31,7 +31,6 @@ class Samples:
     extra: pd.DataFrame
     log: CleaningLog
     crs_wkt: str = ""
-    notes: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.hole)

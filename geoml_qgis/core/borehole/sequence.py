@@ -84,13 +84,13 @@ class SequenceModel:
         self.lr, self.batch_size, self.seed = float(lr), int(batch_size), int(seed)
 
     # ---- features --------------------------------------------------------------------------------
-    def _steps(self, X: np.ndarray, holes: np.ndarray, depth: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-        """(n, m + 1) step features (features, distance to previous sample) and per-hole orders."""
-        orders = _orders(holes, depth)
+    @staticmethod
+    def _steps(X: np.ndarray, holes: np.ndarray, depth: np.ndarray) -> np.ndarray:
+        """(n, m + 1) step features: the features and the along-hole distance to the previous sample."""
         gap = np.zeros(len(X))
-        for idx in orders:
+        for idx in _orders(holes, depth):
             gap[idx[1:]] = np.diff(depth[idx])
-        return np.column_stack([np.asarray(X, float), gap]), orders
+        return np.column_stack([np.asarray(X, float), gap])
 
     def _windows(self, steps: np.ndarray, orders: list[np.ndarray], stride: int):
         """Tensors x (w, L, f), row index (w, L) with -1 for padding."""
@@ -119,7 +119,7 @@ class SequenceModel:
         self.train_holes_, self.validation_holes_ = split_holes(holes, validation_fraction, self.seed)
         is_train = np.isin(holes, self.train_holes_)
         target = np.searchsorted(self.classes_, y)
-        steps, _ = self._steps(X, holes, depth)
+        steps = self._steps(X, holes, depth)
         self.scaler_ = Standardizer().fit(steps[is_train])
         steps = self.scaler_.transform(steps)
         torch.manual_seed(self.seed)
@@ -176,7 +176,7 @@ class SequenceModel:
         if X.shape[1] != self.n_features_:
             raise GeoMLError(f"The model was trained on {self.n_features_} features; got {X.shape[1]}.")
         holes, depth = np.asarray(holes).astype(str), np.asarray(depth, float)
-        steps, _ = self._steps(X, holes, depth)
+        steps = self._steps(X, holes, depth)
         return self._proba_scaled(self.scaler_.transform(steps), holes, depth)
 
     def predict(self, X: np.ndarray, holes: np.ndarray, depth: np.ndarray) -> np.ndarray:
