@@ -59,8 +59,12 @@ def test_clustering_then_sequence_model_on_synthetic_holes(run_alg, tmp_path):
     assert cleaning.loc["As_ppm", "negative_flag"] > 0 and cleaning.loc["Au_ppb", "flag_column"] > 0
     html = open(res["OUTPUT_REPORT"], encoding="utf-8").read()
     assert html.count("<img") >= 4 and "continuity" in html
+    from qgis._3d import Qgs3D
+
+    Qgs3D.initialize()  # desktop QGIS does this; needed here to read 3D renderers back
     layer = QgsVectorLayer(res["OUTPUT"], "clusters", "ogr")
     assert layer.renderer().type() == "categorizedSymbol" and len(layer.renderer().categories()) == 4
+    assert layer.renderer3D() is not None and layer.renderer3D().type() == "rulebased"
 
     seq = run_alg("geoml:boreholesequencemodel", {
         "INPUT": res["OUTPUT"], "HOLE_FIELD": "hole", "LABEL_FIELD": "cluster", "FEATURE_FIELDS": ELEMENTS,

@@ -104,10 +104,10 @@ def _small_kmeans(X: np.ndarray, k: int, n_init: int, seed: int, max_iter: int =
             if (new == labels).all():
                 break
             labels = new
-            for j in range(k):
-                members = labels == j
-                if members.any():
-                    centres[j] = X[members].mean(axis=0)
+            onehot = np.eye(k)[labels]
+            counts = onehot.sum(axis=0)
+            filled = counts > 0  # an emptied cluster keeps its centre
+            centres[filled] = (onehot.T @ X)[filled] / counts[filled, None]
         inertia = float(((X - centres[labels]) ** 2).sum())
         if best is None or inertia < best[1]:
             best = (labels, inertia)

@@ -131,29 +131,36 @@ class SequenceModel:
         loss_fn = nn.CrossEntropyLoss(ignore_index=-100)
         gen = torch.Generator().manual_seed(self.seed)
         history = []
+        val = ~is_train
         for epoch in range(1, self.epochs + 1):
             self.net_.train()
             perm = torch.randperm(len(xw), generator=gen)
+            loss_sum, right, seen = 0.0, 0, 0
             for b in range(0, len(xw), self.batch_size):
                 sel = perm[b:b + self.batch_size]
                 opt.zero_grad()
-                out = self.net_(xw[sel])
-                loss = loss_fn(out.reshape(-1, out.shape[-1]), yw[sel].reshape(-1))
+                out = self.net_(xw[sel]).reshape(-1, len(self.classes_))
+                y_b = yw[sel].reshape(-1)
+                loss = loss_fn(out, y_b)
                 loss.backward()
                 opt.step()
-            proba = self._proba_scaled(steps, holes, depth)
-            history.append({"epoch": epoch, **self._scores(proba, target, is_train, "train"),
-                            **self._scores(proba, target, ~is_train, "validation")})
+                ok = y_b != -100
+                loss_sum += loss.item() * int(ok.sum())
+                right += int((out.detach().argmax(1)[ok] == y_b[ok]).sum())
+                seen += int(ok.sum())
+            # training scores as seen during the epoch (over the training windows), validation on whole holes
+            proba = self._proba_scaled(steps[val], holes[val], depth[val])
+            history.append({"epoch": epoch, "train_loss": loss_sum / seen, "train_accuracy": right / seen,
+                            **self._scores(proba, target[val], "validation")})
             report(progress, epoch / self.epochs)
         self.history_ = pd.DataFrame(history)
         self.n_features_ = X.shape[1]
         return self
 
     @staticmethod
-    def _scores(proba, target, sel, name) -> dict:
-        p = np.clip(proba[sel, target[sel]], 1e-12, 1.0)
-        return {f"{name}_loss": float(-np.log(p).mean()),
-                f"{name}_accuracy": float((proba[sel].argmax(1) == target[sel]).mean())}
+    def _scores(proba: np.ndarray, target: np.ndarray, name: str) -> dict:
+        p = np.clip(proba[np.arange(len(target)), target], 1e-12, 1.0)
+        return {f"{name}_loss": float(-np.log(p).mean()), f"{name}_accuracy": float((proba.argmax(1) == target).mean())}
 
     # ---- prediction ------------------------------------------------------------------------------
     def _proba_scaled(self, steps: np.ndarray, holes: np.ndarray, depth: np.ndarray) -> np.ndarray:
