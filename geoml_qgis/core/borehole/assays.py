@@ -1,0 +1,202 @@
+"""Assay tables into samples along holes: detection-limit cleaning and straight-hole desurveying.
+
+Cleaning rules (every substitution is counted and reported, never silent):
+
+* ``<0.01`` (text) - below the detection limit 0.01: replaced by half the limit, 0.005;
+* a negative number ``-0.01`` - the laboratory flag for "below 0.01": replaced by 0.005;
+* a flag column ``<element>_flag`` holding ``<``, ``BDL`` or ``ND``: the value is the detection
+  limit, replaced by half of it;
+* ``>1000`` (over range): the limit itself, 1000;
+* ``0``: an unreported detection limit: half the smallest positive value of that element;
+* blanks and ``NA``-like tokens: missing; a sample missing any element is dropped;
+* any other text: an error naming the element, the row and the value.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..errors import GeoMLError
+from ..io.vector import MISSING_TOKENS
+
+_BELOW = re.compile(r"^\s*<\s*=?\s*([0-9.eE+-]+)\s*$")
+_ABOVE = re.compile(r"^\s*>\s*=?\s*([0-9.eE+-]+)\s*$")
+FLAG_TOKENS = {"<", "bdl", "nd", "<dl", "bd", "l"}
+
+
+@dataclass
+class CleaningLog:
+    """What cleaning did: a per-element count table and messages for the user."""
+
+    counts: pd.DataFrame
+    messages: list[str] = field(default_factory=list)
+    dropped_rows: int = 0
+    dropped_elements: list[str] = field(default_factory=list)
+
+
+def _parse_cell(value) -> tuple[float, str]:
+    """One assay cell -> (value, kind) with kind in ok/blank/below/above/negative/zero/text."""
+    if value is None:
+        return np.nan, "blank"
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        v = float(value)
+        if np.isnan(v):
+            return np.nan, "blank"
+        if v < 0:
+            return -v / 2.0, "negative"
+        return v, "zero" if v == 0 else "ok"
+    text = str(value).strip()
+    if text.lower() in MISSING_TOKENS:
+        return np.nan, "blank"
+    m = _BELOW.match(text)
+    if m:
+        return abs(float(m.group(1))) / 2.0, "below"
+    m = _ABOVE.match(text)
+    if m:
+        return float(m.group(1)), "above"
+    try:
+        return _parse_cell(float(text.replace(",", ".") if text.count(",") == 1 and "." not in text else text))
+    except ValueError:
+        return np.nan, "text"
+
+
+def _parse_column(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Values and kinds of a column: numbers classified at once, text cell by cell."""
+    numeric = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
+    vals = np.abs(numeric)
+    vals[numeric < 0] /= 2.0
+    kinds = np.where(numeric < 0, "negative", np.where(numeric == 0, "zero", "ok")).astype(object)
+    for i in np.flatnonzero(np.isnan(numeric)):
+        vals[i], kinds[i] = _parse_cell(col.iat[i])
+    return vals, kinds
+
+
+def clean_assays(df: pd.DataFrame, elements: list[str]) -> tuple[pd.DataFrame, np.ndarray, CleaningLog]:
+    """Clean element columns of *df*.
+
+    Returns
+    -------
+    values : DataFrame of shape (n_kept, n_elements_kept), float64, strictly positive
+    kept : bool ndarray of shape (n,), rows of *df* kept
+    log : :class:`CleaningLog`
+    """
+    if not elements:
+        raise GeoMLError("Choose the element (assay) fields to cluster on.")
+    missing = [e for e in elements if e not in df.columns]
+    if missing:
+        raise GeoMLError(f"Element field(s) {', '.join(missing)} not found; available: {', '.join(map(str, df.columns))}.")
+    lower = {str(c).lower(): c for c in df.columns}
+    out, rows = {}, []
+    for el in elements:
+        vals, kinds = _parse_column(df[el])
+        if (kinds == "text").any():
+            i = int(np.flatnonzero(kinds == "text")[0])
+            raise GeoMLError(
+                f"Element '{el}' holds text that is not a number or a detection-limit value "
+                f"('{df[el].iloc[i]}' in row {i + 1}). Fix it, or write below-detection values as '<0.01'."
+            )
+        flag_col = lower.get(f"{str(el).lower()}_flag")
+        flagged = np.zeros(len(df), bool)
+        if flag_col is not None:
+            flagged = df[flag_col].astype(str).str.strip().str.lower().isin(FLAG_TOKENS).to_numpy() & (kinds == "ok")
+            vals[flagged] /= 2.0
+            kinds[flagged] = "flag"
+        zero = kinds == "zero"
+        if zero.any():
+            positive = vals[vals > 0]
+            if positive.size == 0:
+                raise GeoMLError(f"Element '{el}' has no positive value: it cannot be used.")
+            vals[zero] = positive.min() / 2.0
+        out[el] = vals
+        rows.append({
+            "element": el, "valid": int((kinds == "ok").sum()),
+            "below_dl_text": int((kinds == "below").sum()), "negative_flag": int((kinds == "negative").sum()),
+            "flag_column": int((kinds == "flag").sum()), "zero": int(zero.sum()),
+            "over_range": int((kinds == "above").sum()), "blank": int((kinds == "blank").sum()),
+        })
+    values = pd.DataFrame(out, index=df.index)
+    counts = pd.DataFrame(rows)
+    log = CleaningLog(counts)
+    subst = int(counts[["below_dl_text", "negative_flag", "flag_column"]].to_numpy().sum())
+    if subst:
+        log.messages.append(f"{subst} below-detection value(s) replaced by half the detection limit.")
+    if counts["zero"].sum():
+        log.messages.append(f"{int(counts['zero'].sum())} zero value(s) replaced by half the element's smallest positive value.")
+    kept = values.notna().all(axis=1).to_numpy()
+    log.dropped_rows = int((~kept).sum())
+    if log.dropped_rows:
+        log.messages.append(f"{log.dropped_rows} sample(s) with a blank element value dropped.")
+    if not kept.any():
+        raise GeoMLError("Every sample misses at least one element value; choose fewer elements.")
+    values = values[kept]
+    constant = [el for el in values.columns if np.nanstd(values[el].to_numpy()) == 0]
+    if constant:
+        log.dropped_elements = constant
+        log.messages.append(f"Constant element(s) ignored (they cannot separate samples): {', '.join(map(str, constant))}.")
+        values = values.drop(columns=constant)
+    if values.shape[1] == 0:
+        raise GeoMLError("Every chosen element is constant (e.g. all below detection): nothing to cluster on.")
+    return values, kept, log
+
+
+def hole_ids(series: pd.Series) -> np.ndarray:
+    """Hole identifiers as text; a blank id is an error naming the rows."""
+    text = series.astype(object).where(series.notna(), "").astype(str).str.strip()
+    blank = text.str.lower().isin(MISSING_TOKENS).to_numpy()
+    if blank.any():
+        rows = ", ".join(str(i + 1) for i in np.flatnonzero(blank)[:5])
+        raise GeoMLError(f"{int(blank.sum())} sample(s) have no hole id (row {rows}); every sample needs its hole.")
+    return text.str.replace(r"\.0$", "", regex=True).to_numpy()
+
+
+def desurvey_straight(collar_xyz: np.ndarray, azimuth: np.ndarray, dip: np.ndarray, depth: np.ndarray) -> np.ndarray:
+    """Positions at along-hole *depth* of straight holes.
+
+    Parameters
+    ----------
+    collar_xyz : (n, 3) collar X, Y, elevation of each sample's hole
+    azimuth : (n,) degrees clockwise from north
+    dip : (n,) degrees from horizontal; holes go down whatever the sign (-60 and 60 are the same)
+    depth : (n,) distance along the hole from the collar
+
+    Returns
+    -------
+    (n, 3) X, Y, Z
+    """
+    az, dp = np.radians(azimuth), np.radians(np.abs(dip))
+    horiz = depth * np.cos(dp)
+    return np.column_stack([
+        collar_xyz[:, 0] + horiz * np.sin(az),
+        collar_xyz[:, 1] + horiz * np.cos(az),
+        collar_xyz[:, 2] - depth * np.sin(dp),
+    ])
+
+
+def intervals_to_positions(holes: np.ndarray, frm: np.ndarray, to: np.ndarray, collars: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Interval midpoints of straight holes.
+
+    *collars* has columns ``hole, x, y, z, azimuth, dip`` (one row per hole). Returns
+    ``(xyz of shape (n, 3), midpoint depth of shape (n,))``.
+    """
+    dup = collars["hole"][collars["hole"].duplicated()]
+    if len(dup):
+        raise GeoMLError(f"Hole '{dup.iloc[0]}' appears more than once in the collar table.")
+    if np.isnan(frm).any() or np.isnan(to).any():
+        raise GeoMLError("Some intervals have no FROM or TO depth.")
+    if (to <= frm).any():
+        i = int(np.flatnonzero(to <= frm)[0])
+        raise GeoMLError(f"Interval in row {i + 1} of hole '{holes[i]}' has TO ({to[i]}) not below FROM ({frm[i]}).")
+    table = collars.set_index("hole")
+    unknown = sorted(set(holes) - set(table.index))
+    if unknown:
+        raise GeoMLError(f"Hole(s) {', '.join(unknown[:5])} have intervals but no collar.")
+    c = table.loc[holes]
+    if c[["x", "y", "z"]].isna().any().any():
+        raise GeoMLError("Some collars have no X, Y or elevation.")
+    mid = (frm + to) / 2.0
+    xyz = desurvey_straight(c[["x", "y", "z"]].to_numpy(float), c["azimuth"].fillna(0).to_numpy(float),
+                            c["dip"].fillna(-90).to_numpy(float), mid)
+    return xyz, mid

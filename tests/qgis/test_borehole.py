@@ -1,0 +1,128 @@
+"""Borehole clustering and the downhole sequence model through Processing.
+
+Known answers come from the bundled SYNTHETIC borehole set (made by
+``geoml_qgis.core.borehole.synthetic``, truth in ``synthetic_truth.csv``) and the real Meuse metals.
+"""
+from __future__ import annotations
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from osgeo import ogr
+from sklearn.metrics import adjusted_rand_score
+
+from .conftest import SAMPLE
+
+BOREHOLES = SAMPLE / "boreholes"
+ELEMENTS = ["Cu_ppm", "Zn_ppm", "Pb_ppm", "As_ppm", "Au_ppb", "Ag_ppm", "Fe_pct", "S_pct"]
+SHEETS = ["samples", "cluster_summary", "k_selection", "k_votes", "k_per_hole", "continuity", "cleaning", "notes"]
+
+
+def _layer_frame(path):
+    ds = ogr.Open(str(path))
+    lyr = ds.GetLayer(0)
+    defn = lyr.GetLayerDefn()
+    names = [defn.GetFieldDefn(i).GetName() for i in range(defn.GetFieldCount())]
+    rows = [[f.GetField(i) for i in range(len(names))] for f in lyr]
+    return pd.DataFrame(rows, columns=names), lyr.GetGeomType(), lyr.GetSpatialRef()
+
+
+def _cluster_params(tmp_path, **extra):
+    return {
+        "INPUT": str(BOREHOLES / "synthetic_assays.csv"), "HOLE_FIELD": "hole", "FROM_FIELD": "from", "TO_FIELD": "to",
+        "ELEMENT_FIELDS": ELEMENTS, "COLLARS": str(BOREHOLES / "synthetic_collars.csv"),
+        "COLLAR_X_FIELD": "x", "COLLAR_Y_FIELD": "y", "COLLAR_Z_FIELD": "z", "AZIMUTH_FIELD": "azimuth",
+        "DIP_FIELD": "dip", "TRANSFORM": 2, "N_CLUSTERS": 0, "K_MAX": 8, "CRS": "EPSG:32750",
+        "OUTPUT": str(tmp_path / "clusters.gpkg"), "OUTPUT_WORKBOOK": str(tmp_path / "clusters.xlsx"),
+        "OUTPUT_REPORT": str(tmp_path / "clusters.html"), **extra,
+    }
+
+
+def test_clustering_then_sequence_model_on_synthetic_holes(run_alg, tmp_path):
+    from qgis.core import QgsVectorLayer
+
+    res = run_alg("geoml:boreholeclustering", _cluster_params(tmp_path))
+    assert res["K_USED"] == 4  # the generator's four units
+    df, gtype, srs = _layer_frame(res["OUTPUT"])
+    assert gtype == ogr.wkbPoint25D and srs.GetAuthorityCode(None) == "32750"
+    assert {"hole", "depth", "from", "to", "cluster", "pc1", "pc2", *ELEMENTS} <= set(df.columns)
+    truth = pd.read_csv(BOREHOLES / "synthetic_truth.csv")
+    joined = df.merge(truth, on=["hole", "from", "to"])
+    assert len(joined) == len(df) > 800
+    assert adjusted_rand_score(joined["unit"], joined["cluster"]) >= 0.9
+    wb = openpyxl.load_workbook(res["OUTPUT_WORKBOOK"], read_only=True)
+    assert wb.sheetnames == SHEETS
+    sel = pd.read_excel(res["OUTPUT_WORKBOOK"], sheet_name="k_selection")
+    assert list(sel["k"]) == list(range(1, 9)) and sel.loc[sel["chosen"], "k"].tolist() == [4]
+    cleaning = pd.read_excel(res["OUTPUT_WORKBOOK"], sheet_name="cleaning").set_index("element")
+    assert cleaning.loc["As_ppm", "negative_flag"] > 0 and cleaning.loc["Au_ppb", "flag_column"] > 0
+    html = open(res["OUTPUT_REPORT"], encoding="utf-8").read()
+    assert html.count("<img") >= 4 and "continuity" in html
+    from qgis._3d import Qgs3D
+
+    Qgs3D.initialize()  # desktop QGIS does this; needed here to read 3D renderers back
+    layer = QgsVectorLayer(res["OUTPUT"], "clusters", "ogr")
+    assert layer.renderer().type() == "categorizedSymbol" and len(layer.renderer().categories()) == 4
+    assert layer.renderer3D() is not None and layer.renderer3D().type() == "rulebased"
+
+    seq = run_alg("geoml:boreholesequencemodel", {
+        "INPUT": res["OUTPUT"], "HOLE_FIELD": "hole", "LABEL_FIELD": "cluster", "FEATURE_FIELDS": ELEMENTS,
+        "DEPTH_FIELD": "depth", "CELL": 1, "SEQUENCE_LENGTH": 16, "EPOCHS": 6,
+        "OUTPUT_MODEL": str(tmp_path / "seq.pt"), "OUTPUT": str(tmp_path / "pred.gpkg"),
+        "OUTPUT_REPORT": str(tmp_path / "seq.html"),
+    })
+    assert seq["VALIDATION_ACCURACY"] >= 0.9
+    pred, gtype, _ = _layer_frame(seq["OUTPUT"])
+    assert gtype == ogr.wkbPoint25D and set(pred["split"]) == {"train", "validation"}
+    val = pred[pred["split"] == "validation"]
+    assert np.isclose((val["predicted"] == val["cluster"]).mean(), seq["VALIDATION_ACCURACY"])
+    assert set(pred.loc[pred["split"] == "train", "hole"]).isdisjoint(val["hole"])
+
+
+def test_clustering_real_meuse_metals_end_to_end(run_alg, tmp_path):
+    res = run_alg("geoml:boreholeclustering", {
+        "INPUT": str(SAMPLE / "meuse" / "meuse.gpkg"), "ELEMENT_FIELDS": ["cadmium", "copper", "lead", "zinc"],
+        "Z_FIELD": "elev", "TRANSFORM": 1, "N_CLUSTERS": 0, "K_MAX": 6,
+        "OUTPUT": str(tmp_path / "meuse.gpkg"), "OUTPUT_WORKBOOK": str(tmp_path / "meuse.xlsx"),
+        "OUTPUT_REPORT": str(tmp_path / "meuse.html"),
+    })
+    assert 2 <= res["K_USED"] <= 6
+    df, gtype, srs = _layer_frame(res["OUTPUT"])
+    assert len(df) == 155 and gtype == ogr.wkbPoint25D and srs.GetAuthorityCode(None) == "28992"
+    assert {"cluster", "cadmium", "zinc", "pc1"} <= set(df.columns)
+    assert set(df["cluster"]) == set(range(1, res["K_USED"] + 1))
+    assert openpyxl.load_workbook(res["OUTPUT_WORKBOOK"], read_only=True).sheetnames == SHEETS
+    continuity = pd.read_excel(res["OUTPUT_WORKBOOK"], sheet_name="continuity")
+    assert set(continuity["direction"]) == {"3d"}  # surface samples: no downhole curves
+    probs = continuity.filter(like="p_").dropna()
+    assert np.allclose(probs.sum(axis=1), 1.0)
+
+
+def test_bad_input_messages_reach_the_user(run_alg, tmp_path):
+    from qgis.core import QgsProcessingException
+
+    bad = pd.read_csv(BOREHOLES / "synthetic_assays.csv")
+    bad.loc[5, "Cu_ppm"] = "see note"
+    path = tmp_path / "bad.csv"
+    bad.to_csv(path, index=False)
+    with pytest.raises(QgsProcessingException, match=r"Cu_ppm.*'see note' in row 6"):
+        run_alg("geoml:boreholeclustering", _cluster_params(tmp_path, INPUT=str(path)))
+    assert not (tmp_path / "clusters.gpkg").exists() and not (tmp_path / "clusters.xlsx").exists()
+    one = pd.read_csv(BOREHOLES / "synthetic_assays.csv").query("hole == 'DH001'")
+    one.to_csv(tmp_path / "one.csv", index=False)
+    res = run_alg("geoml:boreholeclustering", _cluster_params(tmp_path, INPUT=str(tmp_path / "one.csv")))
+    with pytest.raises(QgsProcessingException, match="at least two holes"):
+        run_alg("geoml:boreholesequencemodel", {
+            "INPUT": res["OUTPUT"], "HOLE_FIELD": "hole", "FEATURE_FIELDS": ELEMENTS, "DEPTH_FIELD": "depth",
+            "EPOCHS": 1, "OUTPUT_MODEL": str(tmp_path / "m.pt"), "OUTPUT": str(tmp_path / "p.gpkg"),
+            "OUTPUT_REPORT": str(tmp_path / "r.html"),
+        })
+    assert not (tmp_path / "m.pt").exists()
+
+
+def test_clustering_headless_through_qgis_process(qgis_process, tmp_path):
+    out = qgis_process("geoml:boreholeclustering", _cluster_params(tmp_path, N_CLUSTERS=4, K_MAX=5))
+    assert out["results"]["K_USED"] == 4
+    df, gtype, _ = _layer_frame(out["results"]["OUTPUT"])
+    assert gtype == ogr.wkbPoint25D and set(df["cluster"]) == {1, 2, 3, 4}
