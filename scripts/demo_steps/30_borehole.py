@@ -13,7 +13,7 @@ def borehole_clustering(demo):
         "geoml:boreholeclustering", INPUT=data / "synthetic_assays.csv", HOLE_FIELD="hole",
         FROM_FIELD="from", TO_FIELD="to", ELEMENT_FIELDS=ELEMENTS, COLLARS=data / "synthetic_collars.csv",
         COLLAR_HOLE_FIELD="hole", COLLAR_X_FIELD="x", COLLAR_Y_FIELD="y", COLLAR_Z_FIELD="z",
-        AZIMUTH_FIELD="azimuth", DIP_FIELD="dip", TRANSFORM=2, N_CLUSTERS=0, K_MAX=10, CRS="EPSG:32750",
+        AZIMUTH_FIELD="azimuth", DIP_FIELD="dip", TRANSFORM=2, N_CLUSTERS=0, K_MAX=10, CRS="EPSG:28992",
         OUTPUT=demo.out / "borehole_clusters.gpkg", OUTPUT_WORKBOOK=demo.out / "borehole_clusters.xlsx",
         OUTPUT_REPORT=demo.out / "borehole_clusters.html",
     )
@@ -37,3 +37,5 @@ def borehole_sequence(demo):
 
 
 STEPS = [borehole_clustering, borehole_sequence]
+
+GROUP = "Borehole geochemistry (synthetic holes)"

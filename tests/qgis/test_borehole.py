@@ -33,7 +33,7 @@ def _cluster_params(tmp_path, **extra):
         "INPUT": str(BOREHOLES / "synthetic_assays.csv"), "HOLE_FIELD": "hole", "FROM_FIELD": "from", "TO_FIELD": "to",
         "ELEMENT_FIELDS": ELEMENTS, "COLLARS": str(BOREHOLES / "synthetic_collars.csv"),
         "COLLAR_X_FIELD": "x", "COLLAR_Y_FIELD": "y", "COLLAR_Z_FIELD": "z", "AZIMUTH_FIELD": "azimuth",
-        "DIP_FIELD": "dip", "TRANSFORM": 2, "N_CLUSTERS": 0, "K_MAX": 8, "CRS": "EPSG:32750",
+        "DIP_FIELD": "dip", "TRANSFORM": 2, "N_CLUSTERS": 0, "K_MAX": 8, "CRS": "EPSG:28992",
         "OUTPUT": str(tmp_path / "clusters.gpkg"), "OUTPUT_WORKBOOK": str(tmp_path / "clusters.xlsx"),
         "OUTPUT_REPORT": str(tmp_path / "clusters.html"), **extra,
     }
@@ -45,7 +45,7 @@ def test_clustering_then_sequence_model_on_synthetic_holes(run_alg, tmp_path):
     res = run_alg("geoml:boreholeclustering", _cluster_params(tmp_path))
     assert res["K_USED"] == 4  # the generator's four units
     df, gtype, srs = _layer_frame(res["OUTPUT"])
-    assert gtype == ogr.wkbPoint25D and srs.GetAuthorityCode(None) == "32750"
+    assert gtype == ogr.wkbPoint25D and srs.GetAuthorityCode(None) == "28992"
     assert {"hole", "depth", "from", "to", "cluster", "pc1", "pc2", *ELEMENTS} <= set(df.columns)
     truth = pd.read_csv(BOREHOLES / "synthetic_truth.csv")
     joined = df.merge(truth, on=["hole", "from", "to"])

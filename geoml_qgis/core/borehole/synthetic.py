@@ -61,8 +61,14 @@ def _sig3(v: np.ndarray) -> np.ndarray:
 
 
 def make_boreholes(n_holes: int = 12, n_units: int = 4, n_elements: int = 8, samples_per_hole: int = 75,
-                   interval: float = 2.0, noise: float = 0.15, seed: int = 0) -> SyntheticBoreholes:
-    """Generate a synthetic borehole data set (see the module docstring)."""
+                   interval: float = 2.0, noise: float = 0.15, seed: int = 0,
+                   origin: tuple[float, float] = (182600.0, 330000.0)) -> SyntheticBoreholes:
+    """Generate a synthetic borehole data set (see the module docstring).
+
+    Collars lie in a square starting at *origin* (map units; by default an invented
+    place just south-east of the Meuse sample area in EPSG:28992, so the demo shows
+    every capability in one CRS).
+    """
     rng = np.random.default_rng(seed)
     names = (ELEMENTS + [f"E{i}_ppm" for i in range(len(ELEMENTS), n_elements)])[:n_elements]
     base = np.array((BASE_LOG10 + [1.0] * n_elements)[:n_elements])
@@ -80,7 +86,7 @@ def make_boreholes(n_holes: int = 12, n_units: int = 4, n_elements: int = 8, sam
     cx, cy = rng.uniform(0, side, n_holes), rng.uniform(0, side, n_holes)
     collars = pd.DataFrame({
         "hole": [f"DH{i + 1:03d}" for i in range(n_holes)],
-        "x": np.round(500000 + cx, 1), "y": np.round(7000000 + cy, 1),
+        "x": np.round(origin[0] + cx, 1), "y": np.round(origin[1] + cy, 1),
         "z": np.round(400 + 0.01 * cx + rng.normal(0, 2, n_holes), 1),
         "azimuth": np.round(rng.uniform(0, 360, n_holes)), "dip": -np.round(rng.uniform(60, 90, n_holes)),
     })
@@ -92,7 +98,7 @@ def make_boreholes(n_holes: int = 12, n_units: int = 4, n_elements: int = 8, sam
                             c["dip"].to_numpy(float), (frm + to) / 2)
     # unit boundaries: tilted planes with a gentle undulation below a datum 5 m under the mean collar elevation
     datum = collars["z"].mean() - 5.0
-    rel = np.column_stack([xyz[:, 0] - 500000, xyz[:, 1] - 7000000])
+    rel = np.column_stack([xyz[:, 0] - origin[0], xyz[:, 1] - origin[1]])
     shift = rel @ tilt + 4.0 * np.sin(rel[:, 0] / 120.0)
     truth = np.ones(len(xyz), int)
     for u in range(1, n_units):
