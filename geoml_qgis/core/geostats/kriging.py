@@ -15,7 +15,6 @@ samples and k = 32 there are about six cells per distinct set.
 """
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +23,7 @@ from scipy.spatial import cKDTree
 from ..errors import GeoMLError
 from ..progress import ProgressCallback, report
 from .models import VariogramModel
+from ..threads import single_thread
 
 #: distance under which a target coincides with a sample (PyKrige's ``eps``): exact interpolation
 EXACT_EPS = 1e-10
@@ -35,15 +35,6 @@ _RHS_ELEMENTS = 2_000_000
 _LHS_ELEMENTS = 2_500_000
 #: sample count up to which semivariances between the samples of a batch are tabulated once
 _TABLE_SAMPLES = 3000
-
-
-def _blas_single_thread():
-    """Small batched LAPACK calls are fastest single-threaded (OpenBLAS threads only add overhead)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - scikit-learn brings threadpoolctl
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 @dataclass
@@ -181,7 +172,7 @@ class OrdinaryKriging:
         singular = 0
         cells_per_batch = max(1, _RHS_ELEMENTS // (k + 1))
         cached: tuple[int, tuple] | None = None  # a set spanning batches is inverted once
-        with _blas_single_thread():
+        with single_thread(torch=False):
             for c0 in range(0, m, cells_per_batch):
                 cells = order[c0:c0 + cells_per_batch]
                 g0, g1 = groups[cells[0]], groups[cells[-1]] + 1

@@ -1,7 +1,6 @@
 """HybridPredictor: scikit-learn-style estimator (fit / predict / save / load) around :class:`HybridNet`."""
 from __future__ import annotations
 
-import contextlib
 import os
 from dataclasses import dataclass, field
 
@@ -13,6 +12,7 @@ from ..geostats.models import VariogramModel
 from ..modelio import load_model, save_model
 from ..progress import ProgressCallback, report
 from .features import FeatureBuilder, Features
+from ..threads import single_thread
 from .network import HybridNet
 
 KIND = "hybrid.conv1d_bilstm"
@@ -29,17 +29,6 @@ def forward_transform(values: np.ndarray, transform: str) -> np.ndarray:
             raise GeoMLError("TRANSFORM=log needs positive values; some values are zero or negative.")
         return np.log(values)
     return values
-
-
-@contextlib.contextmanager
-def _single_thread():
-    """This network is tiny: one torch thread is several times faster than contending for cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 @dataclass
@@ -105,7 +94,7 @@ class HybridPredictor:
         y = ((z - self.builder_.mean) / self.builder_.std).astype(np.float32)
         self.nets_, self.shrink_, self.log_ = [], [], TrainingLog()
         report(progress, 0.0)
-        with _single_thread():
+        with single_thread(blas=False):
             for m in range(self.ensemble):
                 net, shrink = self._train_member(feats, y, self.seed + m, progress, m)
                 self.nets_.append(net)
@@ -171,7 +160,7 @@ class HybridPredictor:
         """
         members = np.empty((len(self.nets_), len(feats.target)))
         base = feats.target[:, 0]
-        with torch.no_grad(), _single_thread():
+        with torch.no_grad(), single_thread(blas=False):
             for i, (net, s) in enumerate(zip(self.nets_, self.shrink_)):
                 for a in range(0, len(base), batch):
                     seq = torch.from_numpy(feats.seq[a:a + batch])

@@ -14,7 +14,6 @@ float32 under ``torch.inference_mode`` on large batches.
 """
 from __future__ import annotations
 
-import contextlib
 import copy
 import os
 from typing import Sequence
@@ -25,24 +24,13 @@ from ..deps import require
 from ..errors import GeoMLError
 from ..progress import ProgressCallback, report
 from .preprocess import output_bands, preprocess
+from ..threads import single_thread
 from .resample import even_grid, srf_matrix
 
 torch = require("torch", "the hyperspectral CNN")
 nn = torch.nn
 
 KIND = "hyperspectral.cnn"
-
-
-@contextlib.contextmanager
-def single_thread():
-    """Run torch on one thread meanwhile: small training batches gain nothing from more, and on shared
-    cores OpenMP threads waiting for each other made training 10-30x slower in our measurements."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 class SpectralNet(nn.Module):
@@ -139,7 +127,7 @@ class SpectralCNN:
         if X_val is not None:
             val = (torch.from_numpy(self._features(np.asarray(X_val, np.float32), self.sensor_wavelengths_,
                                                    self.sensor_fwhm_)), torch.as_tensor(np.asarray(y_val, np.int64)))
-        with single_thread():
+        with single_thread(blas=False):
             self._train(zt, yt, weights, val, gen, progress)
         self.net_.eval()
         self._cache.clear()
