@@ -22,8 +22,8 @@ from scipy.spatial import cKDTree
 
 from ..errors import GeoMLError
 from ..progress import ProgressCallback, report
-from .models import VariogramModel
 from ..threads import single_thread
+from .models import VariogramModel
 
 #: distance under which a target coincides with a sample (PyKrige's ``eps``): exact interpolation
 EXACT_EPS = 1e-10

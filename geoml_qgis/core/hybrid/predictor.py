@@ -11,8 +11,8 @@ from ..errors import GeoMLError
 from ..geostats.models import VariogramModel
 from ..modelio import load_model, save_model
 from ..progress import ProgressCallback, report
-from .features import FeatureBuilder, Features
 from ..threads import single_thread
+from .features import FeatureBuilder, Features
 from .network import HybridNet
 
 KIND = "hybrid.conv1d_bilstm"

@@ -23,8 +23,8 @@ import numpy as np
 from ..deps import require
 from ..errors import GeoMLError
 from ..progress import ProgressCallback, report
-from .preprocess import output_bands, preprocess
 from ..threads import single_thread
+from .preprocess import output_bands, preprocess
 from .resample import even_grid, srf_matrix
 
 torch = require("torch", "the hyperspectral CNN")
