@@ -80,6 +80,7 @@ class FeatureTransform:
         z = (self.expand(raw) - np.asarray(self.mean)) / np.asarray(self.std)
         if self.components:
             z = z @ np.asarray(self.components).T
+        z[np.isnan(raw).any(axis=1)] = np.nan
         return z.astype(np.float32)
 
     def to_json(self) -> str:
