@@ -77,8 +77,9 @@ class EvaluateProspectivity(GeoMLAlgorithm):
         metrics = workflow.evaluate(np.asarray(area), scores, y, report_path, csv_path, notes)
         for k, v in metrics.items():
             feedback.pushInfo(f"{k}: {v:.3f}" if isinstance(v, float) else f"{k}: {v}")
-        out = {"OUTPUT_REPORT": report_path, **{k.replace(" ", "_").upper(): v for k, v in metrics.items()
-                                                if k in ("ROC AUC", "success-rate AUC")}}
+        out = {"OUTPUT_REPORT": report_path, "SUCCESS_RATE_AUC": metrics["success-rate AUC"]}
+        if "ROC AUC" in metrics:
+            out["ROC_AUC"] = metrics["ROC AUC"]
         if csv_path:
             out["OUTPUT_CSV"] = csv_path
         return out
