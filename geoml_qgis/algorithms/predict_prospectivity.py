@@ -28,7 +28,10 @@ class PredictProspectivity(GeoMLAlgorithm):
         "(OUTPUT_PROBABILITY), the deposit probability of every cell, block by block, styled 0-1.<br>"
         "<b>Points or table</b> (INPUT): writes <b>Scored layer</b> (OUTPUT), a copy of the layer with a "
         "<i>probability</i> field. Features come from the stack when one is given, else from fields named as "
-        "the model's features. Rows without features get an empty probability."
+        "the model's features. Rows without features get an empty probability.<br>"
+        "With a <i>vae_ensemble</i> model: OUTPUT_ALEATORIC (noise in the data), OUTPUT_EPISTEMIC (disagreement "
+        "of the members: what more data would reduce) and OUTPUT_TOTAL (sqrt of the sum of their squares) "
+        "rasters, all in probability units; on points, fields <i>aleatoric</i>, <i>epistemic</i>, <i>total</i>."
     )
     REQUIRES = ("torch",)
 
@@ -39,6 +42,10 @@ class PredictProspectivity(GeoMLAlgorithm):
                                                               [QgsProcessing.TypeVector], optional=True))
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT_PROBABILITY", self.tr("Probability"),
                                                                   optional=True, createByDefault=False))
+        for key, label in (("OUTPUT_ALEATORIC", "Aleatoric uncertainty"), ("OUTPUT_EPISTEMIC", "Epistemic uncertainty"),
+                           ("OUTPUT_TOTAL", "Total uncertainty")):
+            self.addParameter(QgsProcessingParameterRasterDestination(key, self.tr(label), optional=True,
+                                                                      createByDefault=False))
         self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT", self.tr("Scored layer"), optional=True,
                                                             createByDefault=False))
 
@@ -57,29 +64,41 @@ class PredictProspectivity(GeoMLAlgorithm):
         if source is None and stack is None:
             raise GeoMLError("Give a feature stack (FEATURES) or points/a table (INPUT) to predict on.")
         target = self.parameterAsOutputLayer(parameters, "OUTPUT_PROBABILITY", context)
+        unc = {k: self.parameterAsOutputLayer(parameters, f"OUTPUT_{k.upper()}", context)
+               for k in ("aleatoric", "epistemic", "total")}
+        unc = {k: v for k, v in unc.items() if v}
+        if unc and model.method != "vae_ensemble":
+            raise GeoMLError(f"Uncertainty rasters need a vae_ensemble model; this one is {model.method}.")
         if source is None:
             if not target:
                 raise GeoMLError("Choose where to write the probability raster (OUTPUT_PROBABILITY).")
             model.predict_stack(stack.source(), target, {"MODEL": path, "FEATURES": stack.source()},
-                                file_sha256(path), progress_callback(feedback))
-            return {"OUTPUT_PROBABILITY": target}
+                                file_sha256(path), progress_callback(feedback), uncertainty=unc)
+            return {"OUTPUT_PROBABILITY": target, **{f"OUTPUT_{k.upper()}": v for k, v in unc.items()}}
         points = read_layer(source, feedback)
-        p = np.full(len(points), np.nan)
         if stack is not None:
             with RasterStack([stack.source()]) as st:
                 model.check_bands(st.band_names)
                 s = sample_stack(st, points)
             if s.message():
                 feedback.pushInfo(s.message())
-            p[s.kept] = model.predict_proba(s.X)
+            X = np.full((len(points), len(model.feature_names)), np.nan)
+            X[s.kept] = s.X
         else:
-            p = model.predict_proba(table_features(points.attributes, model.feature_names))
-        points.attributes = points.attributes.assign(probability=p)
+            X = table_features(points.attributes, model.feature_names)
+        if model.method == "vae_ensemble":
+            u = model.predict_uncertainty(X)
+            points.attributes = points.attributes.assign(
+                probability=u["probability"], aleatoric=u["aleatoric"], epistemic=u["epistemic"], total=u["total"])
+        else:
+            points.attributes = points.attributes.assign(probability=model.predict_proba(X))
         dest = write_scored(self, parameters, context, "OUTPUT", points, source, feedback)
         out["OUTPUT"] = dest
         if stack is not None and target:
-            model.predict_stack(stack.source(), target, {"MODEL": path}, file_sha256(path), progress_callback(feedback))
+            model.predict_stack(stack.source(), target, {"MODEL": path}, file_sha256(path), progress_callback(feedback),
+                                uncertainty=unc)
             out["OUTPUT_PROBABILITY"] = target
+            out.update({f"OUTPUT_{k.upper()}": v for k, v in unc.items()})
         if source.wkbType() != QgsWkbTypes.NoGeometry:
             from .styling import graduated, style_vector_output
 

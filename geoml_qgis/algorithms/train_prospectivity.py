@@ -16,7 +16,7 @@ from qgis.core import (
 from ..core.errors import GeoMLError
 from .base import GeoMLAlgorithm, progress_callback
 
-METHODS = ["transfer", "scratch", "random_forest", "svm", "logistic_regression"]
+METHODS = ["transfer", "scratch", "random_forest", "svm", "logistic_regression", "vae_ensemble"]
 
 
 def parse_class_weights(text: str):
@@ -51,7 +51,10 @@ class TrainProspectivity(GeoMLAlgorithm):
         "<b>Method</b>: <i>transfer</i> pretrains a small dense network on a pretext task with abundant labels "
         "(the rock class at points, or of a categorical raster at random cells) and fine-tunes it on the "
         "deposits; <i>scratch</i> is the same network without pretraining; <i>random_forest</i>, <i>svm</i> "
-        "(Platt-scaled probabilities) and <i>logistic_regression</i> are the classical baselines.<br>"
+        "(Platt-scaled probabilities) and <i>logistic_regression</i> are the classical baselines; "
+        "<i>vae_ensemble</i> trains MEMBERS variational autoencoders with a classifier head (latent size "
+        "LATENT_DIM) together, each on a bootstrap resample, also learning from UNLABELLED random cells of the "
+        "stack; its models give aleatoric, epistemic and total uncertainty in <i>Predict prospectivity</i>.<br>"
         "<b>Pretext</b>: points or table with a class field (PRETEXT_FIELD) and the same features, or "
         "<b>Pretext raster</b>: a categorical raster (geology) sampled at PRETEXT_SAMPLES random cells.<br>"
         "<b>Class weights</b>: <i>auto</i> makes both classes weigh the same in the loss (deposits are rare), "
@@ -88,6 +91,12 @@ class TrainProspectivity(GeoMLAlgorithm):
                                                        QgsProcessingParameterNumber.Integer, 5, minValue=2))
         self.addParameter(QgsProcessingParameterBoolean("SPATIAL_FOLDS", self.tr("Spatially blocked folds"), False))
         self.addParameter(QgsProcessingParameterBoolean("COMPARE", self.tr("Compare all methods on the same folds"), False))
+        self.addParameter(QgsProcessingParameterNumber("MEMBERS", self.tr("Ensemble members (vae_ensemble)"),
+                                                       QgsProcessingParameterNumber.Integer, 10, minValue=2))
+        self.addParameter(QgsProcessingParameterNumber("LATENT_DIM", self.tr("Latent dimension (vae_ensemble)"),
+                                                       QgsProcessingParameterNumber.Integer, 4, minValue=1))
+        self.addParameter(QgsProcessingParameterNumber("UNLABELLED", self.tr("Unlabelled background cells (vae_ensemble)"),
+                                                       QgsProcessingParameterNumber.Integer, 2000, minValue=0))
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_MODEL", self.tr("Model"), "GeoML model (*.pt)"))
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_REPORT", self.tr("Report"), "HTML (*.html)", optional=True))
 
@@ -115,13 +124,18 @@ class TrainProspectivity(GeoMLAlgorithm):
                 self.parameterAsString(parameters, "PRETEXT_FIELD", context),
                 pre_raster.source() if pre_raster else None,
                 self.parameterAsInt(parameters, "PRETEXT_SAMPLES", context), seed)
+        n_unl = self.parameterAsInt(parameters, "UNLABELLED", context)
+        unlabelled = (workflow.background_rows(stack_path, n_unl, seed)
+                      if stack_path and n_unl and (method == "vae_ensemble" or compare) else None)
         model_path = self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context)
         report_path = self.parameterAsFileOutput(parameters, "OUTPUT_REPORT", context) or None
         res = workflow.train(
             data, method, model_path, report_path, pretext, weights,
             self.parameterAsInt(parameters, "EPOCHS", context), seed,
             self.parameterAsInt(parameters, "FOLDS", context),
-            self.parameterAsBool(parameters, "SPATIAL_FOLDS", context), compare, progress=progress_callback(feedback),
+            self.parameterAsBool(parameters, "SPATIAL_FOLDS", context), compare, progress_callback(feedback),
+            self.parameterAsInt(parameters, "MEMBERS", context), self.parameterAsInt(parameters, "LATENT_DIM", context),
+            unlabelled,
         )
         for note in res["notes"]:
             feedback.pushInfo(note)

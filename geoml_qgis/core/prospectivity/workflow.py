@@ -111,13 +111,19 @@ def make_folds(data: TrainingData, k: int, spatial: bool, seed: int) -> np.ndarr
 def train(data: TrainingData, method: str, model_path: str, report_path: str | None = None,
           pretext: tuple[np.ndarray, np.ndarray, str] | None = None, class_weight="auto", epochs: int = 200,
           seed: int = 0, folds: int = 5, spatial: bool = False, compare: bool = False,
-          progress: ProgressCallback | None = None) -> dict:
+          progress: ProgressCallback | None = None, members: int = 10, latent_dim: int = 4,
+          unlabelled: np.ndarray | None = None) -> dict:
     """Cross-validate *method* (and every method on the same folds when *compare*), then fit on all data and save.
 
     Returns ``{"cv": [summary per method], "notes": [...]}``.
     """
     check_labels(data.y, folds)
-    proto = ProspectivityModel(method, data.names, class_weight, epochs, seed=seed)
+    def model_of(m: str) -> ProspectivityModel:
+        mod = ProspectivityModel(m, data.names, class_weight, epochs, seed=seed, members=members, latent_dim=latent_dim)
+        mod.unlabelled_ = unlabelled
+        return mod
+
+    proto = model_of(method)
     methods = list(METHODS) if compare else [method]
     needs_pretext = "transfer" in methods
     if needs_pretext and pretext is None:
@@ -135,7 +141,7 @@ def train(data: TrainingData, method: str, model_path: str, report_path: str | N
         if m == "transfer":
             make = proto_t.clone
         else:
-            make = (lambda m=m: ProspectivityModel(m, data.names, class_weight, epochs, seed=seed))
+            make = (lambda m=m: model_of(m))
         results.append(cross_validate(make, data.X, data.y, fold_ids, m,
                                       scaled(progress, 0.05 + 0.8 * i / len(methods), 0.05 + 0.8 * (i + 1) / len(methods))))
     final = proto_t.clone() if method == "transfer" else proto
@@ -152,6 +158,12 @@ def train(data: TrainingData, method: str, model_path: str, report_path: str | N
                          f"{int((data.y == 0).sum())} non-deposits; features: {', '.join(data.names)}.", *notes])
     report(progress, 1.0)
     return {"cv": cv, "notes": notes, "sha256": digest}
+
+
+def background_rows(stack_path: str, n: int, seed: int) -> np.ndarray:
+    """Features of *n* random cells with data (unlabelled rows for the VAE ensemble), ``(n, bands)``."""
+    with RasterStack([stack_path]) as stack:
+        return random_pixels(stack, n, seed + 101)[1].astype(np.float64)
 
 
 def raster_scores(prob_path: str, points: PointTable, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
