@@ -83,3 +83,18 @@ def _one_class(tmp_path):
     path = tmp_path / "ones.csv"
     path.write_text("\n".join([lines[0]] + [ln for ln in lines[1:] if ln.startswith('"1"')]) + "\n")
     return path
+
+
+def test_vae_ensemble_writes_uncertainty_rasters(run_alg, occurrences, tmp_path):
+    stack = tmp_path / "stack.tif"
+    run_alg("geoml:buildfeaturestack", {"INPUTS": [str(GRIDS / f"{n}.tif") for n in ("dem", "dist", "twi")],
+                                        "OUTPUT": str(stack)})
+    run_alg("geoml:trainprospectivity", {
+        "INPUT": str(occurrences), "LABEL_FIELD": "dep", "FEATURES": str(stack), "METHOD": 5, "MEMBERS": 3,
+        "EPOCHS": 10, "UNLABELLED": 300, "FOLDS": 3, "OUTPUT_MODEL": str(tmp_path / "e.pt")})
+    outs = {k: str(tmp_path / f"{k}.tif") for k in ("OUTPUT_PROBABILITY", "OUTPUT_ALEATORIC", "OUTPUT_EPISTEMIC", "OUTPUT_TOTAL")}
+    run_alg("geoml:predictprospectivity", {"MODEL": str(tmp_path / "e.pt"), "FEATURES": str(stack), **outs})
+    a = {k: gdal.Open(v).ReadAsArray() for k, v in outs.items()}
+    ok = a["OUTPUT_PROBABILITY"] != -9999
+    total = np.sqrt(a["OUTPUT_ALEATORIC"][ok] ** 2 + a["OUTPUT_EPISTEMIC"][ok] ** 2)
+    assert np.allclose(a["OUTPUT_TOTAL"][ok], total, atol=1e-5) and a["OUTPUT_EPISTEMIC"][ok].max() > 0

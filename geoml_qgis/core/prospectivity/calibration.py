@@ -1,0 +1,25 @@
+"""Calibration of predicted probabilities on held-out data: ECE, MCE, NLL, Brier score."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def reliability(y: np.ndarray, p: np.ndarray, bins: int = 10) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per equal-width probability bin: mean predicted probability, observed frequency, count (each ``(bins,)``)."""
+    y, p = np.asarray(y, float), np.clip(np.asarray(p, float), 0, 1)
+    idx = np.minimum((p * bins).astype(int), bins - 1)
+    n = np.bincount(idx, minlength=bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        conf = np.bincount(idx, weights=p, minlength=bins) / n
+        freq = np.bincount(idx, weights=y, minlength=bins) / n
+    return conf, freq, n
+
+
+def calibration_metrics(y: np.ndarray, p: np.ndarray, bins: int = 10) -> dict[str, float]:
+    """``ece`` (count-weighted mean |observed - predicted| over bins), ``mce`` (largest such gap),
+    ``nll`` (mean negative log-likelihood, p clipped to [1e-7, 1 - 1e-7]) and ``brier`` (mean squared error)."""
+    conf, freq, n = reliability(y, p, bins)
+    gap = np.abs(freq - conf)[n > 0]
+    y, q = np.asarray(y, float), np.clip(np.asarray(p, float), 1e-7, 1 - 1e-7)
+    return {"ece": float((gap * n[n > 0]).sum() / n.sum()), "mce": float(gap.max()),
+            "nll": float(-(y * np.log(q) + (1 - y) * np.log(1 - q)).mean()), "brier": float(((q - y) ** 2).mean())}
