@@ -22,7 +22,7 @@ def prospectivity_train(demo):
              CATEGORICAL=[grids / "ffreq.tif"], PCA_COMPONENTS=0, OUTPUT=stack)
     model, report = demo.out / "prospectivity_transfer.pt", demo.out / "prospectivity_cv.html"
     res = demo.run("geoml:trainprospectivity", INPUT=occ, LABEL_FIELD="occurrence", FEATURES=stack, METHOD=0,
-                   PRETEXT_RASTER=grids / "soil.tif", PRETEXT_SAMPLES=1000, EPOCHS=100, COMPARE="true",
+                   PRETEXT_RASTER=grids / "soil.tif", PRETEXT_SAMPLES=1000, EPOCHS=60, COMPARE="true",
                    SPATIAL_FOLDS="true", OUTPUT_MODEL=model, OUTPUT_REPORT=report)
     html = report.read_text()
     aucs = dict(re.findall(r"<td>([a-z_]+)</td><td>([0-9.]+) ±", html))

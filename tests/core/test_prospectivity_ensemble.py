@@ -88,3 +88,24 @@ def test_model_file_round_trip_and_config_errors(data, tmp_path):
     with pytest.raises(GeoMLError, match="no uncertainty"):
         ProspectivityModel("svm", ["a"]).predict_uncertainty(np.zeros((1, 1)))
     assert prepare_config(data, {})["class_weight"][1] == pytest.approx((data["y"] == 0).sum() / data["y"].sum())
+
+
+def test_suggested_samples_go_where_members_disagree_and_stay_apart(data, tmp_path):
+    from geoml_qgis.core.io import BlockWriter, Grid
+    from geoml_qgis.core.prospectivity.activelearning import suggest_samples
+
+    names = [f"f{i}" for i in range(5)]
+    m = ProspectivityModel("vae_ensemble", names, epochs=25, members=6, seed=3)
+    m.fit(data["X"], data["y"], X_unlabelled=data["X_unlabelled"])
+    grid = Grid(40, 30, (0.0, 10.0, 0.0, 300.0, 0.0, -10.0), "EPSG:32610")
+    rng = np.random.default_rng(1)
+    stack = rng.normal(size=(5, 30, 40)).astype(np.float32)
+    stack[2:, :, 30:] += 6.0  # the eastern quarter lies far outside the training data
+    with BlockWriter(tmp_path / "s.tif", grid, 5, band_names=names) as w:
+        w.write(next(grid.windows()), stack)
+    picks = suggest_samples(m, tmp_path / "s.tif", 5, 50.0, block_size=16)
+    assert len(picks) == 5 and all(p.x > 300 for p in picks)
+    xy = np.array([[p.x, p.y] for p in picks])
+    d = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+    assert d[np.triu_indices(5, 1)].min() >= 50
+    assert [p.score for p in picks] == sorted((p.score for p in picks), reverse=True)

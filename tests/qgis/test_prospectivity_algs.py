@@ -98,3 +98,17 @@ def test_vae_ensemble_writes_uncertainty_rasters(run_alg, occurrences, tmp_path)
     ok = a["OUTPUT_PROBABILITY"] != -9999
     total = np.sqrt(a["OUTPUT_ALEATORIC"][ok] ** 2 + a["OUTPUT_EPISTEMIC"][ok] ** 2)
     assert np.allclose(a["OUTPUT_TOTAL"][ok], total, atol=1e-5) and a["OUTPUT_EPISTEMIC"][ok].max() > 0
+    res = run_alg("geoml:rankdrilltargets", {
+        "PROBABILITY": outs["OUTPUT_PROBABILITY"], "UNCERTAINTY": outs["OUTPUT_TOTAL"], "COST": 1, "VALUE": 3,
+        "CONFIDENCE": 0.9, "N_TARGETS": 5, "MIN_SPACING": 200, "OUTPUT_TARGETS": str(tmp_path / "t.gpkg"),
+        "OUTPUT_CATEGORIES": str(tmp_path / "cat.tif"), "OUTPUT_REPORT": str(tmp_path / "t.html")})
+    from qgis.core import QgsVectorLayer
+
+    t = QgsVectorLayer(res["OUTPUT_TARGETS"], "t")
+    ra = [f["risk_adjusted_return"] for f in t.getFeatures()]
+    assert 1 <= len(ra) <= 5 and ra == sorted(ra, reverse=True)
+    assert set(np.unique(gdal.Open(res["OUTPUT_CATEGORIES"]).ReadAsArray())) <= {0, 1, 2, 3, 4}
+    res = run_alg("geoml:suggestsamples", {"MODEL": str(tmp_path / "e.pt"), "FEATURES": str(stack), "N": 4,
+                                           "MIN_SPACING": 300, "OUTPUT": str(tmp_path / "s.gpkg")})
+    s = QgsVectorLayer(res["OUTPUT"], "s")
+    assert s.featureCount() == 4 and "epistemic" in s.fields().names()
