@@ -36,6 +36,7 @@ def test_stack_train_compare_predict_evaluate(run_alg, occurrences, tmp_path):
     res = run_alg("geoml:trainprospectivity", {
         "INPUT": str(occurrences), "LABEL_FIELD": "dep", "FEATURES": str(stack), "METHOD": 0,
         "PRETEXT_RASTER": str(GRIDS / "soil.tif"), "PRETEXT_SAMPLES": 300, "EPOCHS": 40, "COMPARE": True,
+        "MEMBERS": 3, "UNLABELLED": 200,
         "OUTPUT_MODEL": str(tmp_path / "m.pt"), "OUTPUT_REPORT": str(tmp_path / "r.html")})
     html = (tmp_path / "r.html").read_text()
     for m in ("transfer", "scratch", "random_forest", "svm", "logistic_regression"):
@@ -54,6 +55,9 @@ def test_stack_train_compare_predict_evaluate(run_alg, occurrences, tmp_path):
         "PROBABILITY": str(tmp_path / "p.tif"), "VALIDATION": str(occurrences), "LABEL_FIELD": "dep",
         "OUTPUT_REPORT": str(tmp_path / "e.html"), "OUTPUT_CSV": str(tmp_path / "e.csv")})
     assert 0.5 < res["ROC_AUC"] <= 1 and "deposits captured in top 10 % of area" in (tmp_path / "e.csv").read_text()
+    res2 = run_alg("geoml:evaluateprospectivity", {"SCORED": str(tmp_path / "scored.gpkg"), "LABEL_FIELD": "dep",
+                                                   "OUTPUT_REPORT": str(tmp_path / "e2.html")})
+    assert res2["ROC_AUC"] == pytest.approx(res["ROC_AUC"], abs=0.02)  # same points, same model
 
 
 def test_table_features_and_bad_inputs(run_alg, tmp_path):
