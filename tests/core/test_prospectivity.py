@@ -113,6 +113,13 @@ def test_distance_evidence_matches_geometry(tmp_path):
     d = gdal.Open(out).ReadAsArray()
     expected = np.abs(GRID.cell_centres()[0] - x_fault)
     assert np.allclose(d, expected, atol=1e-3)
+    tf = build_feature_stack(tmp_path / "s.tif", [write(tmp_path / "a.tif", np.random.default_rng(0).normal(size=(N, N)))],
+                             vectors=[path])
+    assert tf.input_names == ["a", "dist_fault"]
+    sd = np.asarray(tf.std)[1]
+    ds = gdal.Open(str(tmp_path / "s.tif"))
+    z = ds.GetRasterBand(2).ReadAsArray()
+    assert np.allclose(z * sd + tf.mean[1], expected, atol=1e-2)  # the stack holds the standardised distance
 
 
 @pytest.mark.parametrize("method", METHODS)

@@ -73,5 +73,5 @@ def distance_rasters(vectors: Sequence[str | os.PathLike], grid: Grid, folder: s
     """One distance raster per vector layer, written into *folder*; returns their paths."""
     paths = []
     for i, v in enumerate(vectors):
-        paths.append(distance_raster(v, grid, os.path.join(folder, f"dist_{Path(v).stem}.tif")))
+        paths.append(distance_raster(v, grid, os.path.join(folder, f"{i}_dist_{Path(v).stem}.tif")))
     return paths
