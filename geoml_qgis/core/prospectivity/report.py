@@ -78,6 +78,21 @@ def prediction_area_figure(area: np.ndarray, dep: np.ndarray) -> str:
     return _figure_png(fig)
 
 
+def reliability_figure(curves: Sequence[tuple[str, np.ndarray, np.ndarray]]) -> str:
+    """Reliability diagram (observed deposit frequency vs mean predicted probability, 10 bins)."""
+    from .calibration import reliability
+
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(4.5, 4))
+    for label, y, p in curves:
+        conf, freq, n = reliability(y, p)
+        ax.plot(conf[n > 0], freq[n > 0], "o-", ms=3, label=label)
+    ax.plot([0, 1], [0, 1], "k:", lw=0.8)
+    ax.set(xlabel="mean predicted probability", ylabel="observed deposit frequency", title="Reliability (held-out)")
+    ax.legend(fontsize=7)
+    return _figure_png(fig)
+
+
 def table_html(rows: Sequence[dict], columns: Sequence[str]) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
     body = "".join("<tr>" + "".join(f"<td>{_cell(r.get(c, ''))}</td>" for c in columns) + "</tr>" for r in rows)
@@ -97,9 +112,13 @@ def cv_rows(results: Sequence[CVResult], y: np.ndarray) -> list[dict]:
     for r in results:
         s = r.summary()
         cap = capture_efficiency(r.oof, r.oof[y == 1])
-        rows.append({"method": r.method, "ROC AUC": f"{s['roc_auc_mean']:.3f} ± {s['roc_auc_sd']:.3f}",
-                     "PR AUC": f"{s['pr_auc_mean']:.3f} ± {s['pr_auc_sd']:.3f}",
-                     **{f"captured in top {int(q * 100)} %": cap[q] for q in CAPTURE_AT}})
+        row = {"method": r.method, "ROC AUC": f"{s['roc_auc_mean']:.3f} ± {s['roc_auc_sd']:.3f}",
+               "PR AUC": f"{s['pr_auc_mean']:.3f} ± {s['pr_auc_sd']:.3f}",
+               **{f"captured in top {int(q * 100)} %": cap[q] for q in CAPTURE_AT}}
+        if r.extra:  # calibration on each held-out fold, averaged
+            row.update({lbl: float(np.mean([e[k] for e in r.extra])) for k, lbl in (("ece", "ECE"), ("nll", "NLL"),
+                                                                                     ("brier", "Brier"))})
+        rows.append(row)
     return rows
 
 
@@ -114,6 +133,7 @@ def write_cv_report(path: str | os.PathLike, title: str, results: Sequence[CVRes
              "<h2>Curves from pooled out-of-fold probabilities</h2>",
              roc_figure([(r.method, y, r.oof) for r in results]),
              success_figure([(r.method, r.oof, r.oof[y == 1]) for r in results]),
+             reliability_figure([(r.method, y, r.oof) for r in results]),
              "</body></html>"]
     write_text_atomic(path, "\n".join(parts))
 
