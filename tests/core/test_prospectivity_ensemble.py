@@ -41,6 +41,8 @@ def test_members_are_deterministic_and_assemble_predicts_like_the_batched_ensemb
     a, b = assembled.predict_uncertainty(data["X"]), ensemble.predict_uncertainty(data["X"])
     for k in a:
         assert np.allclose(a[k], b[k], atol=1e-6), k  # trained together or one by one: the same ensemble
+    wrapped = ProspectivityModel.from_ensemble(assembled, [f"f{i}" for i in range(5)])
+    assert np.array_equal(wrapped.predict_uncertainty(data["X"])["epistemic"], a["epistemic"])
     one = assemble_ensemble([members[2]], cfg).predict_proba(data["X"])
     assert np.allclose(one, assembled.member_outputs(data["X"])[0][2], atol=1e-7)
 

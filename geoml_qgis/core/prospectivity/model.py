@@ -71,6 +71,17 @@ class ProspectivityModel:
         other.unlabelled_ = self.unlabelled_
         return other
 
+    @classmethod
+    def from_ensemble(cls, ensemble, feature_names: Sequence[str]) -> "ProspectivityModel":
+        """Wrap a fitted or assembled :class:`~.ensemble.VAEEnsemble` (e.g. from ``assemble_ensemble``)
+        so that it can be saved, and used by the Processing algorithms, like any trained model."""
+        cfg = ensemble.config_
+        model = cls(ENSEMBLE, feature_names, cfg["class_weight"], cfg["epochs"], seed=cfg["seed"],
+                    members=cfg["members"], latent_dim=cfg["latent_dim"])
+        model.est_, model.n_features_ = ensemble, int(cfg["n_features"])
+        model.scale_ = (np.zeros(model.n_features_), np.ones(model.n_features_))
+        return model
+
     def _estimator(self):
         if self.method == ENSEMBLE:
             from .ensemble import VAEEnsemble
