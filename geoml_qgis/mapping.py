@@ -36,7 +36,8 @@ VECTOR_SUFFIXES = {".gpkg", ".shp"}
 
 
 def load_layer(path: str | Path, name: str | None = None):
-    """A raster or vector layer for *path*, with its default style; ``None`` if not a map layer."""
+    """A raster or vector layer for *path*, with its default style; ``None`` if not a map layer
+    (not a raster or vector file, unreadable, or a table without geometry)."""
     p = Path(path)
     label = name or p.stem.replace("_", " ")
     if p.suffix.lower() in RASTER_SUFFIXES:
@@ -45,7 +46,9 @@ def load_layer(path: str | Path, name: str | None = None):
         layer = QgsVectorLayer(str(p), label, "ogr")
     else:
         return None
-    return layer if layer.isValid() else None
+    if not layer.isValid() or (isinstance(layer, QgsVectorLayer) and not layer.isSpatial()):
+        return None  # tables without geometry are not map layers
+    return layer
 
 
 def build_project(groups: Mapping[str, Sequence[str | Path]], path: str | Path, crs: str = "EPSG:28992") -> QgsProject:

@@ -76,7 +76,7 @@ class TrainEnsembleRemote(GeoMLAlgorithm):
             "MIN_MEMBERS", self.tr("Minimum members that must succeed (0 = all)"),
             QgsProcessingParameterNumber.Integer, 0, minValue=0))
         self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_MODEL", self.tr("Ensemble model"), self.tr("GeoML model (*.model)")))
+            "OUTPUT_MODEL", self.tr("Ensemble model"), "GeoML model (*.pt)"))
 
     def execute(self, parameters, context, feedback):
         from ..core.deps import require

@@ -1,14 +1,5 @@
 """Demo: the VAE prospectivity ensemble trained member by member through the scale-out worker (local backend)."""
-import importlib.util
-
 from osgeo import gdal
-
-
-def _have_ensemble() -> bool:
-    try:
-        return importlib.util.find_spec("geoml_qgis.core.prospectivity.ensemble") is not None
-    except ModuleNotFoundError:
-        return False
 
 
 def scaleout_local(demo):
@@ -17,10 +8,7 @@ def scaleout_local(demo):
     src = gdal.OpenEx(str(demo.sample / "yukon_porphyry" / "02_Train_PCA.csv"), open_options=["AUTODETECT_TYPE=YES"])
     gdal.VectorTranslate(str(table), src, format="GPKG", layerName="pca", accessMode="overwrite")
     src = None
-    if not _have_ensemble():
-        demo.report("scale-out ensemble", "skipped: vae_ensemble trainer not installed", table)
-        return
-    out = demo.out / "yukon_ensemble_scaleout.model"
+    out = demo.out / "yukon_ensemble_scaleout.pt"
     demo.run("geoml:trainensembleremote", INPUT=table, LABEL_FIELD="DEP",
              FEATURE_FIELDS=[f"PC{i}" for i in range(1, 8)], MEMBERS=4, LATENT_DIM=2, EPOCHS=30, SEED=1,
              UNLABELLED=300, BACKEND=0, MIN_MEMBERS=4, OUTPUT_MODEL=out)

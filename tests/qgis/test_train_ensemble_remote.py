@@ -2,7 +2,6 @@
 against a moto server on 127.0.0.1 (S3 and Batch over real HTTP; moto runs no containers)."""
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 
@@ -15,16 +14,6 @@ from .conftest import SAMPLE
 
 PCA = SAMPLE / "yukon_porphyry" / "02_Train_PCA.csv"
 FIELDS = [f"PC{i}" for i in range(1, 8)]
-
-
-def _have_ensemble() -> bool:
-    try:
-        return importlib.util.find_spec("geoml_qgis.core.prospectivity.ensemble") is not None
-    except ModuleNotFoundError:  # no geoml_qgis.core.prospectivity package at all
-        return False
-
-
-HAVE_ENSEMBLE = _have_ensemble()
 
 
 @pytest.fixture
@@ -45,7 +34,7 @@ def params(table, **kw):
 def test_bad_input_is_refused(run_alg, pca_table, tmp_path):
     from qgis.core import QgsProcessingException
 
-    out = tmp_path / "m.model"
+    out = tmp_path / "m.pt"
     with pytest.raises(QgsProcessingException, match=r"Minimum members \(5\) is more than the number of members \(2\)"):
         run_alg("geoml:trainensembleremote", params(pca_table, MIN_MEMBERS=5, OUTPUT_MODEL=str(out)))
     with pytest.raises(QgsProcessingException, match="Choose the feature fields"):
@@ -67,7 +56,7 @@ def test_aws_batch_backend_uploads_submits_and_names_missing_members(run_alg, pc
         batch = boto3.client("batch", endpoint_url=url)
         batch.register_job_definition(jobDefinitionName="geoml-worker-test", type="container",
                                       containerProperties={"image": "geoml-worker:test", "vcpus": 1, "memory": 512})
-        out = tmp_path / "ensemble.model"
+        out = tmp_path / "ensemble.pt"
         with pytest.raises(QgsProcessingException, match=r"Only 0 of 3 members succeeded.*member 0 \(no output"):
             run_alg("geoml:trainensembleremote", params(
                 pca_table, MEMBERS=3, MIN_MEMBERS=2, BACKEND=1, BUCKET=BUCKET, PREFIX="qgis-test", JOB_QUEUE=QUEUE,
@@ -116,7 +105,7 @@ def test_points_and_feature_stack_are_sampled(run_alg, tmp_path, monkeypatch):
                 "INPUT": str(SAMPLE / "meuse" / "meuse.gpkg"), "LABEL_FIELD": "lime", "FEATURES": stack,
                 "MEMBERS": 2, "UNLABELLED": 200, "SEED": 5, "BACKEND": 1, "BUCKET": BUCKET, "PREFIX": "stack-test",
                 "JOB_QUEUE": QUEUE, "JOB_DEFINITION": "geoml-worker-test", "REGION": REGION,
-                "OUTPUT_MODEL": str(tmp_path / "m.model")})
+                "OUTPUT_MODEL": str(tmp_path / "m.pt")})
         s3 = boto3.client("s3", endpoint_url=url)
         key = next(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="stack-test/")["Contents"]
                    if o["Key"].endswith("data.npz"))
@@ -134,13 +123,22 @@ def test_points_and_feature_stack_are_sampled(run_alg, tmp_path, monkeypatch):
     assert xu.shape == (200, 2) and np.isin(xu[:, 0], dist).all()  # background values are cells of the stack
 
 
-@pytest.mark.skipif(not HAVE_ENSEMBLE, reason="needs geoml_qgis.core.prospectivity.ensemble (issue 8, the "
-                                                 "vae_ensemble trainer), which is merged separately")
 def test_local_backend_trains_vae_ensemble(run_alg, pca_table, tmp_path):
     from geoml_qgis.core.modelio import load_model
 
-    out = tmp_path / "ensemble.model"
+    out = tmp_path / "ensemble.pt"
     res = run_alg("geoml:trainensembleremote", params(pca_table, OUTPUT_MODEL=str(out)))
     assert res["OUTPUT_MODEL"] == str(out) and out.exists()
     state, meta = load_model(out)
     assert state and "features" in json.dumps(meta)
+    # the assembled ensemble is a prospectivity model that geoml:predictprospectivity scores with uncertainty
+    scored = run_alg("geoml:predictprospectivity", {"MODEL": str(out), "INPUT": pca_table,
+                                                     "OUTPUT": str(tmp_path / "scored.gpkg")})["OUTPUT"]
+    from sklearn.metrics import roc_auc_score
+
+    from geoml_qgis.core.io import read_points
+
+    table = read_points(scored, geometry_optional=True).attributes
+    assert {"probability", "aleatoric", "epistemic", "total"} <= set(table.columns)
+    assert (table["epistemic"] > 0).all()  # two members trained on different bootstrap resamples disagree
+    assert roc_auc_score(table["DEP"], table["probability"]) > 0.8

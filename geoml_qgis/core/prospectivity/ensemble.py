@@ -148,6 +148,14 @@ def assemble_ensemble(member_states: list[dict], config: dict) -> "VAEEnsemble":
     return ens
 
 
+def assemble_model(member_states: list[dict], config: dict):
+    """:func:`assemble_ensemble` wrapped as a saveable :class:`~.model.ProspectivityModel` (the form
+    ``geoml:predictprospectivity`` reads); ``config["features"]`` names the features."""
+    from .model import ProspectivityModel
+
+    return ProspectivityModel.from_ensemble(assemble_ensemble(member_states, config), config["features"])
+
+
 class VAEEnsemble:
     """Batched VAE ensemble: ``fit(X, y, X_unlabelled)``, ``predict_proba``, ``predict_uncertainty``."""
 

@@ -30,6 +30,7 @@ from ..progress import ProgressCallback, report, scaled
 from . import members as run_files
 from . import s3io
 from .members import Collected, assemble, collect_members
+from .trainers import prepare
 
 WORKER_MODULE = "geoml_qgis.core.scaleout.worker"
 TERMINAL = ("SUCCEEDED", "FAILED")
@@ -221,6 +222,7 @@ def train_batch(data: Mapping[str, np.ndarray], trainer: str, config: Mapping[st
     """Train an ensemble on AWS Batch; returns ``(ensemble, collected, run URI)``."""
     launcher = BatchLauncher(settings, log)
     report(progress, 0.0)
+    config = prepare(trainer, data, config)  # shared by every member and by the assembly
     run = launcher.upload(data, trainer, config, members)
     job_id = launcher.submit(run, members, launcher.job_definition_arn())
     failures = launcher.wait(job_id, members, scaled(progress, 0.02, 0.95))

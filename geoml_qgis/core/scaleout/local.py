@@ -23,6 +23,7 @@ from ..io.atomic import write_text_atomic
 from ..progress import ProgressCallback, report, scaled
 from . import members as run_files
 from .members import Collected, assemble, collect_members
+from .trainers import prepare
 
 POLL_SECONDS = 0.2
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[3])
@@ -106,7 +107,7 @@ def train_local(data: Mapping[str, np.ndarray], trainer: str, config: Mapping[st
     Returns ``(ensemble, collected)``; ``collected.missing`` names members that failed.
     The run's files go to *workdir* (kept) or a temporary folder (removed).
     """
-    doc = run_files.config_document(trainer, members, config)
+    doc = run_files.config_document(trainer, members, prepare(trainer, data, config))
     with tempfile.TemporaryDirectory(prefix="geoml-ensemble-") as tmpdir:
         run = workdir or tmpdir
         Path(run).mkdir(parents=True, exist_ok=True)

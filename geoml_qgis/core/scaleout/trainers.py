@@ -7,7 +7,9 @@ A trainer is a pair of functions in the library:
   ``"X"`` (n, f) float32, ``"y"`` (n,) 0/1 and ``"X_unlabelled"`` (m, f) float32;
   *config* is JSON-serialisable.
 - ``assemble(member_states, config)`` builds the ensemble estimator (which has ``save(path)``)
-  from the states of the members that succeeded.
+  from the states of the members that succeeded;
+- optionally ``prepare(data, config) -> config``, run once before any member is trained, fixes
+  what every member must share (standardisation, class weights).
 
 Config files name a trainer; only the names in :data:`TRAINERS` can be resolved, so a
 config file can never make a worker import arbitrary code.
@@ -27,13 +29,15 @@ class Trainer:
 
     train_member: str
     assemble: str
+    prepare: str | None = None
 
 
 #: name → trainer; the only trainers a worker will run
 TRAINERS: dict[str, Trainer] = {
     "vae_ensemble": Trainer(
         "geoml_qgis.core.prospectivity.ensemble:train_member",
-        "geoml_qgis.core.prospectivity.ensemble:assemble_ensemble",
+        "geoml_qgis.core.prospectivity.ensemble:assemble_model",
+        "geoml_qgis.core.prospectivity.ensemble:prepare_config",
     ),
 }
 
@@ -56,3 +60,9 @@ def resolve(name: str) -> tuple[Callable, Callable]:
     """``(train_member, assemble)`` of the trainer called *name* (imported on first use)."""
     trainer = check_name(name)
     return _load(trainer.train_member), _load(trainer.assemble)
+
+
+def prepare(name: str, data, config) -> dict:
+    """*config* completed by the trainer's ``prepare`` step (unchanged when it has none)."""
+    trainer = check_name(name)
+    return dict(_load(trainer.prepare)(data, dict(config))) if trainer.prepare else dict(config)
