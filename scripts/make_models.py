@@ -32,14 +32,14 @@ def model_input(model, parameter, x: float) -> None:
 
 
 def step(model, child_id: str, alg_id: str, description: str, sources: dict, outputs: dict, x: float):
-    """Add child algorithm *alg_id*; *sources* maps its parameters to Src objects,
+    """Add child algorithm *alg_id*; *sources* maps its parameters to Src objects (or lists of them),
     *outputs* maps its output names to the model's output names (final results)."""
     child = QgsProcessingModelChildAlgorithm(alg_id)
     child.setChildId(child_id)
     child.setDescription(description)
     child.setPosition(QPointF(x, 200))
     for name, source in sources.items():
-        child.addParameterSources(name, [source])
+        child.addParameterSources(name, source if isinstance(source, list) else [source])
     model_outputs = {}
     for out_name, model_name in outputs.items():
         output = QgsProcessingModelOutput(model_name, model_name)
@@ -69,7 +69,66 @@ def spectral_workflow() -> QgsProcessingModelAlgorithm:
     return m
 
 
-WORKFLOWS = {"spectral_library_to_mineral_map": spectral_workflow}
+def prospectivity_workflow() -> QgsProcessingModelAlgorithm:
+    from qgis.core import (
+        QgsProcessing,
+        QgsProcessingParameterFeatureSource,
+        QgsProcessingParameterField,
+        QgsProcessingParameterMultipleLayers,
+        QgsProcessingParameterNumber,
+        QgsProcessingParameterRasterLayer,
+    )
+
+    m = QgsProcessingModelAlgorithm("Kriging to drill targets", "Workflows", "workflows")
+    m.setHelpContent({"ALG_DESC": (
+        "Kriges a geochemical sample field onto the reference grid (estimate, variance, distance to the nearest "
+        "sample, sample density), stacks those kriged features with the evidence rasters, trains a VAE ensemble "
+        "on the occurrences (label field: 1 occurrence / 0 not), maps probability and total uncertainty, and "
+        "ranks drill targets by risk-adjusted return (cost 1, value 3, 90 % confidence, 300 m apart).")})
+    model_input(m, QgsProcessingParameterFeatureSource("samples", "Geochemical samples",
+                                                       [QgsProcessing.TypeVectorPoint]), 20)
+    model_input(m, QgsProcessingParameterField("value_field", "Value field", parentLayerParameterName="samples",
+                                               type=QgsProcessingParameterField.Numeric), 160)
+    model_input(m, QgsProcessingParameterRasterLayer("reference", "Reference grid"), 300)
+    model_input(m, QgsProcessingParameterMultipleLayers("evidence", "Evidence rasters", QgsProcessing.TypeRaster), 440)
+    model_input(m, QgsProcessingParameterFeatureSource("occurrences", "Occurrences (labelled points)",
+                                                       [QgsProcessing.TypeVectorPoint]), 580)
+    model_input(m, QgsProcessingParameterField("label_field", "Label field (1 / 0)",
+                                               parentLayerParameterName="occurrences"), 720)
+    model_input(m, QgsProcessingParameterNumber("members", "Ensemble members", QgsProcessingParameterNumber.Integer,
+                                                10, minValue=2), 860)
+    model_input(m, QgsProcessingParameterNumber("epochs", "Epochs", QgsProcessingParameterNumber.Integer,
+                                                60, minValue=1), 1000)
+    temp = Src.fromStaticValue("TEMPORARY_OUTPUT")
+    step(m, "kriged", "geoml:krigedfeatures", "Kriged features",
+         {"INPUT": Src.fromModelParameter("samples"), "FIELD": Src.fromModelParameter("value_field"),
+          "REFERENCE": Src.fromModelParameter("reference"), "VARIOGRAM_MODEL": Src.fromStaticValue("auto"),
+          "NEIGHBOURS": Src.fromStaticValue(32), "OUTPUT": temp}, {"OUTPUT": "Kriged features"}, 100)
+    step(m, "stack", "geoml:buildfeaturestack", "Feature stack",
+         {"INPUTS": [Src.fromModelParameter("evidence"), Src.fromChildOutput("kriged", "OUTPUT")],
+          "REFERENCE": Src.fromModelParameter("reference"), "PCA_COMPONENTS": Src.fromStaticValue(0),
+          "OUTPUT": temp}, {}, 300)
+    step(m, "train", "geoml:trainprospectivity", "VAE ensemble",
+         {"INPUT": Src.fromModelParameter("occurrences"), "LABEL_FIELD": Src.fromModelParameter("label_field"),
+          "FEATURES": Src.fromChildOutput("stack", "OUTPUT"), "METHOD": Src.fromStaticValue(5),
+          "MEMBERS": Src.fromModelParameter("members"), "EPOCHS": Src.fromModelParameter("epochs"),
+          "LATENT_DIM": Src.fromStaticValue(4), "UNLABELLED": Src.fromStaticValue(2000),
+          "FOLDS": Src.fromStaticValue(3), "OUTPUT_MODEL": temp}, {}, 500)
+    step(m, "predict", "geoml:predictprospectivity", "Probability and uncertainty",
+         {"MODEL": Src.fromChildOutput("train", "OUTPUT_MODEL"), "FEATURES": Src.fromChildOutput("stack", "OUTPUT"),
+          "OUTPUT_PROBABILITY": temp, "OUTPUT_TOTAL": temp},
+         {"OUTPUT_PROBABILITY": "Probability", "OUTPUT_TOTAL": "Total uncertainty"}, 700)
+    step(m, "targets", "geoml:rankdrilltargets", "Drill targets",
+         {"PROBABILITY": Src.fromChildOutput("predict", "OUTPUT_PROBABILITY"),
+          "UNCERTAINTY": Src.fromChildOutput("predict", "OUTPUT_TOTAL"), "COST": Src.fromStaticValue(1.0),
+          "VALUE": Src.fromStaticValue(3.0), "CONFIDENCE": Src.fromStaticValue(0.9),
+          "N_TARGETS": Src.fromStaticValue(10), "MIN_SPACING": Src.fromStaticValue(300.0),
+          "OUTPUT_TARGETS": temp, "OUTPUT_CATEGORIES": temp},
+         {"OUTPUT_TARGETS": "Drill targets", "OUTPUT_CATEGORIES": "Risk-return categories"}, 900)
+    return m
+
+
+WORKFLOWS = {"spectral_library_to_mineral_map": spectral_workflow, "kriging_to_drill_targets": prospectivity_workflow}
 
 
 def main() -> int:
