@@ -7,6 +7,7 @@ the calling thread; cancelling terminates the running workers.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -19,6 +20,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from ..errors import GeoMLError
 from ..io.atomic import write_text_atomic
 from ..progress import ProgressCallback, report, scaled
 from . import members as run_files
@@ -29,15 +31,24 @@ POLL_SECONDS = 0.2
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[3])
 
 
+@functools.lru_cache(maxsize=1)
 def python_executable() -> str:
-    """A Python interpreter to run workers with (inside QGIS ``sys.executable`` is QGIS itself)."""
+    """A Python interpreter that can run the workers: one that imports GDAL and numpy.
+
+    Inside QGIS ``sys.executable`` is QGIS itself, and the first ``python3`` on the PATH
+    may be another Python (pyenv, conda) without GDAL, so each candidate is tried.
+    """
     candidates = [sys.executable, getattr(sys, "_base_executable", ""),
                   os.path.join(sys.exec_prefix, "bin", "python3"), os.path.join(sys.exec_prefix, "python.exe"),
-                  shutil.which("python3") or "", shutil.which("python") or ""]
-    for path in candidates:
-        if path and os.path.basename(path).lower().startswith("python") and os.access(path, os.X_OK):
+                  "/usr/bin/python3", shutil.which("python3") or "", shutil.which("python") or ""]
+    env = _worker_env(1)
+    for path in dict.fromkeys(candidates):
+        if not (path and os.path.basename(path).lower().startswith("python") and os.access(path, os.X_OK)):
+            continue
+        probe = subprocess.run([path, "-c", "import osgeo.gdal, numpy"], env=env, capture_output=True, timeout=60)
+        if probe.returncode == 0:
             return path
-    raise RuntimeError("No Python interpreter found to run the ensemble workers.")
+    raise GeoMLError("No Python interpreter with GDAL and numpy was found to run the ensemble workers.")
 
 
 def worker_command() -> list[str]:
