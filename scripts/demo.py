@@ -74,8 +74,12 @@ def main() -> None:
         print(f"[{step.__doc__.strip().splitlines()[0]}]")
         before = _files(out)
         step(demo)
-        made = sorted((t, p) for p, t in _files(out).items() if before.get(p) != t)
-        groups.setdefault(group, []).extend(p for _, p in made)  # in the order they were written
+        reported = [ROOT / r[2] for r in demo.rows]
+        made = [p for _, p in sorted((t, p) for p, t in _files(out).items() if before.get(p) != t)]
+        # a step's reported results first (its main raster leads the group's map), then the rest
+        made.sort(key=lambda p: reported.index(p) if p in reported else len(reported))
+        files = groups.setdefault(group, [])
+        files.extend(p for p in made if p not in files)
     from build_project import publish  # QGIS is started only now, for the project and the maps
 
     published = publish(out, groups, demo.rows)

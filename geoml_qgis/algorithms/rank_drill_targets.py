@@ -57,7 +57,7 @@ class RankDrillTargets(GeoMLAlgorithm):
         from ..core.prospectivity.report import table_html
         from ..core.prospectivity.riskreturn import CATEGORIES, rank_targets
         from .qgisio import points_to_sink
-        from .styling import graduated, style_vector_output
+        from .styling import ranked, style_vector_output
 
         prob = self.parameterAsRasterLayer(parameters, "PROBABILITY", context)
         unc = self.parameterAsRasterLayer(parameters, "UNCERTAINTY", context)
@@ -75,7 +75,7 @@ class RankDrillTargets(GeoMLAlgorithm):
                            "risk_adjusted_return": [t.score for t in targets]})
         pts = PointTable(np.array([t.x for t in targets]), np.array([t.y for t in targets]), None, df)
         dest = points_to_sink(self, parameters, context, "OUTPUT_TARGETS", pts, prob.crs(), feedback=feedback)
-        style_vector_output(self, context, dest, graduated("risk_adjusted_return"))
+        style_vector_output(self, context, dest, ranked("rank"))
         for k, lbl in CATEGORIES.items():
             feedback.pushInfo(f"{lbl}: {100 * shares[k]:.1f} % of the area")
         out = {"OUTPUT_TARGETS": dest, "OUTPUT_CATEGORIES": cats, "N_TARGETS_FOUND": len(targets)}

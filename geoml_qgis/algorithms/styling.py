@@ -52,6 +52,24 @@ def graduated(field: str, ramp: str = "viridis", classes: int = 5) -> RendererFa
     return make
 
 
+def ranked(field: str = "rank", ramp: str = "spectral_r") -> RendererFactory:
+    """One symbol per rank: rank 1 largest and at the hot end of *ramp*, labelled ``#1``, ``#2``..."""
+
+    def make(layer: QgsVectorLayer):
+        values = sorted(v for v in layer.uniqueValues(layer.fields().indexOf(field)) if v is not None)
+        colors = RAMPS[ramp]
+        cats = []
+        for i, value in enumerate(values):
+            t = i / (len(values) - 1) if len(values) > 1 else 0.0
+            symbol = QgsSymbol.defaultSymbol(layer.geometryType())
+            symbol.setColor(QColor(colors[round((1 - t) * (len(colors) - 1))]))
+            symbol.setSize(5.0 - 2.5 * t)  # millimetres
+            cats.append(QgsRendererCategory(value, symbol, f"#{int(value)}"))
+        return QgsCategorizedSymbolRenderer(field, cats)
+
+    return make
+
+
 class _Styler(QgsProcessingLayerPostProcessorInterface):
     def __init__(self, factory: RendererFactory):
         super().__init__()
