@@ -1,44 +1,22 @@
 """HTML reports with matplotlib figures (Agg canvas, no pyplot state) embedded as base64 PNG."""
 from __future__ import annotations
 
-import base64
 import html
-import io
 import os
 
 import numpy as np
 import pandas as pd
 
 from ..io.atomic import write_text_atomic
+from ..report import html_page, img_tag, new_figure
 from ..io.style import category_color
 
 PAIRPLOT_ELEMENTS = 6
 PAIRPLOT_POINTS = 1500
 
 
-def _figure(w: float, h: float):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(w, h), dpi=90)
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _png(fig) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight")
-    return f'<img src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}"/>'
-
-
 def _table(df: pd.DataFrame, digits: int = 4) -> str:
     return df.to_html(index=False, float_format=lambda v: f"{v:.{digits}g}", border=0, classes="t")
-
-
-def _page(title: str, parts: list[str]) -> str:
-    style = ("body{font-family:sans-serif;max-width:1100px;margin:auto}table.t{border-collapse:collapse;font-size:12px}"
-             "table.t td,table.t th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right}img{max-width:100%}")
-    return f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title><style>{style}</style></head><body><h1>{html.escape(title)}</h1>{''.join(parts)}</body></html>"
 
 
 def _colors(labels: np.ndarray) -> list[str]:
@@ -50,7 +28,7 @@ def _pairplot(features: np.ndarray, names: list[str], labels: np.ndarray, seed: 
     idx = np.arange(len(labels))
     if len(idx) > PAIRPLOT_POINTS:
         idx = np.sort(np.random.default_rng(seed).choice(idx, PAIRPLOT_POINTS, replace=False))
-    fig = _figure(2.0 * m, 2.0 * m)
+    fig = new_figure(2.0 * m, 2.0 * m)
     colors = np.array(_colors(labels[idx]))
     for r in range(m):
         for c in range(m):
@@ -70,7 +48,7 @@ def _pairplot(features: np.ndarray, names: list[str], labels: np.ndarray, seed: 
 
 def _kselection_figure(outcome):
     t = outcome.selection.table
-    fig = _figure(13, 3.2)
+    fig = new_figure(13, 3.2)
     specs = [("inertia", "inertia (elbow)"), ("silhouette", "silhouette (max)"),
              ("calinski_harabasz", "Calinski-Harabasz (max)"), ("davies_bouldin", "Davies-Bouldin (min)")]
     for i, (col, title) in enumerate(specs):
@@ -86,7 +64,7 @@ def _kselection_figure(outcome):
 
 def _pca_figure(outcome):
     r = outcome.result
-    fig = _figure(6, 5)
+    fig = new_figure(6, 5)
     ax = fig.add_subplot(1, 1, 1)
     for k in np.unique(r.labels):
         sel = r.labels == k
@@ -97,7 +75,7 @@ def _pca_figure(outcome):
 
 
 def _continuity_figure(curves):
-    fig = _figure(6.5 * len(curves), 4.2)
+    fig = new_figure(6.5 * len(curves), 4.2)
     for i, c in enumerate(curves):
         ax = fig.add_subplot(1, len(curves), i + 1)
         for j, name in enumerate(c.pairs):
@@ -118,27 +96,27 @@ def clustering_report(outcome, path: str | os.PathLike, title: str = "Borehole c
              f"<b>{outcome.k} clusters</b>.</p>",
              "<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in outcome.notes) + "</ul>",
              "<h2>Cleaning</h2>", _table(s.log.counts),
-             "<h2>Choosing the number of clusters</h2>", _png(_kselection_figure(outcome)),
+             "<h2>Choosing the number of clusters</h2>", img_tag(_kselection_figure(outcome)),
              _table(outcome.selection.table)]
     if not outcome.per_hole.empty:
         parts += ["<h3>Per hole</h3>", _table(outcome.per_hole.fillna(""))]
     parts += ["<h2>Pair plot (transformed, standardised features)</h2>",
-              _png(_pairplot(outcome.features, s.elements, outcome.result.labels)),
-              "<h2>PCA view</h2>", _png(_pca_figure(outcome))]
+              img_tag(_pairplot(outcome.features, s.elements, outcome.result.labels)),
+              "<h2>PCA view</h2>", img_tag(_pca_figure(outcome))]
     if outcome.continuity:
         parts += ["<h2>Spatial continuity</h2>",
                   "<p>For each pair of clusters, the probability that two samples a lag h apart fall in that "
                   "pair (Gaussian kernel density over pair separations; curves sum to 1 at every lag).</p>",
-                  _png(_continuity_figure(outcome.continuity))]
+                  img_tag(_continuity_figure(outcome.continuity))]
     wide = outcome.summary.pivot(index="cluster", columns="element", values="geometric_mean").reset_index()
     parts += ["<h2>Cluster geometric means</h2>", _table(wide)]
-    write_text_atomic(path, _page(title, parts))
+    write_text_atomic(path, html_page(title, parts))
 
 
 def sequence_report(history: pd.DataFrame, metrics: dict, path: str | os.PathLike,
                     title: str = "Downhole sequence model") -> None:
     """Training/validation accuracy and loss curves, confusion matrix and per-class scores."""
-    fig = _figure(11, 3.8)
+    fig = new_figure(11, 3.8)
     ax = fig.add_subplot(1, 2, 1)
     ax.plot(history["epoch"], history["train_accuracy"], label="training")
     ax.plot(history["epoch"], history["validation_accuracy"], label="validation (held-out holes)")
@@ -149,7 +127,7 @@ def sequence_report(history: pd.DataFrame, metrics: dict, path: str | os.PathLik
     ax.set_xlabel("epoch"), ax.set_ylabel("cross-entropy"), ax.legend(fontsize=8)
     cm = np.asarray(metrics["confusion"])
     classes = metrics["classes"]
-    fig2 = _figure(1.0 + 0.6 * len(classes), 1.0 + 0.5 * len(classes))
+    fig2 = new_figure(1.0 + 0.6 * len(classes), 1.0 + 0.5 * len(classes))
     ax = fig2.add_subplot(1, 1, 1)
     ax.imshow(cm, cmap="Blues")
     for i in range(cm.shape[0]):
@@ -162,7 +140,7 @@ def sequence_report(history: pd.DataFrame, metrics: dict, path: str | os.PathLik
              f"<p><b>Validation accuracy (held-out holes): {metrics['validation_accuracy']:.3f}</b>; "
              f"training holes: {html.escape(', '.join(metrics['train_holes']))}; "
              f"validation holes: {html.escape(', '.join(metrics['validation_holes']))}.</p>",
-             "<h2>Learning curves</h2>", _png(fig),
-             "<h2>Confusion matrix (validation holes)</h2>", _png(fig2),
+             "<h2>Learning curves</h2>", img_tag(fig),
+             "<h2>Confusion matrix (validation holes)</h2>", img_tag(fig2),
              "<h2>Per-class precision and recall (validation holes)</h2>", _table(pd.DataFrame(metrics["per_class"]))]
-    write_text_atomic(path, _page(title, parts))
+    write_text_atomic(path, html_page(title, parts))

@@ -1,14 +1,13 @@
 """HTML reports (matplotlib figures embedded as base64 PNG) for variograms and cross-validation."""
 from __future__ import annotations
 
-import base64
 import html
-import io
 import os
 
 import numpy as np
 
 from ..io.atomic import write_text_atomic
+from ..report import img_tag, new_axes
 from .crossval import CrossValidation
 from .models import VariogramModel
 from .variogram import ExperimentalVariogram
@@ -17,30 +16,12 @@ _CSS = ("body{font-family:sans-serif;max-width:960px;margin:2em auto}table{borde
         "td,th{border:1px solid #bbb;padding:3px 8px;text-align:right}")
 
 
-def _png(fig) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    return f'<img src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}"/>'
-
-
-def _figure(w=6.5, h=4.0):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt.subplots(figsize=(w, h))
-
-
 def _rows(pairs) -> str:
     return "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>" for k, v in pairs)
 
 
 def variogram_figure(ev: ExperimentalVariogram, model: VariogramModel, title: str = "") -> str:
-    fig, ax = _figure()
+    fig, ax = new_axes(6.5, 4.0)
     ax.scatter(ev.lags, ev.gamma, s=18 + 60 * ev.counts / ev.counts.max(), color="#4e79a7",
                label="experimental (size: pairs)")
     h = np.linspace(0, ev.max_lag, 300)
@@ -54,7 +35,7 @@ def variogram_figure(ev: ExperimentalVariogram, model: VariogramModel, title: st
     ax.set_ylim(0, None)
     ax.set_title(title)
     ax.legend(loc="lower right")
-    return _png(fig)
+    return img_tag(fig, dpi=110)
 
 
 def write_variogram_report(path: str | os.PathLike, ev: ExperimentalVariogram, model: VariogramModel,
@@ -83,17 +64,17 @@ def write_variogram_report(path: str | os.PathLike, ev: ExperimentalVariogram, m
 def write_crossval_report(path: str | os.PathLike, cv: CrossValidation, model: VariogramModel, field: str) -> None:
     """Summary statistics, observed-vs-estimated and standardized-error plots."""
     t = cv.table.dropna(subset=["estimate"])
-    fig, ax = _figure(5, 5)
+    fig, ax = new_axes(5, 5)
     ax.scatter(t["observed"], t["estimate"], s=10, color="#4e79a7")
     lo, hi = float(min(t["observed"].min(), t["estimate"].min())), float(max(t["observed"].max(), t["estimate"].max()))
     ax.plot([lo, hi], [lo, hi], color="#999", lw=1)
     ax.set_xlabel("observed")
     ax.set_ylabel("cross-validation estimate")
-    scatter = _png(fig)
-    fig, ax = _figure(5, 3.5)
+    scatter = img_tag(fig, dpi=110)
+    fig, ax = new_axes(5, 3.5)
     ax.hist(t["std_error"].dropna(), bins=30, color="#59a14f")
     ax.set_xlabel("standardized error (error / kriging standard deviation)")
-    hist = _png(fig)
+    hist = img_tag(fig, dpi=110)
     s = cv.summary
     rows = _rows([("method", cv.method), ("samples", s["n"]), ("ME (bias)", f"{s['ME']:.4g}"), ("MAE", f"{s['MAE']:.4g}"),
                   ("RMSE", f"{s['RMSE']:.4g}"), ("MSDR (ideal 1)", f"{s['MSDR']:.4g}"),

@@ -6,8 +6,9 @@ import os
 
 import numpy as np
 
-from ..geostats.report import _CSS, _figure, _png
+from ..geostats.report import _CSS
 from ..io.atomic import write_text_atomic
+from ..report import img_tag, new_axes
 from .evaluate import Comparison
 from .predictor import TrainingLog
 
@@ -19,7 +20,7 @@ def write_hybrid_report(path: str | os.PathLike, cmp: Comparison, log: TrainingL
         f"<tr><th>{html.escape(name)}</th><td>{r.RMSE:.4f}</td><td>{r.MAE:.4f}</td><td>{r.R2:.3f}</td></tr>"
         for name, r in scores.iterrows()
     )
-    fig, ax = _figure(6.5, 3.8)
+    fig, ax = new_axes(6.5, 3.8)
     for i, (tr, va) in enumerate(zip(log.train, log.val)):
         ax.plot(tr, color="#4e79a7", lw=1, label="training" if i == 0 else None)
         ax.plot(va, color="#e15759", lw=1, label="validation" if i == 0 else None)
@@ -28,8 +29,8 @@ def write_hybrid_report(path: str | os.PathLike, cmp: Comparison, log: TrainingL
     ax.set_ylabel("loss (standardized units)")
     ax.set_yscale("log")
     ax.legend()
-    curves = _png(fig)
-    fig, ax = _figure(5.5, 5.5)
+    curves = img_tag(fig, dpi=110)
+    fig, ax = new_axes(5.5, 5.5)
     t = cmp.table
     ax.scatter(t["observed"], t["kriging"], s=10, color="#bab0ac", label="ordinary kriging")
     ax.scatter(t["observed"], t["hybrid"], s=10, color="#4e79a7", label="hybrid")
@@ -38,7 +39,7 @@ def write_hybrid_report(path: str | os.PathLike, cmp: Comparison, log: TrainingL
     ax.set_xlabel(f"observed ({units})")
     ax.set_ylabel(f"blocked-CV prediction ({units})")
     ax.legend()
-    scatter = _png(fig)
+    scatter = img_tag(fig, dpi=110)
     conf = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>" for k, v in settings.items())
     text = (
         f"<html><head><meta charset='utf-8'><title>Hybrid predictor: {html.escape(field)}</title><style>{_CSS}</style>"

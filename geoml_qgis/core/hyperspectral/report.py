@@ -1,19 +1,12 @@
 """HTML training report: curves, held-out confusion matrix and scores (matplotlib figures as base64 PNG)."""
 from __future__ import annotations
 
-import base64
 import html
-import io
 
 import numpy as np
 
 from ..io.atomic import write_text_atomic
-
-
-def _png(fig) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-    return base64.b64encode(buf.getvalue()).decode("ascii")
+from ..report import figure_png, new_axes
 
 
 def write_training_report(path, history: dict, held_out: dict, classes: list[str], info: dict) -> None:
@@ -22,12 +15,7 @@ def write_training_report(path, history: dict, held_out: dict, classes: list[str
     *held_out* is :func:`~.metrics.scores` on the held-out set; *info* lists
     settings and data (shown as a table).
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+    fig, axes = new_axes(10, 3.5, 1, 2)
     epochs = np.arange(1, len(history.get("train_loss", [])) + 1)
     axes[0].plot(epochs, history.get("train_loss", []), label="training")
     if history.get("val_loss"):
@@ -40,12 +28,11 @@ def write_training_report(path, history: dict, held_out: dict, classes: list[str
     for ax in axes:
         ax.legend()
         ax.grid(alpha=0.3)
-    curves = _png(fig)
-    plt.close(fig)
+    curves = figure_png(fig)
 
     cm = np.asarray(held_out["confusion"], float)[:, :len(classes)]
     share = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
-    fig, ax = plt.subplots(figsize=(1.2 + 0.55 * len(classes), 1.0 + 0.5 * len(classes)))
+    fig, ax = new_axes(1.2 + 0.55 * len(classes), 1.0 + 0.5 * len(classes))
     ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
     ax.set_xticks(range(len(classes)), classes, rotation=60, ha="right")
     ax.set_yticks(range(len(classes)), classes)
@@ -55,8 +42,7 @@ def write_training_report(path, history: dict, held_out: dict, classes: list[str
             if cm[i, j]:
                 ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=7,
                         color="white" if share[i, j] > 0.5 else "black")
-    conf = _png(fig)
-    plt.close(fig)
+    conf = figure_png(fig)
 
     rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>" for k, v in info.items())
     f1 = "".join(f"<tr><td>{html.escape(c)}</td><td>{held_out['f1'][c]:.3f}</td></tr>" for c in classes)

@@ -1,73 +1,51 @@
 """HTML reports with embedded figures: CV tables, ROC, success-rate and prediction-area plots."""
 from __future__ import annotations
 
-import base64
 import html
-import io
 import os
 from typing import Sequence
 
 import numpy as np
 
 from ..io import write_text_atomic
+from ..report import img_tag, new_axes
 from .evaluation import CAPTURE_AT, CVResult, area_auc, capture_efficiency, success_rate
-
-
-def _figure_png(fig) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    return f'<img src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}"/>'
-
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def roc_figure(curves: Sequence[tuple[str, np.ndarray, np.ndarray]]) -> str:
     """ROC curves of ``(label, y, p)`` triples, as an ``<img>`` tag."""
     from sklearn.metrics import roc_curve
 
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(4.5, 4))
+    fig, ax = new_axes(4.5, 4)
     for label, y, p in curves:
         fpr, tpr, _ = roc_curve(y, p)
         ax.plot(fpr, tpr, label=label)
     ax.plot([0, 1], [0, 1], "k:", lw=0.8)
     ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC (held-out data)")
     ax.legend(fontsize=7)
-    return _figure_png(fig)
+    return img_tag(fig)
 
 
 def success_figure(curves: Sequence[tuple[str, np.ndarray, np.ndarray]]) -> str:
     """Success-rate curves of ``(label, area_scores, deposit_scores)``."""
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(4.5, 4))
+    fig, ax = new_axes(4.5, 4)
     for label, area, dep in curves:
         share, cap = success_rate(area, dep)
         ax.plot(100 * share, 100 * cap, label=f"{label} (area under {area_auc(share, cap):.3f})")
     ax.plot([0, 100], [0, 100], "k:", lw=0.8)
     ax.set(xlabel="% of area ranked most prospective", ylabel="% of deposits captured", title="Success rate")
     ax.legend(fontsize=7)
-    return _figure_png(fig)
+    return img_tag(fig)
 
 
 def prediction_area_figure(area: np.ndarray, dep: np.ndarray) -> str:
     """Prediction-area plot: % deposits predicted and % area occupied above each probability threshold."""
-    plt = _plt()
     a = np.asarray(area, float)[np.isfinite(area)]
     d = np.asarray(dep, float)[np.isfinite(dep)]
     t = np.linspace(min(a.min(), d.min()), max(a.max(), d.max()), 101)
     pred = 100 * (d[None, :] >= t[:, None]).mean(axis=1)
     occ = 100 * (np.sort(a)[None, :] >= t[:, None]).mean(axis=1)
-    fig, ax = plt.subplots(figsize=(4.5, 4))
+    fig, ax = new_axes(4.5, 4)
     ax.plot(t, pred, label="% deposits predicted")
     ax.plot(t, occ, label="% area occupied")
     i = int(np.argmin(np.abs(pred - (100 - occ))))
@@ -75,22 +53,21 @@ def prediction_area_figure(area: np.ndarray, dep: np.ndarray) -> str:
     ax.set(xlabel="probability threshold", ylabel="%",
            title=f"Prediction-area: {pred[i]:.0f}% of deposits in {occ[i]:.0f}% of area")
     ax.legend(fontsize=7)
-    return _figure_png(fig)
+    return img_tag(fig)
 
 
 def reliability_figure(curves: Sequence[tuple[str, np.ndarray, np.ndarray]]) -> str:
     """Reliability diagram (observed deposit frequency vs mean predicted probability, 10 bins)."""
     from .calibration import reliability
 
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(4.5, 4))
+    fig, ax = new_axes(4.5, 4)
     for label, y, p in curves:
         conf, freq, n = reliability(y, p)
         ax.plot(conf[n > 0], freq[n > 0], "o-", ms=3, label=label)
     ax.plot([0, 1], [0, 1], "k:", lw=0.8)
     ax.set(xlabel="mean predicted probability", ylabel="observed deposit frequency", title="Reliability (held-out)")
     ax.legend(fontsize=7)
-    return _figure_png(fig)
+    return img_tag(fig)
 
 
 def table_html(rows: Sequence[dict], columns: Sequence[str]) -> str:
