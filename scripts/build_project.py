@@ -25,7 +25,7 @@ def publish(out: Path, groups: dict[str, list[Path]], rows: list[tuple]) -> list
     n_layers = len(project.mapLayers())
     index = out / "index.html"
     _write_index(index, maps, sorted(out.glob("*.html")), rows)
-    return [("QGIS project", f"{n_layers} styled layers in {len(groups)} groups", os.path.relpath(project_path, ROOT)),
+    return [("QGIS project", f"{n_layers} styled layers in {len(project.layerTreeRoot().children())} groups", os.path.relpath(project_path, ROOT)),
             ("maps and index", f"{len(maps)} PNG maps", os.path.relpath(index, ROOT))]
 
 

@@ -21,7 +21,7 @@ def prospectivity_train(demo):
     demo.run("geoml:buildfeaturestack", INPUTS=[grids / f"{n}.tif" for n in ("dem", "dist", "twi")],
              CATEGORICAL=[grids / "ffreq.tif"], PCA_COMPONENTS=0, OUTPUT=stack)
     model, report = demo.out / "prospectivity_transfer.pt", demo.out / "prospectivity_cv.html"
-    res = demo.run("geoml:trainprospectivity", INPUT=occ, LABEL_FIELD="occurrence", FEATURES=stack, METHOD=0,
+    demo.run("geoml:trainprospectivity", INPUT=occ, LABEL_FIELD="occurrence", FEATURES=stack, METHOD=0,
                    PRETEXT_RASTER=grids / "soil.tif", PRETEXT_SAMPLES=1000, EPOCHS=60, COMPARE="true",
                    SPATIAL_FOLDS="true", OUTPUT_MODEL=model, OUTPUT_REPORT=report)
     html = report.read_text()

@@ -1,13 +1,10 @@
-"""Demo: the VAE prospectivity ensemble trained member by member through the scale-out worker (local backend)."""
-from osgeo import gdal
+"""Demo: the VAE prospectivity ensemble trained member by member through the scale-out worker (local backend),
+on the Yukon table written by 45_yukon.py."""
 
 
 def scaleout_local(demo):
     """Ensemble members as separate worker processes (BACKEND local; AWS Batch runs the same worker)"""
-    table = demo.out / "yukon_pca_table.gpkg"
-    src = gdal.OpenEx(str(demo.sample / "yukon_porphyry" / "02_Train_PCA.csv"), open_options=["AUTODETECT_TYPE=YES"])
-    gdal.VectorTranslate(str(table), src, format="GPKG", layerName="pca", accessMode="overwrite")
-    src = None
+    table = demo.out / "yukon_pca.gpkg"  # written by 45_yukon.py
     out = demo.out / "yukon_ensemble_scaleout.pt"
     demo.run("geoml:trainensembleremote", INPUT=table, LABEL_FIELD="DEP",
              FEATURE_FIELDS=[f"PC{i}" for i in range(1, 8)], MEMBERS=4, LATENT_DIM=2, EPOCHS=30, SEED=1,

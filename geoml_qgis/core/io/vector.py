@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from osgeo import ogr, osr
+from osgeo import ogr
 
 from ..errors import GeoMLError
 from .atomic import atomic_path
