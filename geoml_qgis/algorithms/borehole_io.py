@@ -8,10 +8,10 @@ import pandas as pd
 from qgis.core import QgsVectorLayer, QgsWkbTypes
 from qgis.PyQt.QtGui import QColor
 
-from ..core.errors import Cancelled, GeoMLError
+from ..core.errors import GeoMLError
 from ..core.io.style import category_color
 from ..core.io.vector import PointTable, write_points
-from .qgisio import _py
+from .qgisio import source_to_points
 from .styling import categorized, style_vector_output
 
 
@@ -19,26 +19,13 @@ def source_frame(source, what: str, feedback=None) -> tuple[pd.DataFrame, np.nda
     """All attributes of a layer or table, its point coordinates (n, 3) if it has points, and its CRS WKT."""
     if source is None:
         raise GeoMLError(f"The {what} could not be read.")
-    names = [f.name() for f in source.fields()]
-    points = source.wkbType() != QgsWkbTypes.NoGeometry and QgsWkbTypes.geometryType(source.wkbType()) == QgsWkbTypes.PointGeometry
-    rows, xyz = [], []
-    for feat in source.getFeatures():
-        if feedback is not None and feedback.isCanceled():
-            raise Cancelled("Cancelled by the user")
-        rows.append([_py(v) for v in feat.attributes()])
-        if points:
-            geom = feat.geometry()
-            if geom.isNull() or geom.isEmpty():
-                xyz.append((np.nan, np.nan, np.nan))
-                continue
-            p = geom.constGet()
-            if geom.isMultipart():
-                p = p.geometryN(0)
-            xyz.append((p.x(), p.y(), p.z() if p.is3D() else np.nan))
-    if not rows:
+    table = source_to_points(source, feedback=feedback, require_coordinates=False)
+    if not len(table):
         raise GeoMLError(f"The {what} is empty.")
-    crs = source.sourceCrs().toWkt() if source.sourceCrs().isValid() else ""
-    return pd.DataFrame(rows, columns=names), (np.array(xyz, float) if points else None), crs
+    if source.wkbType() == QgsWkbTypes.NoGeometry:
+        return table.attributes, None, table.crs_wkt
+    z = table.z if table.z is not None else np.full(len(table), np.nan)
+    return table.attributes, np.column_stack([table.x, table.y, z]), table.crs_wkt
 
 
 def style_3d(path: str, field: str, labels: dict[int, str], radius: float) -> bool:

@@ -2,28 +2,16 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 from qgis.core import QgsWkbTypes
 
-from ..core.errors import Cancelled, GeoMLError
+from ..core.errors import GeoMLError
 from ..core.io.vector import PointTable
-from .qgisio import _py, source_to_points
+from .qgisio import source_to_points
 
 
 def read_layer(source, feedback=None) -> PointTable:
     """A point layer as a :class:`PointTable`; a table without geometry gets NaN coordinates."""
-    if source is None:
-        raise GeoMLError("The input layer could not be read.")
-    if source.wkbType() != QgsWkbTypes.NoGeometry:
-        return source_to_points(source, feedback=feedback)
-    names = [f.name() for f in source.fields()]
-    rows = []
-    for feat in source.getFeatures():
-        if feedback is not None and feedback.isCanceled():
-            raise Cancelled("Cancelled by the user")
-        rows.append([_py(v) for v in feat.attributes()])
-    n = len(rows)
-    return PointTable(np.full(n, np.nan), np.full(n, np.nan), None, pd.DataFrame(rows, columns=names), "")
+    return source_to_points(source, feedback=feedback, require_coordinates=False)
 
 
 def write_scored(alg, parameters, context, name: str, points: PointTable, source, feedback=None) -> str:

@@ -39,11 +39,14 @@ def source_to_points(
     y_field: str | None = None,
     z_field: str | None = None,
     feedback: QgsProcessingFeedback | None = None,
+    require_coordinates: bool = True,
 ) -> PointTable:
     """Read a point layer, or a table with X/Y fields, into a :class:`PointTable`.
 
     *fields* limits the attributes read (all by default). Z comes from *z_field*,
-    else from 3D geometries. Features without geometry get NaN coordinates.
+    else from 3D geometries. Features without geometry get NaN coordinates; so does a
+    whole table without geometry or X/Y fields when *require_coordinates* is False
+    (attribute-only inputs such as training tables).
     """
     if source is None:
         raise GeoMLError("The input layer could not be read.")
@@ -80,9 +83,12 @@ def source_to_points(
     df = pd.DataFrame(rows, columns=names)
     crs = source.sourceCrs().toWkt() if source.sourceCrs().isValid() else ""
     if not geometric:
-        if not (x_field and y_field):
+        if x_field and y_field:
+            x, y = numeric_column(df, x_field), numeric_column(df, y_field)
+        elif require_coordinates:
             raise GeoMLError("The input table has no geometry: choose its X and Y fields.")
-        x, y = numeric_column(df, x_field), numeric_column(df, y_field)
+        else:
+            x = y = np.full(len(df), np.nan)
     else:
         x, y = np.asarray(xs, float), np.asarray(ys, float)
     if z_field:

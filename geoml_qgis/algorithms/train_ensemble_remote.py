@@ -15,6 +15,7 @@ from qgis.core import (
 )
 
 from ..core.errors import Cancelled, GeoMLError
+from ..core.io.vector import numeric_column
 from .base import GeoMLAlgorithm, progress_callback
 
 BACKENDS = ["local", "aws_batch"]
@@ -147,12 +148,15 @@ class TrainEnsembleRemote(GeoMLAlgorithm):
                 features = np.where(np.ma.getmaskarray(sampled), np.nan, sampled.data).astype(np.float64)
                 background = background_pixels(stack, n_unlabelled, seed) if n_unlabelled else None
                 names = list(stack.band_names)
-            labels = _numeric(points.attributes[label].tolist(), label)
+            labels = numeric_column(points.attributes, label)
         else:
             if not fields:
                 raise GeoMLError("Choose the feature fields of the table, or a feature stack raster.")
-            table = _read_fields(source, [label, *fields], feedback)
-            labels, features = table[:, 0], table[:, 1:]
+            from .qgisio import source_to_points
+
+            table = source_to_points(source, [label, *fields], feedback=feedback, require_coordinates=False).attributes
+            labels = numeric_column(table, label)
+            features = np.column_stack([numeric_column(table, f) for f in fields])
             background, names = None, list(fields)
         data, dropped = labelled_arrays(features, labels)
         if dropped:
@@ -163,34 +167,3 @@ class TrainEnsembleRemote(GeoMLAlgorithm):
         data["X_unlabelled"] = (background if background is not None
                                 else np.zeros((0, data["X"].shape[1]), np.float32)).astype(np.float32)
         return data, names
-
-
-def _numeric(values, name: str) -> np.ndarray:
-    out = np.full(len(values), np.nan)
-    for i, v in enumerate(values):
-        if v is None or v == "":
-            continue
-        try:
-            out[i] = float(v)
-        except (TypeError, ValueError) as exc:
-            raise GeoMLError(f"Field '{name}' holds '{v}' in row {i + 1}, which is not a number.") from exc
-    return out
-
-
-def _read_fields(source, names: list[str], feedback) -> np.ndarray:
-    """Numeric fields of every feature as (n, len(names)) float64; NULL → NaN."""
-    from .qgisio import _py
-
-    all_names = [f.name() for f in source.fields()]
-    missing = [n for n in names if n not in all_names]
-    if missing:
-        raise GeoMLError(f"Field(s) {', '.join(missing)} not found in the input layer.")
-    idx = [all_names.index(n) for n in names]
-    rows = []
-    for feat in source.getFeatures():
-        if feedback.isCanceled():
-            raise Cancelled("Cancelled by the user")
-        attrs = feat.attributes()
-        rows.append([_py(attrs[j]) for j in idx])
-    return np.column_stack([_numeric([r[k] for r in rows], n) for k, n in enumerate(names)]) if rows else \
-        np.zeros((0, len(names)))

@@ -7,14 +7,10 @@ import os
 import numpy as np
 
 from ..io.atomic import write_text_atomic
-from ..report import img_tag, new_axes
+from ..report import html_page, img_tag, new_axes
 from .crossval import CrossValidation
 from .models import VariogramModel
 from .variogram import ExperimentalVariogram
-
-_CSS = ("body{font-family:sans-serif;max-width:960px;margin:2em auto}table{border-collapse:collapse}"
-        "td,th{border:1px solid #bbb;padding:3px 8px;text-align:right}")
-
 
 def _rows(pairs) -> str:
     return "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>" for k, v in pairs)
@@ -48,16 +44,14 @@ def write_variogram_report(path: str | os.PathLike, ev: ExperimentalVariogram, m
     fits = "".join(f"<tr><th>{k}</th><td>{v:.5g}</td></tr>" for k, v in sorted(errors.items(), key=lambda kv: kv[1]))
     direction = (f"direction {ev.direction:g} deg &plusmn; {ev.tolerance:g} deg" if ev.direction is not None
                  else "omnidirectional")
-    text = (
-        f"<html><head><meta charset='utf-8'><title>Variogram of {html.escape(field)}</title><style>{_CSS}</style></head><body>"
-        f"<h1>Variogram of {html.escape(field)}</h1><p>{html.escape(sample_summary)}; {direction}; "
+    text = html_page(f"Variogram of {field}", [
+        f"<p>{html.escape(sample_summary)}; {direction}; "
         f"{ev.n_zero_pairs} pairs at zero distance not used.</p>"
         f"{variogram_figure(ev, model, field)}"
         f"<h2>Fitted model</h2><table>{_rows([('model', model.kind), ('nugget', f'{model.nugget:.5g}'), ('partial sill', f'{model.psill:.5g}'), ('total sill', f'{model.sill:.5g}'), ('range', f'{model.range:.5g}')] + ([('shape', f'{model.shape:.3g}')] if model.kind == 'stable' else []))}</table>"
         f"<h2>Weighted squared error of each model tried</h2><table>{fits}</table>"
         f"<h2>Lag classes</h2><table><tr><th>class</th><th>mean distance</th><th>pairs</th><th>semivariance</th></tr>{table}</table>"
-        "</body></html>"
-    )
+    ])
     write_text_atomic(path, text)
 
 
@@ -79,11 +73,9 @@ def write_crossval_report(path: str | os.PathLike, cv: CrossValidation, model: V
     rows = _rows([("method", cv.method), ("samples", s["n"]), ("ME (bias)", f"{s['ME']:.4g}"), ("MAE", f"{s['MAE']:.4g}"),
                   ("RMSE", f"{s['RMSE']:.4g}"), ("MSDR (ideal 1)", f"{s['MSDR']:.4g}"),
                   ("not estimated", s["n_not_estimated"]), ("model", model.describe())])
-    text = (
-        f"<html><head><meta charset='utf-8'><title>Cross-validation of {html.escape(field)}</title><style>{_CSS}</style></head><body>"
-        f"<h1>Kriging cross-validation: {html.escape(field)}</h1>"
+    text = html_page(f"Kriging cross-validation: {field}", [
         "<p>Error = estimate &minus; observed. MSDR is the mean of error&sup2; / kriging variance: about 1 when "
         "the kriging variance is honest, above 1 when it is too optimistic.</p>"
-        f"<table>{rows}</table>{scatter}{hist}</body></html>"
-    )
+        f"<table>{rows}</table>{scatter}{hist}"
+    ])
     write_text_atomic(path, text)

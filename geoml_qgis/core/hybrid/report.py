@@ -6,9 +6,8 @@ import os
 
 import numpy as np
 
-from ..geostats.report import _CSS
 from ..io.atomic import write_text_atomic
-from ..report import img_tag, new_axes
+from ..report import html_page, img_tag, new_axes
 from .evaluate import Comparison
 from .predictor import TrainingLog
 
@@ -41,9 +40,7 @@ def write_hybrid_report(path: str | os.PathLike, cmp: Comparison, log: TrainingL
     ax.legend()
     scatter = img_tag(fig, dpi=110)
     conf = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>" for k, v in settings.items())
-    text = (
-        f"<html><head><meta charset='utf-8'><title>Hybrid predictor: {html.escape(field)}</title><style>{_CSS}</style>"
-        f"</head><body><h1>Hybrid kriging + Conv1D + BiLSTM: {html.escape(field)}</h1>"
+    text = html_page(f"Hybrid kriging + Conv1D + BiLSTM: {field}", [
         f"<h2>Spatially blocked cross-validation ({units})</h2>"
         f"<p>{int(t['fold'].max()) + 1} folds of square blocks of {cmp.block_size:.0f} map units; in each fold the "
         "variogram is fitted on the training folds only and used by both methods; the network's early stopping and "
@@ -51,6 +48,6 @@ def write_hybrid_report(path: str | os.PathLike, cmp: Comparison, log: TrainingL
         f"<table><tr><th>method</th><th>RMSE</th><th>MAE</th><th>R&sup2;</th></tr>{rows}</table>{scatter}"
         f"<h2>Training of the final model (all samples)</h2><p>Best epochs {log.best_epoch}; correction "
         f"scale chosen on validation per member {log.shrink} (0 = falls back to kriging).</p>{curves}"
-        f"<h2>Settings</h2><table>{conf}</table></body></html>"
-    )
+        f"<h2>Settings</h2><table>{conf}</table>"
+    ])
     write_text_atomic(path, text)

@@ -6,7 +6,7 @@ import html
 import numpy as np
 
 from ..io.atomic import write_text_atomic
-from ..report import figure_png, new_axes
+from ..report import figure_png, html_page, new_axes
 
 
 def write_training_report(path, history: dict, held_out: dict, classes: list[str], info: dict) -> None:
@@ -46,14 +46,10 @@ def write_training_report(path, history: dict, held_out: dict, classes: list[str
 
     rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>" for k, v in info.items())
     f1 = "".join(f"<tr><td>{html.escape(c)}</td><td>{held_out['f1'][c]:.3f}</td></tr>" for c in classes)
-    text = f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>Spectral classifier</title>
-<style>body{{font-family:sans-serif;margin:2em;max-width:60em}} td,th{{padding:2px 8px;text-align:left}}</style></head><body>
-<h1>Spectral classifier (1D CNN)</h1>
-<table>{rows}</table>
+    text = html_page("Spectral classifier (1D CNN)", [f"""<table>{rows}</table>
 <h2>Training curves</h2><img src="data:image/png;base64,{curves}">
 <h2>Held-out set</h2>
 <p>Overall accuracy {held_out['accuracy']:.3f}, Cohen's kappa {held_out['kappa']:.3f}, {held_out['n']} spectra.</p>
 <img src="data:image/png;base64,{conf}">
-<table><tr><th>class</th><th>F1</th></tr>{f1}</table>
-</body></html>"""
+<table><tr><th>class</th><th>F1</th></tr>{f1}</table>"""])
     write_text_atomic(path, text)

@@ -8,7 +8,7 @@ from typing import Sequence
 import numpy as np
 
 from ..io import write_text_atomic
-from ..report import img_tag, new_axes
+from ..report import html_page, img_tag, new_axes
 from .evaluation import CAPTURE_AT, CVResult, area_auc, capture_efficiency, success_rate
 
 
@@ -104,26 +104,22 @@ def write_cv_report(path: str | os.PathLike, title: str, results: Sequence[CVRes
     """HTML report of cross-validated methods evaluated on the same folds."""
     rows = cv_rows(results, y)
     cols = list(rows[0].keys())
-    parts = [f"<html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head><body>",
-             f"<h1>{html.escape(title)}</h1>", *(f"<p>{html.escape(n)}</p>" for n in notes),
+    parts = [*(f"<p>{html.escape(n)}</p>" for n in notes),
              "<h2>Cross-validation (scores on held-out folds only)</h2>", table_html(rows, cols),
              "<h2>Curves from pooled out-of-fold probabilities</h2>",
              roc_figure([(r.method, y, r.oof) for r in results]),
              success_figure([(r.method, r.oof, r.oof[y == 1]) for r in results]),
-             reliability_figure([(r.method, y, r.oof) for r in results]),
-             "</body></html>"]
-    write_text_atomic(path, "\n".join(parts))
+             reliability_figure([(r.method, y, r.oof) for r in results])]
+    write_text_atomic(path, html_page(title, parts))
 
 
 def write_evaluation_report(path: str | os.PathLike, metrics: dict, area: np.ndarray, y: np.ndarray,
                             p: np.ndarray, notes: Sequence[str] = ()) -> None:
     """HTML report of a finished map scored at validation points."""
     rows = [{"metric": k, "value": v} for k, v in metrics.items()]
-    parts = ["<html><head><meta charset='utf-8'><title>Prospectivity evaluation</title></head><body>",
-             "<h1>Prospectivity evaluation</h1>", *(f"<p>{html.escape(n)}</p>" for n in notes),
+    parts = [*(f"<p>{html.escape(n)}</p>" for n in notes),
              table_html(rows, ["metric", "value"])]
     if len(np.unique(y)) == 2:
         parts.append(roc_figure([("validation points", y, p)]))
-    parts += [success_figure([("map", area, p[y == 1])]), prediction_area_figure(area, p[y == 1]),
-              "</body></html>"]
-    write_text_atomic(path, "\n".join(parts))
+    parts += [success_figure([("map", area, p[y == 1])]), prediction_area_figure(area, p[y == 1])]
+    write_text_atomic(path, html_page("Prospectivity evaluation", parts))
