@@ -7,6 +7,7 @@ from qgis.core import (
     QgsProcessingParameterNumber,
 )
 
+from ...compat import NUMBER_DOUBLE, NUMBER_INTEGER
 from ...core.errors import GeoMLError
 from .params import SAMPLE_HELP, GeostatsAlgorithm, optional_number
 
@@ -35,16 +36,16 @@ class FitVariogram(GeostatsAlgorithm):
         self.add_sample_params()
         self.addParameter(QgsProcessingParameterEnum("MODEL", self.tr("Model"), MODEL_CHOICES, defaultValue=0))
         self.addParameter(QgsProcessingParameterNumber(
-            "LAGS", self.tr("Lag classes"), QgsProcessingParameterNumber.Integer, defaultValue=15, minValue=2))
+            "LAGS", self.tr("Lag classes"), NUMBER_INTEGER, defaultValue=15, minValue=2))
         self.addParameter(QgsProcessingParameterNumber(
-            "MAX_LAG", self.tr("Maximum lag distance"), QgsProcessingParameterNumber.Double, optional=True, minValue=0.0))
+            "MAX_LAG", self.tr("Maximum lag distance"), NUMBER_DOUBLE, optional=True, minValue=0.0))
         for name, label in (("NUGGET", "Nugget (fixed)"), ("SILL", "Total sill (fixed)"), ("RANGE", "Range (fixed)")):
             self.addParameter(QgsProcessingParameterNumber(
-                name, self.tr(label), QgsProcessingParameterNumber.Double, optional=True, minValue=0.0))
+                name, self.tr(label), NUMBER_DOUBLE, optional=True, minValue=0.0))
         self.addParameter(QgsProcessingParameterNumber(
-            "DIRECTION", self.tr("Direction (degrees CCW from east)"), QgsProcessingParameterNumber.Double, optional=True))
+            "DIRECTION", self.tr("Direction (degrees CCW from east)"), NUMBER_DOUBLE, optional=True))
         self.addParameter(QgsProcessingParameterNumber(
-            "TOLERANCE", self.tr("Angular tolerance (degrees)"), QgsProcessingParameterNumber.Double,
+            "TOLERANCE", self.tr("Angular tolerance (degrees)"), NUMBER_DOUBLE,
             defaultValue=22.5, minValue=0.1, maxValue=90.0))
         self.addParameter(QgsProcessingParameterFileDestination(
             "OUTPUT_MODEL", self.tr("Variogram model"), "JSON files (*.json)"))

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from qgis.core import (
+    QgsProcessingOutputNumber,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
-    QgsProcessingOutputNumber,
 )
 
+from ...compat import NUMBER_DOUBLE, NUMBER_INTEGER
 from ..common.base import progress_callback
 from ..common.styling import graduated, style_vector_output
 from .params import MODEL_HELP, NEIGHBOUR_HELP, SAMPLE_HELP, GeostatsAlgorithm, optional_number
@@ -38,12 +39,12 @@ class KrigingCrossValidation(GeostatsAlgorithm):
         self.add_neighbour_params()
         self.addParameter(QgsProcessingParameterEnum("METHOD", self.tr("Method"), METHODS, defaultValue=0))
         self.addParameter(QgsProcessingParameterNumber(
-            "FOLDS", self.tr("Folds (blocked k-fold)"), QgsProcessingParameterNumber.Integer, defaultValue=5, minValue=2))
+            "FOLDS", self.tr("Folds (blocked k-fold)"), NUMBER_INTEGER, defaultValue=5, minValue=2))
         self.addParameter(QgsProcessingParameterNumber(
-            "BLOCK_SIZE", self.tr("Block size (blocked k-fold)"), QgsProcessingParameterNumber.Double, optional=True,
+            "BLOCK_SIZE", self.tr("Block size (blocked k-fold)"), NUMBER_DOUBLE, optional=True,
             minValue=0.0))
         self.addParameter(QgsProcessingParameterNumber(
-            "SEED", self.tr("Random seed"), QgsProcessingParameterNumber.Integer, defaultValue=0))
+            "SEED", self.tr("Random seed"), NUMBER_INTEGER, defaultValue=0))
         self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT", self.tr("Cross-validation errors")))
         self.addParameter(QgsProcessingParameterFileDestination(
             "OUTPUT_REPORT", self.tr("Cross-validation report"), "HTML files (*.html)"))

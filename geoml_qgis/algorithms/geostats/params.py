@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from qgis.core import (
-    QgsProcessing,
     QgsProcessingParameterExtent,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
@@ -11,6 +10,7 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
+from ...compat import FIELD_NUMERIC, NUMBER_DOUBLE, NUMBER_INTEGER, SOURCE_VECTOR_POINT
 from ...core.errors import GeoMLError
 from ...core.io.vector import numeric_column
 from ..common.base import GeoMLAlgorithm
@@ -60,14 +60,14 @@ class GeostatsAlgorithm(GeoMLAlgorithm):
 
     def add_sample_params(self, z=True) -> None:
         self.addParameter(QgsProcessingParameterFeatureSource(
-            "INPUT", self.tr("Input points"), [QgsProcessing.TypeVectorPoint]))
+            "INPUT", self.tr("Input points"), [SOURCE_VECTOR_POINT]))
         self.addParameter(QgsProcessingParameterField(
             "FIELD", self.tr("Value field"), parentLayerParameterName="INPUT",
-            type=QgsProcessingParameterField.Numeric))
+            type=FIELD_NUMERIC))
         if z:
             self.addParameter(QgsProcessingParameterField(
                 "Z_FIELD", self.tr("Z field (3D kriging)"), parentLayerParameterName="INPUT",
-                type=QgsProcessingParameterField.Numeric, optional=True))
+                type=FIELD_NUMERIC, optional=True))
 
     def add_model_params(self) -> None:
         self.addParameter(QgsProcessingParameterString(
@@ -75,27 +75,27 @@ class GeostatsAlgorithm(GeoMLAlgorithm):
             defaultValue="auto"))
         for name, label in (("NUGGET", "Nugget (fixed)"), ("SILL", "Total sill (fixed)"), ("RANGE", "Range (fixed)")):
             self.addParameter(QgsProcessingParameterNumber(
-                name, self.tr(label), QgsProcessingParameterNumber.Double, optional=True, minValue=0.0))
+                name, self.tr(label), NUMBER_DOUBLE, optional=True, minValue=0.0))
         self.addParameter(QgsProcessingParameterNumber(
-            "ANISOTROPY_RATIO", self.tr("Anisotropy ratio (minor / major range)"), QgsProcessingParameterNumber.Double,
+            "ANISOTROPY_RATIO", self.tr("Anisotropy ratio (minor / major range)"), NUMBER_DOUBLE,
             defaultValue=1.0, minValue=0.001, maxValue=1.0))
         self.addParameter(QgsProcessingParameterNumber(
-            "ANISOTROPY_ANGLE", self.tr("Anisotropy angle (degrees CCW from east)"), QgsProcessingParameterNumber.Double,
+            "ANISOTROPY_ANGLE", self.tr("Anisotropy angle (degrees CCW from east)"), NUMBER_DOUBLE,
             defaultValue=0.0, minValue=-360.0, maxValue=360.0))
 
     def add_neighbour_params(self) -> None:
         self.addParameter(QgsProcessingParameterNumber(
-            "NEIGHBOURS", self.tr("Neighbours (0 = all samples)"), QgsProcessingParameterNumber.Integer,
+            "NEIGHBOURS", self.tr("Neighbours (0 = all samples)"), NUMBER_INTEGER,
             defaultValue=32, minValue=0))
         self.addParameter(QgsProcessingParameterNumber(
-            "SEARCH_RADIUS", self.tr("Search radius"), QgsProcessingParameterNumber.Double, optional=True,
+            "SEARCH_RADIUS", self.tr("Search radius"), NUMBER_DOUBLE, optional=True,
             minValue=0.0))
 
     def add_grid_params(self, reference_required=False) -> None:
         if not reference_required:
             self.addParameter(QgsProcessingParameterExtent("EXTENT", self.tr("Output extent"), optional=True))
             self.addParameter(QgsProcessingParameterNumber(
-                "PIXEL_SIZE", self.tr("Pixel size"), QgsProcessingParameterNumber.Double, optional=True, minValue=0.0))
+                "PIXEL_SIZE", self.tr("Pixel size"), NUMBER_DOUBLE, optional=True, minValue=0.0))
         self.addParameter(QgsProcessingParameterRasterLayer(
             "REFERENCE", self.tr("Reference raster (its grid is used)"), optional=not reference_required))
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from qgis.core import (
-    QgsProcessing,
     QgsProcessingOutputNumber,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFileDestination,
@@ -10,6 +9,7 @@ from qgis.core import (
     QgsProcessingParameterNumber,
 )
 
+from ...compat import NUMBER_INTEGER, SOURCE_RASTER
 from ..common.base import progress_callback
 from ..geostats.params import SAMPLE_HELP, GeostatsAlgorithm
 from .covariates import covariate_paths, sample_covariates
@@ -47,21 +47,21 @@ class TrainHybridPredictor(GeostatsAlgorithm):
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
         self.add_sample_params()
         self.addParameter(QgsProcessingParameterMultipleLayers(
-            "COVARIATES", self.tr("Covariate rasters"), QgsProcessing.TypeRaster, optional=True))
+            "COVARIATES", self.tr("Covariate rasters"), SOURCE_RASTER, optional=True))
         self.addParameter(QgsProcessingParameterNumber(
-            "NEIGHBOURS", self.tr("Neighbours in the sequence"), QgsProcessingParameterNumber.Integer,
+            "NEIGHBOURS", self.tr("Neighbours in the sequence"), NUMBER_INTEGER,
             defaultValue=16, minValue=1))
         self.addParameter(QgsProcessingParameterEnum("TRANSFORM", self.tr("Transform"), TRANSFORMS, defaultValue=0))
         self.addParameter(QgsProcessingParameterEnum("VARIOGRAM", self.tr("Variogram model"), VARIOGRAMS, defaultValue=0))
         self.addParameter(QgsProcessingParameterEnum("LOSS", self.tr("Loss"), LOSSES, defaultValue=0))
         self.addParameter(QgsProcessingParameterNumber(
-            "EPOCHS", self.tr("Epochs (maximum)"), QgsProcessingParameterNumber.Integer, defaultValue=200, minValue=1))
+            "EPOCHS", self.tr("Epochs (maximum)"), NUMBER_INTEGER, defaultValue=200, minValue=1))
         self.addParameter(QgsProcessingParameterNumber(
-            "ENSEMBLE", self.tr("Ensemble members"), QgsProcessingParameterNumber.Integer, defaultValue=3, minValue=1))
+            "ENSEMBLE", self.tr("Ensemble members"), NUMBER_INTEGER, defaultValue=3, minValue=1))
         self.addParameter(QgsProcessingParameterNumber(
-            "FOLDS", self.tr("Cross-validation folds"), QgsProcessingParameterNumber.Integer, defaultValue=5, minValue=2))
+            "FOLDS", self.tr("Cross-validation folds"), NUMBER_INTEGER, defaultValue=5, minValue=2))
         self.addParameter(QgsProcessingParameterNumber(
-            "SEED", self.tr("Random seed"), QgsProcessingParameterNumber.Integer, defaultValue=0))
+            "SEED", self.tr("Random seed"), NUMBER_INTEGER, defaultValue=0))
         self.addParameter(QgsProcessingParameterFileDestination(
             "OUTPUT_MODEL", self.tr("Hybrid model"), "GeoML model (*.pt)"))
         self.addParameter(QgsProcessingParameterFileDestination(

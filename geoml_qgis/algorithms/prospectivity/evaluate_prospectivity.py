@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 from qgis.core import (
-    QgsProcessing,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
     QgsProcessingParameterFileDestination,
@@ -11,6 +10,7 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
+from ...compat import SOURCE_VECTOR, SOURCE_VECTOR_POINT
 from ...core.errors import GeoMLError
 from ..common.base import GeoMLAlgorithm
 
@@ -34,10 +34,10 @@ class EvaluateProspectivity(GeoMLAlgorithm):
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
         self.addParameter(QgsProcessingParameterRasterLayer("PROBABILITY", self.tr("Probability raster"), optional=True))
         self.addParameter(QgsProcessingParameterFeatureSource("SCORED", self.tr("Scored layer"),
-                                                              [QgsProcessing.TypeVector], optional=True))
+                                                              [SOURCE_VECTOR], optional=True))
         self.addParameter(QgsProcessingParameterString("SCORE_FIELD", self.tr("Score field"), "probability"))
         self.addParameter(QgsProcessingParameterFeatureSource("VALIDATION", self.tr("Validation points"),
-                                                              [QgsProcessing.TypeVectorPoint], optional=True))
+                                                              [SOURCE_VECTOR_POINT], optional=True))
         self.addParameter(QgsProcessingParameterField("LABEL_FIELD", self.tr("Label field (1 deposit / 0 not)"),
                                                       parentLayerParameterName="VALIDATION", optional=True))
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_REPORT", self.tr("Report"), "HTML (*.html)"))

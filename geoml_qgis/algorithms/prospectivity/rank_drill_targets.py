@@ -9,6 +9,7 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
+from ...compat import NUMBER_DOUBLE, NUMBER_INTEGER
 from ..common.base import GeoMLAlgorithm, progress_callback
 
 
@@ -35,15 +36,15 @@ class RankDrillTargets(GeoMLAlgorithm):
         self.addParameter(QgsProcessingParameterRasterLayer("PROBABILITY", self.tr("Probability")))
         self.addParameter(QgsProcessingParameterRasterLayer("UNCERTAINTY", self.tr("Uncertainty (total)")))
         self.addParameter(QgsProcessingParameterNumber("COST", self.tr("Cost per target"),
-                                                       QgsProcessingParameterNumber.Double, 1.0, minValue=0))
+                                                       NUMBER_DOUBLE, 1.0, minValue=0))
         self.addParameter(QgsProcessingParameterNumber("VALUE", self.tr("Value of a discovery"),
-                                                       QgsProcessingParameterNumber.Double, 10.0, minValue=0))
+                                                       NUMBER_DOUBLE, 10.0, minValue=0))
         self.addParameter(QgsProcessingParameterNumber("CONFIDENCE", self.tr("Confidence"),
-                                                       QgsProcessingParameterNumber.Double, 0.9, minValue=0.5, maxValue=0.999))
+                                                       NUMBER_DOUBLE, 0.9, minValue=0.5, maxValue=0.999))
         self.addParameter(QgsProcessingParameterNumber("N_TARGETS", self.tr("Number of targets"),
-                                                       QgsProcessingParameterNumber.Integer, 10, minValue=1))
+                                                       NUMBER_INTEGER, 10, minValue=1))
         self.addParameter(QgsProcessingParameterNumber("MIN_SPACING", self.tr("Minimum spacing (map units)"),
-                                                       QgsProcessingParameterNumber.Double, 0.0, minValue=0))
+                                                       NUMBER_DOUBLE, 0.0, minValue=0))
         self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT_TARGETS", self.tr("Targets")))
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT_CATEGORIES", self.tr("Risk-return categories")))
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_REPORT", self.tr("Report"), "HTML (*.html)",

@@ -9,6 +9,7 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
+from ...compat import NUMBER_DOUBLE, NUMBER_INTEGER
 from ...core.errors import GeoMLError
 from ..common.base import GeoMLAlgorithm, progress_callback
 
@@ -34,9 +35,9 @@ class SuggestSamples(GeoMLAlgorithm):
         self.addParameter(QgsProcessingParameterFile("MODEL", self.tr("Model"), extension="pt"))
         self.addParameter(QgsProcessingParameterRasterLayer("FEATURES", self.tr("Feature stack")))
         self.addParameter(QgsProcessingParameterNumber("N", self.tr("Number of samples"),
-                                                       QgsProcessingParameterNumber.Integer, 10, minValue=1))
+                                                       NUMBER_INTEGER, 10, minValue=1))
         self.addParameter(QgsProcessingParameterNumber("MIN_SPACING", self.tr("Minimum spacing (map units)"),
-                                                       QgsProcessingParameterNumber.Double, 0.0, minValue=0))
+                                                       NUMBER_DOUBLE, 0.0, minValue=0))
         self.addParameter(QgsProcessingParameterEnum("CRITERION", self.tr("Criterion"), CRITERIA, defaultValue=0))
         self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT", self.tr("Suggested samples")))
 
