@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from qgis.core import (
+    QgsProcessingOutputNumber,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
@@ -49,6 +50,7 @@ class RankDrillTargets(GeoMLAlgorithm):
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT_CATEGORIES", self.tr("Risk-return categories")))
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_REPORT", self.tr("Report"), "HTML (*.html)",
                                                                 optional=True))
+        self.addOutput(QgsProcessingOutputNumber("N_TARGETS_FOUND", self.tr("Number of targets found")))
 
     def execute(self, parameters, context, feedback):
         import numpy as np

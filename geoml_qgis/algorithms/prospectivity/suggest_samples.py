@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from qgis.core import (
+    QgsProcessingOutputNumber,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFile,
@@ -40,6 +41,7 @@ class SuggestSamples(GeoMLAlgorithm):
                                                        NUMBER_DOUBLE, 0.0, minValue=0))
         self.addParameter(QgsProcessingParameterEnum("CRITERION", self.tr("Criterion"), CRITERIA, defaultValue=0))
         self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT", self.tr("Suggested samples")))
+        self.addOutput(QgsProcessingOutputNumber("N_FOUND", self.tr("Number of suggested samples")))
 
     def execute(self, parameters, context, feedback):
         import numpy as np

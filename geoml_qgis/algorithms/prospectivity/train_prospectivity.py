@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from qgis.core import (
+    QgsProcessingOutputNumber,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
@@ -99,6 +100,7 @@ class TrainProspectivity(GeoMLAlgorithm):
                                                        NUMBER_INTEGER, 2000, minValue=0))
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_MODEL", self.tr("Model"), "GeoML model (*.pt)"))
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_REPORT", self.tr("Report"), "HTML (*.html)", optional=True))
+        self.addOutput(QgsProcessingOutputNumber("CV_ROC_AUC", self.tr("Cross-validated ROC AUC of the chosen method")))
 
     def execute(self, parameters, context, feedback):
         from ...core.prospectivity import workflow
