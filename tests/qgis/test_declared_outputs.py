@@ -87,6 +87,6 @@ def test_scan_reads_return_dicts(qgis_app):
     from geoml_qgis.algorithms.prospectivity.rank_drill_targets import RankDrillTargets
     from geoml_qgis.algorithms.prospectivity.train_prospectivity import TrainProspectivity
 
-    assert returned_keys(RankDrillTargets) == {"OUTPUT_TARGETS", "OUTPUT_CATEGORIES", "N_TARGETS_FOUND",
+    assert returned_keys(RankDrillTargets) == {"OUTPUT_TARGETS", "OUTPUT_CATEGORIES", "N_FOUND",
                                                "OUTPUT_REPORT"}
     assert returned_keys(TrainProspectivity) == {"OUTPUT_MODEL", "CV_ROC_AUC", "OUTPUT_REPORT"}

@@ -87,7 +87,7 @@ class TrainProspectivity(GeoMLAlgorithm):
                                                        NUMBER_INTEGER, 1000, minValue=20))
         self.addParameter(QgsProcessingParameterString("CLASS_WEIGHTS", self.tr("Class weights"), "auto"))
         self.addParameter(QgsProcessingParameterNumber("EPOCHS", self.tr("Epochs"), NUMBER_INTEGER, 200, minValue=1))
-        self.addParameter(QgsProcessingParameterNumber("SEED", self.tr("Seed"), NUMBER_INTEGER, 0))
+        self.addParameter(QgsProcessingParameterNumber("SEED", self.tr("Random seed"), NUMBER_INTEGER, 0))
         self.addParameter(QgsProcessingParameterNumber("FOLDS", self.tr("Cross-validation folds"),
                                                        NUMBER_INTEGER, 5, minValue=2))
         self.addParameter(QgsProcessingParameterBoolean("SPATIAL_FOLDS", self.tr("Spatially blocked folds"), False))
