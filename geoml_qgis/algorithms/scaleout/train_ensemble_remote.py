@@ -137,14 +137,16 @@ class TrainEnsembleRemote(GeoMLAlgorithm):
         stack_layer = self.parameterAsRasterLayer(parameters, "FEATURES", context)
         if stack_layer is not None:
             from ...core.io.raster import RasterStack
+            from ...core.prospectivity.sampling import sample_stack
             from ..common.qgisio import source_to_points
 
             if source.wkbType() == WKB_NO_GEOMETRY:
                 raise GeoMLError("A feature stack is sampled at points: the input must be a point layer.")
             points = source_to_points(source, [label], feedback=feedback)
             with RasterStack([stack_layer.source()]) as stack:
-                sampled = stack.sample(points.x, points.y)
-                features = np.where(np.ma.getmaskarray(sampled), np.nan, sampled.data).astype(np.float64)
+                sampled = sample_stack(stack, points)  # reprojected to the stack's CRS when they differ
+                features = np.full((len(points), stack.count), np.nan)
+                features[sampled.kept] = sampled.X
                 background = background_pixels(stack, n_unlabelled, seed) if n_unlabelled else None
                 names = list(stack.band_names)
             labels = numeric_column(points.attributes, label)
