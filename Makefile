@@ -20,7 +20,7 @@ export XDG_RUNTIME_DIR := $(CURDIR)/.runtime
 export QGIS_CUSTOM_CONFIG_PATH := $(CURDIR)/.qgis-profile
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup sysdeps test test-core demo screenshot bench package clean
+.PHONY: setup sysdeps test test-fast test-core demo screenshot bench package clean
 
 setup: $(STAMP)
 
@@ -42,6 +42,11 @@ $(STAMP): pyproject.toml scripts/constraints.py Makefile | sysdeps
 test: setup
 	@mkdir -p -m 700 $(XDG_RUNTIME_DIR)
 	$(PY) -m pytest -q -p no:cacheprovider tests
+
+# the inner loop: core and in-process QGIS tests (no qgis_process subprocess, desktop QGIS, moto or cfn-lint)
+test-fast: setup
+	@mkdir -p -m 700 $(XDG_RUNTIME_DIR)
+	$(PY) -m pytest -q -p no:cacheprovider -m "not qgis_process and not desktop and not aws" tests
 
 test-core: setup
 	$(PY) -m pytest -q -p no:cacheprovider tests/core
