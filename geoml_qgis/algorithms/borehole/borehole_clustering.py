@@ -90,7 +90,7 @@ class BoreholeClustering(GeoMLAlgorithm):
                                                        NUMBER_INTEGER, 10, minValue=2, maxValue=50))
         advanced = [
             QgsProcessingParameterEnum("METHOD", self.tr("Method"), list(METHODS), defaultValue=0),
-            QgsProcessingParameterNumber("MAX_LAG", self.tr("Maximum lag for continuity (0 = automatic)"),
+            QgsProcessingParameterNumber("MAX_LAG", self.tr("Maximum lag for continuity (map units, 0 = automatic)"),
                                          NUMBER_DOUBLE, 0.0, minValue=0.0),
             QgsProcessingParameterNumber("SEED", self.tr("Random seed"), NUMBER_INTEGER, 0),
             QgsProcessingParameterCrs("CRS", self.tr("CRS of tables without geometry"), optional=True),

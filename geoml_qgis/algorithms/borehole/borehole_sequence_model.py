@@ -123,7 +123,7 @@ class BoreholeSequenceModel(GeoMLAlgorithm):
               progress=progress_callback(feedback))
         metrics = model.evaluate(X, labels, samples.hole, samples.depth)
         proba = model.predict_proba(X, samples.hole, samples.depth)
-        model_path = self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context)
+        model_path = self.model_output(parameters, context, feedback)
         model.save(model_path, {"features": samples.elements, "transform": transform, "label_field": label_field,
                                 "validation_accuracy": metrics["validation_accuracy"]})
         frame = samples.frame()

@@ -85,6 +85,20 @@ class GeoMLAlgorithm(QgsProcessingAlgorithm):
         package = type(self).__module__.split(".")[-2]
         return README_URL + README_SECTIONS.get(package, "algorithms")
 
+    def model_output(self, parameters, context, feedback, name: str = "OUTPUT_MODEL") -> str:
+        """The path of the model file output *name*; warns when it is a temporary file, which QGIS
+        deletes when it closes (a trained model or fitted variogram is worth keeping)."""
+        from pathlib import Path
+
+        from qgis.core import QgsProcessingUtils
+
+        path = self.parameterAsFileOutput(parameters, name, context)
+        temp = Path(QgsProcessingUtils.tempFolder()).resolve()
+        if path and temp in Path(path).resolve().parents:
+            feedback.pushWarning(f"The model ({name}) goes to a temporary file that is deleted when QGIS closes: "
+                                 f"{path}. Choose a file for it to keep the model.")
+        return path
+
     def tr(self, text: str) -> str:
         return QCoreApplication.translate("GeoML", text)
 

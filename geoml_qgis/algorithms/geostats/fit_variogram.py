@@ -37,8 +37,8 @@ class FitVariogram(GeostatsAlgorithm):
         self.addParameter(QgsProcessingParameterNumber(
             "LAGS", self.tr("Lag classes"), NUMBER_INTEGER, defaultValue=15, minValue=2))
         self.addParameter(QgsProcessingParameterNumber(
-            "MAX_LAG", self.tr("Maximum lag distance"), NUMBER_DOUBLE, optional=True, minValue=0.0))
-        for name, label in (("NUGGET", "Nugget (fixed)"), ("SILL", "Total sill (fixed)"), ("RANGE", "Range (fixed)")):
+            "MAX_LAG", self.tr("Maximum lag distance (map units)"), NUMBER_DOUBLE, optional=True, minValue=0.0))
+        for name, label in (("NUGGET", "Nugget (fixed)"), ("SILL", "Total sill (fixed)"), ("RANGE", "Range (fixed, map units)")):
             self.addParameter(QgsProcessingParameterNumber(
                 name, self.tr(label), NUMBER_DOUBLE, optional=True, minValue=0.0))
         self.addParameter(QgsProcessingParameterNumber(
@@ -70,7 +70,7 @@ class FitVariogram(GeostatsAlgorithm):
         if model.psill <= 0:
             raise GeoMLError("The fitted partial sill is zero: the values show no spatial structure to krige.")
         feedback.pushInfo(f"Fitted {model.describe()}")
-        model_path = self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context)
+        model_path = self.model_output(parameters, context, feedback)
         report_path = self.parameterAsFileOutput(parameters, "OUTPUT_REPORT", context)
         write_text_atomic(model_path, model.to_json())
         write_variogram_report(report_path, ev, model, errors, field, samples.summary())

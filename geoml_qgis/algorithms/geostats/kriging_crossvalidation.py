@@ -41,7 +41,7 @@ class KrigingCrossValidation(GeostatsAlgorithm):
         self.addParameter(QgsProcessingParameterNumber(
             "FOLDS", self.tr("Folds (blocked k-fold)"), NUMBER_INTEGER, defaultValue=5, minValue=2))
         self.addParameter(QgsProcessingParameterNumber(
-            "BLOCK_SIZE", self.tr("Block size (blocked k-fold)"), NUMBER_DOUBLE, optional=True,
+            "BLOCK_SIZE", self.tr("Block size (blocked k-fold, map units)"), NUMBER_DOUBLE, optional=True,
             minValue=0.0))
         self.addParameter(QgsProcessingParameterNumber(
             "SEED", self.tr("Random seed"), NUMBER_INTEGER, defaultValue=0))

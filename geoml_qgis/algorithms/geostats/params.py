@@ -77,7 +77,7 @@ class GeostatsAlgorithm(GeoMLAlgorithm):
         self.addParameter(QgsProcessingParameterFile(
             "VARIOGRAM_FILE", self.tr("Variogram model file (JSON from Fit variogram)"), extension="json",
             optional=True))
-        for name, label in (("NUGGET", "Nugget (fixed)"), ("SILL", "Total sill (fixed)"), ("RANGE", "Range (fixed)")):
+        for name, label in (("NUGGET", "Nugget (fixed)"), ("SILL", "Total sill (fixed)"), ("RANGE", "Range (fixed, map units)")):
             self.addParameter(QgsProcessingParameterNumber(
                 name, self.tr(label), NUMBER_DOUBLE, optional=True, minValue=0.0))
         self.addParameter(QgsProcessingParameterNumber(
@@ -92,14 +92,14 @@ class GeostatsAlgorithm(GeoMLAlgorithm):
             "NEIGHBOURS", self.tr("Neighbours (0 = all samples)"), NUMBER_INTEGER,
             defaultValue=32, minValue=0))
         self.addParameter(QgsProcessingParameterNumber(
-            "SEARCH_RADIUS", self.tr("Search radius"), NUMBER_DOUBLE, optional=True,
+            "SEARCH_RADIUS", self.tr("Search radius (map units)"), NUMBER_DOUBLE, optional=True,
             minValue=0.0))
 
     def add_grid_params(self, reference_required=False) -> None:
         if not reference_required:
             self.addParameter(QgsProcessingParameterExtent("EXTENT", self.tr("Output extent"), optional=True))
             self.addParameter(QgsProcessingParameterNumber(
-                "PIXEL_SIZE", self.tr("Pixel size"), NUMBER_DOUBLE, optional=True, minValue=0.0))
+                "PIXEL_SIZE", self.tr("Pixel size (map units)"), NUMBER_DOUBLE, optional=True, minValue=0.0))
         self.addParameter(QgsProcessingParameterRasterLayer(
             "REFERENCE", self.tr("Reference raster (its grid is used)"), optional=not reference_required))
 

@@ -98,7 +98,7 @@ class TrainHybridPredictor(GeostatsAlgorithm):
         feedback.pushInfo(f"Variogram ({transform} values): {model.describe()}")
         hp = HybridPredictor(model, seed=seed, **args).fit(samples.coords, samples.values, cov,
                                                           progress=scaled(progress, 0.8, 1.0))
-        model_path = self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context)
+        model_path = self.model_output(parameters, context, feedback)
         report_path = self.parameterAsFileOutput(parameters, "OUTPUT_REPORT", context)
         hp.save(model_path, {"field": field, "covariates": names, "crs_wkt": crs_wkt,
                              "cv_scores": cmp.scores.to_dict(orient="index")})

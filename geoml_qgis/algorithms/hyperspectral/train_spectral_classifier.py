@@ -80,7 +80,7 @@ class TrainSpectralClassifier(GeoMLAlgorithm):
         if cube_layer is not None:
             geometries, classes = self._labels(parameters, context, cube_layer, feedback)
         prep = PREPROCESSING[self.parameterAsEnum(parameters, "PREPROCESSING", context)]
-        out_model = self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context)
+        out_model = self.model_output(parameters, context, feedback)
         out_report = self.parameterAsFileOutput(parameters, "OUTPUT_REPORT", context) or None
         args = dict(
             library_path=library, training_cube=cube_layer.source() if cube_layer else None,

@@ -39,14 +39,15 @@ class PredictProspectivity(GeoMLAlgorithm):
         self.addParameter(QgsProcessingParameterRasterLayer("FEATURES", self.tr("Feature stack"), optional=True))
         self.addParameter(QgsProcessingParameterFeatureSource("INPUT", self.tr("Points or table"),
                                                               [SOURCE_VECTOR], optional=True))
+        # on by default: a run with a model and a stack (or a table) writes something without more choices
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT_PROBABILITY", self.tr("Probability"),
-                                                                  optional=True, createByDefault=False))
+                                                                  optional=True, createByDefault=True))
         for key, label in (("OUTPUT_ALEATORIC", "Aleatoric uncertainty"), ("OUTPUT_EPISTEMIC", "Epistemic uncertainty"),
                            ("OUTPUT_TOTAL", "Total uncertainty")):
             self.addParameter(QgsProcessingParameterRasterDestination(key, self.tr(label), optional=True,
                                                                       createByDefault=False))
         self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT", self.tr("Scored layer"), optional=True,
-                                                            createByDefault=False))
+                                                            createByDefault=True))
 
     def execute(self, parameters, context, feedback):
         from ...core.io import RasterStack, file_sha256

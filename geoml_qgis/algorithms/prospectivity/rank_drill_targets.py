@@ -36,9 +36,9 @@ class RankDrillTargets(GeoMLAlgorithm):
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
         self.addParameter(QgsProcessingParameterRasterLayer("PROBABILITY", self.tr("Probability")))
         self.addParameter(QgsProcessingParameterRasterLayer("UNCERTAINTY", self.tr("Uncertainty (total)")))
-        self.addParameter(QgsProcessingParameterNumber("COST", self.tr("Cost per target"),
+        self.addParameter(QgsProcessingParameterNumber("COST", self.tr("Cost per target (money units)"),
                                                        NUMBER_DOUBLE, 1.0, minValue=0))
-        self.addParameter(QgsProcessingParameterNumber("VALUE", self.tr("Value of a discovery"),
+        self.addParameter(QgsProcessingParameterNumber("VALUE", self.tr("Value of a discovery (same units as cost)"),
                                                        NUMBER_DOUBLE, 10.0, minValue=0))
         self.addParameter(QgsProcessingParameterNumber("CONFIDENCE", self.tr("Confidence"),
                                                        NUMBER_DOUBLE, 0.9, minValue=0.5, maxValue=0.999))

@@ -129,7 +129,7 @@ class TrainProspectivity(GeoMLAlgorithm):
         n_unl = self.parameterAsInt(parameters, "UNLABELLED", context)
         unlabelled = (workflow.background_rows(stack_path, n_unl, seed)
                       if stack_path and n_unl and (method == "vae_ensemble" or compare) else None)
-        model_path = self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context)
+        model_path = self.model_output(parameters, context, feedback)
         report_path = self.parameterAsFileOutput(parameters, "OUTPUT_REPORT", context) or None
         res = workflow.train(
             data, method, model_path, report_path, pretext, weights,

@@ -12,7 +12,7 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from ...compat import FIELD_NUMERIC, NUMBER_INTEGER, SOURCE_VECTOR, SOURCE_VECTOR_POINT, WKB_NO_GEOMETRY
+from ...compat import FIELD_NUMERIC, NUMBER_INTEGER, SOURCE_VECTOR, SOURCE_VECTOR_POINT, WKB_NO_GEOMETRY, set_advanced
 from ...core.errors import Cancelled, GeoMLError
 from ...core.io.vector import numeric_column
 from ..common.base import GeoMLAlgorithm, progress_callback
@@ -71,7 +71,8 @@ class TrainEnsembleRemote(GeoMLAlgorithm):
                                      ("JOB_QUEUE", "AWS Batch job queue", None),
                                      ("JOB_DEFINITION", "AWS Batch job definition", None),
                                      ("REGION", "AWS region", None)):
-            self.addParameter(QgsProcessingParameterString(name, self.tr(label), default, optional=True))
+            # AWS settings matter only with the aws_batch backend: under Advanced
+            self.addParameter(set_advanced(QgsProcessingParameterString(name, self.tr(label), default, optional=True)))
         self.addParameter(QgsProcessingParameterNumber(
             "MIN_MEMBERS", self.tr("Minimum members that must succeed (0 = all)"),
             NUMBER_INTEGER, 0, minValue=0))
@@ -97,7 +98,7 @@ class TrainEnsembleRemote(GeoMLAlgorithm):
         config = {"members": members, "latent_dim": ints["LATENT_DIM"], "epochs": ints["EPOCHS"],
                   "seed": ints["SEED"], "features": names}
         progress = progress_callback(feedback)
-        output = self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context)
+        output = self.model_output(parameters, context, feedback)
         if backend == "local":
             model, collected = local.train_local(data, TRAINER, config, members, min_members, progress)
         else:
