@@ -188,11 +188,11 @@ class ProspectivityModel:
             model.class_weight = tuple(model.class_weight)
         model.meta_ = meta
         model.n_features_ = int(meta["n_features"])
-        model.scale_ = (state["scale.mean"].numpy().astype(np.float64), state["scale.std"].numpy().astype(np.float64))
+        model.scale_ = (np.asarray(state["scale.mean"], np.float64), np.asarray(state["scale.std"], np.float64))
         est = model._estimator()
         model.est_ = est.load_state(state, meta["ensemble_config"] if model.method == ENSEMBLE else model.n_features_)
-        p = model.predict_proba(state["check.X"].numpy())
-        if not np.allclose(p, state["check.p"].numpy(), atol=1e-6):
+        p = model.predict_proba(np.asarray(state["check.X"]))
+        if not np.allclose(p, np.asarray(state["check.p"]), atol=1e-6):
             raise GeoMLError(f"'{os.path.basename(path)}' does not reproduce its saved predictions with this "
                              "scikit-learn/torch version; retrain the model.")
         return model
@@ -279,3 +279,11 @@ def _finite(X, what: str) -> np.ndarray:
 def _safe_std(X: np.ndarray) -> np.ndarray:
     sd = X.std(axis=0)
     return np.where(sd > 1e-12, sd, 1.0)
+
+
+def assemble_model(member_states: list[dict], config: dict) -> ProspectivityModel:
+    """Members trained apart (scale-out) as one saveable :class:`ProspectivityModel` (the form
+    ``geoml:predictprospectivity`` reads); ``config["features"]`` names the features."""
+    from .ensemble import assemble_ensemble
+
+    return ProspectivityModel.from_ensemble(assemble_ensemble(member_states, config), config["features"])

@@ -224,8 +224,3 @@ def read_transform(stack_path: str | os.PathLike) -> FeatureTransform | None:
     ds = gdal.Open(str(stack_path))
     text = (ds.GetMetadata() or {}).get("GEOML_FEATURE_TRANSFORM")
     return FeatureTransform.from_json(text) if text else None
-
-
-def stack_band_names(path: str | os.PathLike) -> list[str]:
-    with RasterStack([path]) as s:
-        return list(s.band_names)
