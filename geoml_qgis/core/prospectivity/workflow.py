@@ -13,7 +13,7 @@ from ..io import PointTable, RasterStack, numeric_column, write_text_atomic
 from ..progress import ProgressCallback, report, scaled
 from .calibration import calibration_metrics
 from .evaluation import auc_scores, capture_efficiency, area_auc, cross_validate, spatial_folds, stratified_folds, success_rate
-from .model import METHODS, ProspectivityModel, check_labels
+from .model import ENSEMBLE, METHODS, ProspectivityModel, check_labels
 from .sampling import labels, pretext_from_raster, random_pixels, sample_stack
 
 #: at most this many cells of a probability raster are kept to draw its success-rate curve
@@ -145,7 +145,8 @@ def train(data: TrainingData, method: str, model_path: str, report_path: str | N
             make = (lambda m=m: model_of(m))
         results.append(cross_validate(make, data.X, data.y, fold_ids, m,
                                       scaled(progress, 0.05 + 0.8 * i / len(methods), 0.05 + 0.8 * (i + 1) / len(methods)),
-                                      calibration_metrics))
+                                      calibration_metrics,
+                                      (lambda model, X: model.predict_uncertainty(X)["total"]) if m == ENSEMBLE else None))
     final = proto_t.clone() if method == "transfer" else proto
     final.fit(data.X, data.y)
     cv = [r.summary() for r in results]
