@@ -73,7 +73,8 @@ class PredictProspectivity(GeoMLAlgorithm):
             if not target:
                 raise GeoMLError("Choose where to write the probability raster (OUTPUT_PROBABILITY).")
             model.predict_stack(stack.source(), target, {"MODEL": path, "FEATURES": stack.source()},
-                                file_sha256(path), progress_callback(feedback), uncertainty=unc)
+                                file_sha256(path), progress_callback(feedback), uncertainty=unc,
+                                algorithm=self.id())
             return {"OUTPUT_PROBABILITY": target, **{f"OUTPUT_{k.upper()}": v for k, v in unc.items()}}
         points = read_layer(source, feedback)
         if stack is not None:
@@ -96,7 +97,7 @@ class PredictProspectivity(GeoMLAlgorithm):
         out["OUTPUT"] = dest
         if stack is not None and target:
             model.predict_stack(stack.source(), target, {"MODEL": path}, file_sha256(path), progress_callback(feedback),
-                                uncertainty=unc)
+                                uncertainty=unc, algorithm=self.id())
             out["OUTPUT_PROBABILITY"] = target
             out.update({f"OUTPUT_{k.upper()}": v for k, v in unc.items()})
         if source.wkbType() != WKB_NO_GEOMETRY:

@@ -71,7 +71,8 @@ class RankDrillTargets(GeoMLAlgorithm):
         targets, shares = rank_targets(
             prob.source(), unc.source(), cost, value, conf, self.parameterAsInt(parameters, "N_TARGETS", context),
             self.parameterAsDouble(parameters, "MIN_SPACING", context), cats,
-            {"COST": cost, "VALUE": value, "CONFIDENCE": conf}, progress_callback(feedback))
+            {"COST": cost, "VALUE": value, "CONFIDENCE": conf}, progress_callback(feedback),
+            algorithm=self.id())
         df = pd.DataFrame({"rank": np.arange(1, len(targets) + 1, dtype=np.int64),
                            "probability": [t.values[0] for t in targets], "uncertainty": [t.values[1] for t in targets],
                            "expected_return": [t.values[2] for t in targets],

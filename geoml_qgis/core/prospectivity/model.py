@@ -217,18 +217,19 @@ class ProspectivityModel:
 
     def predict_stack(self, stack_path: str | os.PathLike, output: str | os.PathLike, parameters: dict | None = None,
                       model_hash: str | None = None, progress: ProgressCallback | None = None,
-                      block_size: int = 512, uncertainty: dict[str, str] | None = None) -> None:
+                      block_size: int = 512, uncertainty: dict[str, str] | None = None,
+                      algorithm: str = "geoml_qgis.core.prospectivity.predict_stack") -> None:
         """Write the deposit probability of every cell of a feature stack, block by block.
 
         Cells with nodata in any band stay nodata. The output is styled 0..1 (viridis).
         *uncertainty* maps ``aleatoric``/``epistemic``/``total`` to output paths (``vae_ensemble`` only).
         """
         if uncertainty:
-            return self._predict_stack_uncertainty(stack_path, output, uncertainty, parameters, model_hash,
+            return self._predict_stack_uncertainty(stack_path, output, uncertainty, parameters, model_hash, algorithm,
                                                    progress, block_size)
         with RasterStack([stack_path]) as stack:
             self.check_bands(stack.band_names)
-            meta = provenance("geoml:predictprospectivity", parameters, model_hash)
+            meta = provenance(algorithm, parameters, model_hash)
 
             def compute(win):
                 block = stack.read(win)
@@ -241,14 +242,14 @@ class ProspectivityModel:
                 process_blocks(stack.grid, compute, writer, progress, block_size)
 
 
-    def _predict_stack_uncertainty(self, stack_path, output, uncertainty, parameters, model_hash, progress,
+    def _predict_stack_uncertainty(self, stack_path, output, uncertainty, parameters, model_hash, algorithm, progress,
                                    block_size) -> None:
         import contextlib
 
         keys = [k for k in UNCERTAINTY if uncertainty.get(k)]
         with RasterStack([stack_path]) as stack, contextlib.ExitStack() as outs:
             self.check_bands(stack.band_names)
-            meta = provenance("geoml:predictprospectivity", parameters, model_hash)
+            meta = provenance(algorithm, parameters, model_hash)
             writers = [outs.enter_context(BlockWriter(
                 output, stack.grid, 1, "float32", band_names=["probability"], metadata=meta,
                 style=RasterStyle("continuous", ramp="viridis", vmin=0, vmax=1)))]
