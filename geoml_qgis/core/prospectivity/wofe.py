@@ -279,3 +279,30 @@ def user_edges(breaks: Sequence[float]) -> list[float]:
     if len(b) < 1 or len(set(b)) != len(b):
         raise GeoMLError("Class breaks must be one or more distinct numbers, e.g. '10,50,100'.")
     return [-np.inf, *b, np.inf]
+
+
+def parse_breaks(text: str) -> dict[str, list[float]]:
+    """``"cu: 20,50,100; dist_faults: 500,1000"`` -> ``{"cu": [20, 50, 100], "dist_faults": [500, 1000]}``."""
+    out: dict[str, list[float]] = {}
+    for part in (text or "").split(";"):
+        if not part.strip():
+            continue
+        name, sep, vals = part.partition(":")
+        try:
+            if not sep or not name.strip():
+                raise ValueError
+            out[name.strip()] = [float(v) for v in vals.replace(" ", "").split(",") if v]
+        except ValueError:
+            raise GeoMLError(f"Cannot read the class breaks '{part.strip()}'; write 'layer: 10,50,100' and separate "
+                             "layers with ';'.") from None
+    return out
+
+
+def parse_kinds(text: str) -> list[str]:
+    """``"binary, categorical, descending"`` -> a list of evidence types (checked)."""
+    ks = [k.strip().lower() for k in (text or "").replace(";", ",").split(",") if k.strip()]
+    bad = [k for k in ks if k not in KINDS]
+    if bad or not ks:
+        raise GeoMLError(f"Evidence types are a comma-separated list of {', '.join(KINDS)}, one per evidence band "
+                         f"(or one for all); got '{text}'.")
+    return ks

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import GeoMLError
 from ..io import write_text_atomic
-from .wofe import KINDS, LayerWeights, candidate_edges, discrete_weights, ordered_weights, user_edges
+from .wofe import KINDS, MIN_STUDENTISED, LayerWeights, candidate_edges, discrete_weights, ordered_weights, user_edges
 
 FORMAT = "geoml-wofe"
 
@@ -157,7 +157,7 @@ def pairwise_chi_square(classes: np.ndarray, names: Sequence[str], n_classes: Se
 
 def fit_counts(name: str, kind: str, values_area: np.ndarray, area_weight: np.ndarray, values_dep: np.ndarray,
                criterion: str = "contrast", breaks: Sequence[float] = (), n_thresholds: int = 50,
-               edge_sample: np.ndarray | None = None) -> LayerWeights:
+               edge_sample: np.ndarray | None = None, min_studentised: float = MIN_STUDENTISED) -> LayerWeights:
     """Weights of one layer from raw values standing for the area and at the deposits (NaN = no data).
 
     *values_area* ``(m,)`` with *area_weight* ``(m,)`` unit cells each (every cell of a raster, or
@@ -181,7 +181,7 @@ def fit_counts(name: str, kind: str, values_area: np.ndarray, area_weight: np.nd
     k = len(edges) - 1
     area = np.bincount(np.searchsorted(inner, va[ok_a], side="left"), weights=wa[ok_a], minlength=k)
     dep = np.bincount(np.searchsorted(inner, vd[ok_d], side="left"), minlength=k).astype(float)
-    return ordered_weights(name, kind, edges, area, dep, criterion, missing)
+    return ordered_weights(name, kind, edges, area, dep, criterion, missing, min_studentised)
 
 
 def fit_table(deposits: np.ndarray, background: np.ndarray, names: Sequence[str], kinds: Sequence[str],

@@ -8,6 +8,8 @@ than the side of a unit cell are refused (one deposit per unit cell).
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
@@ -18,7 +20,7 @@ from ..io import BlockWriter, PointTable, RasterStack, RasterStyle, provenance
 from ..io.blocks import bounded_gdal_cache
 from ..progress import ProgressCallback, report, scaled
 from .sampling import to_stack_crs
-from .wofe import KINDS, candidate_edges, discrete_weights, ordered_weights, user_edges
+from .wofe import KINDS, MIN_STUDENTISED, candidate_edges, discrete_weights, ordered_weights, user_edges
 from .wofe_model import WofEModel, pairwise_chi_square
 
 #: at most this many cells per ordered layer are kept to place its candidate thresholds
@@ -35,6 +37,22 @@ class WofEResult:
     chi_square: list[dict] = field(default_factory=list)
     deposit_posterior: np.ndarray | None = None
     area_posterior: np.ndarray | None = None
+
+
+def unit_cell_map_area(km2: float, crs_wkt: str) -> float:
+    """A unit cell of *km2* square kilometres in square map units of *crs_wkt* (a projected CRS)."""
+    from osgeo import osr
+
+    from ..io.crs import require_projected
+
+    if km2 <= 0:
+        raise GeoMLError("The unit cell area must be positive.")
+    require_projected(crs_wkt, "the evidence")
+    metres = 1.0
+    if crs_wkt:
+        srs = osr.SpatialReference(wkt=crs_wkt)
+        metres = srs.GetLinearUnits() or 1.0
+    return km2 * 1e6 / metres ** 2
 
 
 def _kinds(kinds: Sequence[str] | str, names: Sequence[str]) -> list[str]:
@@ -86,12 +104,16 @@ def deposit_values(stack: RasterStack, deposits: PointTable, unit_cell_area: flo
 
 def fit_raster(evidence: Sequence[str | os.PathLike], kinds: Sequence[str] | str, deposits: PointTable,
                unit_cell_area: float, criterion: str = "contrast", breaks: Mapping[str, Sequence[float]] | None = None,
-               n_thresholds: int = 50, progress: ProgressCallback | None = None) -> tuple[WofEModel, np.ndarray]:
-    """Fit weights of every evidence band over the whole grid; returns the model and the deposits' values."""
+               n_thresholds: int = 50, progress: ProgressCallback | None = None, reference=None,
+               min_studentised: float = MIN_STUDENTISED) -> tuple[WofEModel, np.ndarray]:
+    """Fit weights of every evidence band over the whole grid; returns the model and the deposits' values.
+
+    *unit_cell_area* is in square map units; *reference* is the grid (default: the first raster's).
+    """
     if unit_cell_area <= 0:
         raise GeoMLError("The unit cell area must be positive.")
     breaks = dict(breaks or {})
-    with RasterStack(list(evidence), None, "nearest") as stack:
+    with RasterStack(list(evidence), reference, "nearest") as stack:
         names = list(stack.band_names)
         if len(set(names)) != len(names):
             raise GeoMLError("Two evidence bands have the same name; rename one file.")
@@ -159,18 +181,20 @@ def fit_raster(evidence: Sequence[str | os.PathLike], kinds: Sequence[str] | str
         else:
             e = edges[j]
             dcount = np.bincount(np.searchsorted(e[1:-1], v[ok], side="left"), minlength=len(e) - 1).astype(float)
-            layers.append(ordered_weights(name, kind, e, fine[j] * cell, dcount, criterion, missing[j] * cell))
+            layers.append(ordered_weights(name, kind, e, fine[j] * cell, dcount, criterion, missing[j] * cell,
+                                          min_studentised))
     report(progress, 1.0)
     return WofEModel(layers, study * cell, float(len(dep)), unit_cell_area, notes), dep
 
 
 def predict_raster(model: WofEModel, evidence: Sequence[str | os.PathLike], posterior_path: str | os.PathLike,
                    sd_path: str | os.PathLike | None = None, parameters: Mapping | None = None,
-                   progress: ProgressCallback | None = None, keep_area_sample: int = 200_000) -> tuple[dict, np.ndarray]:
+                   progress: ProgressCallback | None = None, keep_area_sample: int = 200_000,
+                   reference=None) -> tuple[dict, np.ndarray]:
     """Write the posterior probability (and its sd) block by block; returns the Agterberg-Cheng test
     and a random sample of posterior values over the area (for success-rate curves)."""
     meta = provenance("geoml:weightsofevidence", parameters)
-    with RasterStack(list(evidence), None, "nearest") as stack:
+    with RasterStack(list(evidence), reference, "nearest") as stack:
         if list(stack.band_names) != model.names:
             raise GeoMLError(f"The evidence layers ({', '.join(stack.band_names)}) are not those the weights were "
                              f"computed for ({', '.join(model.names)}).")
@@ -224,13 +248,39 @@ def run_weights_of_evidence(evidence: Sequence[str | os.PathLike], kinds: Sequen
                             weights_csv: str | None = None, report_path: str | None = None,
                             model_path: str | None = None, criterion: str = "contrast",
                             breaks: Mapping[str, Sequence[float]] | None = None, n_thresholds: int = 50,
-                            parameters: Mapping | None = None, progress: ProgressCallback | None = None) -> WofEResult:
-    """Weights, posterior and sd rasters, weights table, conditional-independence checks and report."""
+                            parameters: Mapping | None = None, progress: ProgressCallback | None = None,
+                            vectors: Sequence[str | os.PathLike] = (), reference=None,
+                            min_studentised: float = MIN_STUDENTISED) -> WofEResult:
+    """Weights, posterior and sd rasters, weights table, conditional-independence checks and report.
+
+    *vectors*: line, point or polygon layers; each becomes a ``dist_<name>`` evidence band (distance
+    to the nearest feature, 0 inside polygons) generalised as ``ascending`` (near is favourable).
+    """
+    from .distance import distance_rasters
     from .wofe_report import write_weights_csv, write_wofe_report
 
-    model, dep = fit_raster(evidence, kinds, deposits, unit_cell_area, criterion, breaks, n_thresholds,
-                            scaled(progress, 0.0, 0.45))
-    ac, area_p = predict_raster(model, evidence, posterior_path, sd_path, parameters, scaled(progress, 0.45, 0.95))
+    evidence, ks = [str(p) for p in evidence], list(kinds) if not isinstance(kinds, str) else kinds
+    tmpdir = tempfile.mkdtemp(prefix="geoml_wofe_")
+    try:
+        if vectors:
+            if reference is None and not evidence:
+                raise GeoMLError("Vector evidence needs a grid: give an evidence raster or a reference raster.")
+            with RasterStack([reference or evidence[0]]) as ref:
+                grid = ref.grid
+            reference = grid
+            if isinstance(ks, str):
+                with RasterStack(evidence, grid, "nearest") as st:
+                    ks = [ks] * st.count
+            evidence += distance_rasters(vectors, grid, tmpdir)
+            ks = list(ks) + ["ascending"] * len(vectors)
+        if not evidence:
+            raise GeoMLError("Give at least one evidence raster or vector layer.")
+        model, dep = fit_raster(evidence, ks, deposits, unit_cell_area, criterion, breaks, n_thresholds,
+                                scaled(progress, 0.0, 0.45), reference, min_studentised)
+        ac, area_p = predict_raster(model, evidence, posterior_path, sd_path, parameters,
+                                    scaled(progress, 0.45, 0.95), reference=reference)
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
     dcls = model.classify(dep)
     chi = pairwise_chi_square(dcls, model.names, [len(lw.classes) for lw in model.layers])
     result = WofEResult(model, dcls, ac, chi, model.posterior_from_classes(dcls)[0], area_p)
