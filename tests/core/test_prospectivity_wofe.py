@@ -170,6 +170,8 @@ def test_generalisation_finds_known_threshold(tmp_path, t0, kind):
     assert lw.threshold == expected
     pattern = lw.classes[0 if kind == "ascending" else 1]
     assert pattern.deposits == 5 * t0 and pattern.weight > 0 > lw.classes[1 if kind == "ascending" else 0].weight
+    auto, _ = fit_raster([path], "ordered", _points(cells), 1.0)  # direction found from the data
+    assert auto.layers[0].kind == kind and auto.layers[0].threshold == expected
     st, _ = fit_raster([path], kind, _points(cells), 1.0, criterion="studentised")
     assert abs(st.layers[0].threshold - expected) <= 2
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..errors import GeoMLError
 
-KINDS = ("binary", "categorical", "ascending", "descending", "breaks")
+KINDS = ("binary", "categorical", "ascending", "descending", "ordered", "breaks")
 CRITERIA = ("contrast", "studentised")
 MAX_CLASSES = 50
 #: with the contrast criterion, thresholds must reach this studentised contrast (about 95 % confidence that C > 0)
@@ -216,7 +216,8 @@ def ordered_weights(name: str, kind: str, edges: Sequence[float], area: np.ndarr
     ``ascending``: cumulative patterns ``v <= t`` (low values favourable, e.g. distance to a fault);
     ``descending``: ``v > t`` (high values favourable, e.g. a pathfinder element). The threshold with
     the largest contrast (or studentised contrast) among those leaving deposits on both sides splits
-    the layer into pattern (W+) and complement (W−). With ``contrast``, only thresholds whose studentised
+    the layer into pattern (W+) and complement (W−); ``ordered`` tries both directions and keeps the one
+    with the larger contrast (or studentised contrast). With ``contrast``, only thresholds whose studentised
     contrast reaches *min_studentised* compete (thresholds near the ends, with one or two deposits on one
     side, give large but meaningless contrasts); when none does, the largest studentised contrast is
     taken. ``breaks``: each fine class keeps its own weight.
@@ -230,6 +231,17 @@ def ordered_weights(name: str, kind: str, edges: Sequence[float], area: np.ndarr
         return _per_class(name, kind, labels, area, deposits, missing_area, edges=edges)
     if criterion not in CRITERIA:
         raise GeoMLError(f"Unknown generalisation criterion '{criterion}'; use one of {', '.join(CRITERIA)}.")
+    if kind == "ordered":  # direction unknown (e.g. a principal component): the better of the two
+        both = []
+        for k in ("ascending", "descending"):
+            try:
+                both.append(ordered_weights(name, k, edges, area, deposits, criterion, missing_area, min_studentised))
+            except GeoMLError:
+                pass
+        if not both:
+            raise GeoMLError(f"No threshold of '{name}' leaves deposits on both sides; the layer cannot be generalised.")
+        key = "studentised" if criterion == "studentised" else "contrast"
+        return max(both, key=lambda lw: max(getattr(c, key) for c in lw.classes))
     asc = kind == "ascending"
     # pattern k: fine classes 0..k (ascending) or k+1..end (descending); threshold edges[k + 1]
     ca, cd = np.cumsum(area)[:-1], np.cumsum(deposits)[:-1]

@@ -132,7 +132,7 @@ def fit_raster(evidence: Sequence[str | os.PathLike], kinds: Sequence[str] | str
         rng = np.random.default_rng(0)
         rate = min(1.0, EDGE_SAMPLE / (stack.grid.width * stack.grid.height))
         discrete = {j: {} for j, k in enumerate(ks) if k in ("binary", "categorical")}
-        samples = {j: [] for j, k in enumerate(ks) if k in ("ascending", "descending") and names[j] not in breaks}
+        samples = {j: [] for j, k in enumerate(ks) if k in ("ascending", "descending", "ordered") and names[j] not in breaks}
         study, missing = 0, np.zeros(len(names))
         prog1 = scaled(progress, 0.0, 0.5)
         for i, win in enumerate(windows):
