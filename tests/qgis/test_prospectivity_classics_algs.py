@@ -26,6 +26,15 @@ def zinc_sites(tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="module")
+def labelled_sites(tmp_path_factory):
+    pts = read_points(SAMPLE / "meuse" / "meuse.gpkg")
+    pts.attributes = pts.attributes.assign(dep=(pts.attributes["zinc"] >= 500).astype(int))
+    path = tmp_path_factory.mktemp("wofe") / "labelled.gpkg"
+    write_points(path, pts, columns=["zinc", "dep"])
+    return path
+
+
 def _params(zinc_sites, tmp_path):
     return {"EVIDENCE": [str(GRIDS / "dist.tif"), str(GRIDS / "ffreq.tif"), str(GRIDS / "soil.tif")],
             "EVIDENCE_TYPES": "ascending, categorical, categorical", "DEPOSITS": str(zinc_sites),
@@ -66,3 +75,72 @@ def test_weights_of_evidence_qgis_process(qgis_process, zinc_sites, tmp_path):
               "VECTORS": []}
     out = qgis_process("geoml:weightsofevidence", params)
     assert gdal.Open(out["results"]["OUTPUT_POSTERIOR"]) is not None
+
+
+NATIVE = [  # (QGIS algorithm, its parameters, GeoML function, GeoML parameters) on dist.tif (0-1)
+    ("linearmembership", {"FUZZYLOWBOUND": 0.6, "FUZZYHIGHBOUND": 0.05}, "linear", {"LOW": 0.6, "HIGH": 0.05}),
+    ("powermembership", {"FUZZYLOWBOUND": 0.05, "FUZZYHIGHBOUND": 0.7, "FUZZYEXPONENT": 1.7}, "power",
+     {"LOW": 0.05, "HIGH": 0.7, "EXPONENT": 1.7}),
+    ("smallmembership", {"FUZZYMIDPOINT": 0.2, "FUZZYSPREAD": 4}, "small", {"MIDPOINT": 0.2, "SPREAD": 4}),
+    ("largemembership", {"FUZZYMIDPOINT": 0.3, "FUZZYSPREAD": 3}, "large", {"MIDPOINT": 0.3, "SPREAD": 3}),
+    ("gaussianmembership", {"FUZZYMIDPOINT": 0.25, "FUZZYSPREAD": 20}, "gaussian", {"MIDPOINT": 0.25, "SPREAD": 20}),
+    ("nearmembership", {"FUZZYMIDPOINT": 0.25, "FUZZYSPREAD": 30}, "near", {"MIDPOINT": 0.25, "SPREAD": 30}),
+]
+
+
+def _band(path):
+    ds = gdal.Open(str(path))
+    b = ds.GetRasterBand(1)
+    a = b.ReadAsArray().astype(float)
+    nd = b.GetNoDataValue()
+    return np.where(a == nd, np.nan, a) if nd is not None else a
+
+
+def test_fuzzy_memberships_equal_qgis_fuzzify(run_alg, tmp_path):
+    from geoml_qgis.algorithms.fuzzy_membership import FUNCTIONS
+
+    src = str(GRIDS / "dist.tif")
+    for native, nparams, fn, gparams in NATIVE:
+        ref = run_alg(f"native:fuzzifyraster{native}", {"INPUT": src, "BAND": 1, **nparams,
+                                                         "OUTPUT": str(tmp_path / f"q_{fn}.tif")})["OUTPUT"]
+        ours = run_alg("geoml:fuzzymembership", {"INPUT": src, "BAND": 1, "FUNCTION": FUNCTIONS.index(fn), **gparams,
+                                                 "OUTPUT": str(tmp_path / f"g_{fn}.tif")})["OUTPUT"]
+        q, g = _band(ref), _band(ours)
+        assert np.array_equal(np.isnan(q), np.isnan(g)), fn
+        ok = np.isfinite(q)
+        assert ok.sum() > 3000 and np.allclose(g[ok], q[ok], atol=1e-6), fn
+
+
+def test_fuzzy_categorical_overlay_evaluate(run_alg, labelled_sites, tmp_path):
+    from qgis.core import QgsProcessingException, QgsRasterLayer
+
+    near = run_alg("geoml:fuzzymembership", {"INPUT": str(GRIDS / "dist.tif"), "FUNCTION": 0, "LOW": 0.5, "HIGH": 0.0,
+                                             "OUTPUT": str(tmp_path / "near.tif")})["OUTPUT"]
+    flood = run_alg("geoml:fuzzymembership", {"INPUT": str(GRIDS / "ffreq.tif"), "FUNCTION": 6,
+                                              "CLASS_MEMBERSHIPS": "1: 0.9, 2: 0.5, 3: 0.2",
+                                              "OUTPUT": str(tmp_path / "flood.tif")})["OUTPUT"]
+    f, m = _band(GRIDS / "ffreq.tif"), _band(flood)
+    assert np.allclose(m[f == 1], 0.9) and np.allclose(m[f == 3], 0.2)
+    res = run_alg("geoml:fuzzyoverlay", {"INPUTS": [near, flood], "OPERATOR": 0, "GAMMA": 0.9,
+                                         "OUTPUT": str(tmp_path / "gamma.tif")})
+    lyr = QgsRasterLayer(res["OUTPUT"], "g")
+    assert lyr.isValid() and lyr.renderer().type() == "singlebandpseudocolor"
+    n, fl, o = _band(near), m, _band(res["OUTPUT"])
+    ok = np.isfinite(o)
+    s = 1 - (1 - n[ok]) * (1 - fl[ok])
+    assert np.allclose(o[ok], s ** 0.9 * (n[ok] * fl[ok]) ** 0.1, atol=1e-5)
+    ev = run_alg("geoml:evaluateprospectivity", {"PROBABILITY": res["OUTPUT"], "VALIDATION": str(labelled_sites),
+                                                 "LABEL_FIELD": "dep", "OUTPUT_REPORT": str(tmp_path / "e.html")})
+    assert ev["ROC_AUC"] > 0.75  # near the river and often flooded: where the zinc-rich soils are
+    with pytest.raises(QgsProcessingException, match="not a fuzzy membership"):
+        run_alg("geoml:fuzzyoverlay", {"INPUTS": [str(GRIDS / "dem.tif")], "OUTPUT": str(tmp_path / "x.tif")})
+
+
+def test_fuzzy_workflow_model(run_alg, labelled_sites, tmp_path):
+    res = run_alg("geoml:Fuzzy membership to overlay to evaluation", {
+        "continuous": str(GRIDS / "dist.tif"), "low": 0.5, "high": 0.0, "categorical": str(GRIDS / "ffreq.tif"),
+        "class_memberships": "1: 0.9, 2: 0.5, 3: 0.2", "gamma": 0.9, "validation": str(labelled_sites),
+        "label_field": "dep", "overlay:Fuzzy overlay": str(tmp_path / "gamma.tif"),
+        "evaluate:Evaluation report": str(tmp_path / "e.html")})
+    o = _band(res["overlay:Fuzzy overlay"])
+    assert np.nanmin(o) >= 0 and np.nanmax(o) <= 1 and "ROC AUC" in (tmp_path / "e.html").read_text()
