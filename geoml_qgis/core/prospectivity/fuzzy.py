@@ -209,21 +209,37 @@ class _Null:
         return None
 
 
-def memberships_from_training(X_dep: np.ndarray, X_area: np.ndarray) -> list[Membership]:
-    """Linear memberships set from the data: for each feature, 0 at the area's median and 1 at the
-    deposits' median (increasing or decreasing, whichever way the deposits lie)."""
-    lo, hi = np.nanmedian(X_area, axis=0), np.nanmedian(X_dep, axis=0)
-    spread = np.nanstd(X_area, axis=0)
-    hi = np.where(np.abs(hi - lo) < 1e-6 * np.maximum(spread, 1e-12), lo + 1e-6 * np.maximum(spread, 1.0), hi)
-    return [Membership("linear", low=float(a), high=float(b)) for a, b in zip(lo, hi)]
+def memberships_from_training(X_dep: np.ndarray, X_area: np.ndarray) -> list[tuple[Membership, float]]:
+    """Memberships set from the data, one ``(membership, strength)`` per feature.
+
+    The membership is linear between the area's 5th and 95th percentiles, rising towards the side where
+    the deposits' median lies; *strength* = |2·AUC − 1| of the feature alone (deposits vs area), so
+    the score used is ``0.5 + strength·(μ − 0.5)``: a feature that does not separate deposits from the
+    area stays near 0.5 and barely moves the overlay.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    out = []
+    y = np.r_[np.ones(len(X_dep)), np.zeros(len(X_area))]
+    for j in range(X_dep.shape[1]):
+        a = X_area[:, j][np.isfinite(X_area[:, j])]
+        lo, hi = np.quantile(a, [0.05, 0.95])
+        if hi <= lo:
+            lo, hi = float(a.min()), float(a.max()) if a.max() > a.min() else float(a.min()) + 1.0
+        x = np.r_[X_dep[:, j], X_area[:, j]]
+        ok = np.isfinite(x)
+        auc = roc_auc_score(y[ok], x[ok]) if len(np.unique(y[ok])) == 2 else 0.5
+        up = auc >= 0.5
+        out.append((Membership("linear", low=float(lo if up else hi), high=float(hi if up else lo)), abs(2 * auc - 1)))
+    return out
 
 
 class FuzzyClassifier:
     """Fuzzy overlay with memberships set from training data, as an estimator for cross-validation.
 
-    ``fit(X, y)``: linear memberships from the deposits' (``y == 1``) and the area's medians (*background*
-    rows when given, else the ``y == 0`` rows); ``predict_proba(X)``: the overlay ``(n,)`` (a score in
-    0-1, not a calibrated probability).
+    ``fit(X, y)``: memberships from :func:`memberships_from_training` with the deposits (``y == 1``) and
+    the area (*background* rows when given, else the ``y == 0`` rows); ``predict_proba(X)``: the overlay
+    ``(n,)`` (a score in 0-1, not a calibrated probability).
     """
 
     def __init__(self, operator: str = "gamma", gamma: float = 0.9, background: np.ndarray | None = None):
@@ -237,4 +253,5 @@ class FuzzyClassifier:
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X, float)
-        return overlay(np.stack([m(X[:, j]) for j, m in enumerate(self.memberships_)]), self.operator, self.gamma)
+        mu = np.stack([0.5 + s * (m(X[:, j]) - 0.5) for j, (m, s) in enumerate(self.memberships_)])
+        return overlay(mu, self.operator, self.gamma)
