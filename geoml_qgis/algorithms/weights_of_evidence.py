@@ -52,7 +52,9 @@ class WeightsOfEvidence(GeoMLAlgorithm):
         "deposits per class, and every threshold tried); an HTML report with the generalisation curves, the "
         "Agterberg-Cheng conditional-independence test (predicted vs observed deposits; ratio below about 0.85 "
         "or small p warns of inflated probabilities) and pairwise chi-square tests between layers over the "
-        "deposits; the weights as a JSON model."
+        "deposits, and the layers' permutation importance (weights refitted on the deposits and 2,000 random "
+        "cells of each training fold, scored on the held-out fold; mean ± sd) with partial-dependence curves; the "
+        "weights as a JSON model; the importance and curves as CSV (OUTPUT_EXPLANATIONS)."
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
@@ -86,6 +88,8 @@ class WeightsOfEvidence(GeoMLAlgorithm):
                                                                 optional=True))
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_MODEL", self.tr("Weights model"), "JSON (*.json)",
                                                                 optional=True))
+        self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_EXPLANATIONS", self.tr("Explanations (CSV)"),
+                                                                "CSV (*.csv)", optional=True))
         self.addOutput(QgsProcessingOutputNumber("CI_RATIO", self.tr("Conditional independence ratio n/T")))
         self.addOutput(QgsProcessingOutputNumber("CI_P_VALUE", self.tr("Agterberg-Cheng p-value")))
 
@@ -108,7 +112,7 @@ class WeightsOfEvidence(GeoMLAlgorithm):
             crs = r.grid.crs_wkt
         deposits = read_layer(self.parameterAsSource(parameters, "DEPOSITS", context), feedback)
         outs = {k: (self.parameterAsFileOutput(parameters, k, context) or None)
-                for k in ("OUTPUT_WEIGHTS", "OUTPUT_REPORT", "OUTPUT_MODEL")}
+                for k in ("OUTPUT_WEIGHTS", "OUTPUT_REPORT", "OUTPUT_MODEL", "OUTPUT_EXPLANATIONS")}
         post = self.parameterAsOutputLayer(parameters, "OUTPUT_POSTERIOR", context)
         sd = self.parameterAsOutputLayer(parameters, "OUTPUT_SD", context) or None
         res = run_weights_of_evidence(
@@ -120,7 +124,8 @@ class WeightsOfEvidence(GeoMLAlgorithm):
             self.parameterAsInt(parameters, "THRESHOLDS", context),
             parameters={k: str(v) for k, v in parameters.items()}, progress=progress_callback(feedback),
             vectors=vectors, reference=reference,
-            min_studentised=self.parameterAsDouble(parameters, "MIN_STUDENTISED", context))
+            min_studentised=self.parameterAsDouble(parameters, "MIN_STUDENTISED", context),
+            explain_csv=outs["OUTPUT_EXPLANATIONS"])
         m = res.model
         for note in m.notes:
             feedback.pushInfo(note)

@@ -40,7 +40,8 @@ def _params(zinc_sites, tmp_path):
             "EVIDENCE_TYPES": "ascending, categorical, categorical", "DEPOSITS": str(zinc_sites),
             "UNIT_CELL_AREA": 0.0009, "OUTPUT_POSTERIOR": str(tmp_path / "post.tif"),
             "OUTPUT_SD": str(tmp_path / "sd.tif"), "OUTPUT_WEIGHTS": str(tmp_path / "w.csv"),
-            "OUTPUT_REPORT": str(tmp_path / "r.html"), "OUTPUT_MODEL": str(tmp_path / "m.json")}
+            "OUTPUT_REPORT": str(tmp_path / "r.html"), "OUTPUT_MODEL": str(tmp_path / "m.json"),
+            "OUTPUT_EXPLANATIONS": str(tmp_path / "e.csv")}
 
 
 def test_weights_of_evidence_meuse(run_alg, zinc_sites, tmp_path):
@@ -60,7 +61,10 @@ def test_weights_of_evidence_meuse(run_alg, zinc_sites, tmp_path):
     ok = (p >= 0) & (d >= 0)
     assert np.corrcoef(p[ok], d[ok])[0, 1] < -0.3  # posterior falls away from the river
     # the three layers all follow the river: the Agterberg-Cheng test must flag it
-    assert res["CI_RATIO"] < 0.85 and "Agterberg-Cheng" in (tmp_path / "r.html").read_text()
+    html = (tmp_path / "r.html").read_text()
+    assert res["CI_RATIO"] < 0.85 and "Agterberg-Cheng" in html and "Permutation importance" in html
+    imp = [r for r in csv.DictReader(open(res["OUTPUT_EXPLANATIONS"])) if r["kind"] == "importance"]
+    assert {r["feature"] for r in imp} == {"dist", "ffreq", "soil"} and float(imp[0]["importance_mean"]) > 0
     one = tmp_path / "one.gpkg"
     pts = read_points(zinc_sites)
     pts.x, pts.y, pts.attributes = pts.x[:1], pts.y[:1], pts.attributes[:1]
@@ -71,8 +75,8 @@ def test_weights_of_evidence_meuse(run_alg, zinc_sites, tmp_path):
 
 
 def test_weights_of_evidence_qgis_process(qgis_process, zinc_sites, tmp_path):
-    params = {**_params(zinc_sites, tmp_path), "EVIDENCE": [str(GRIDS / "ffreq.tif")], "EVIDENCE_TYPES": "categorical",
-              "VECTORS": []}
+    params = {**_params(zinc_sites, tmp_path), "EVIDENCE": [str(GRIDS / "ffreq.tif")], "EVIDENCE_TYPES": "categorical"}
+    del params["OUTPUT_EXPLANATIONS"], params["OUTPUT_REPORT"]
     out = qgis_process("geoml:weightsofevidence", params)
     assert gdal.Open(out["results"]["OUTPUT_POSTERIOR"]) is not None
 

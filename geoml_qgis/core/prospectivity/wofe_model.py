@@ -186,7 +186,7 @@ def fit_counts(name: str, kind: str, values_area: np.ndarray, area_weight: np.nd
 
 def fit_table(deposits: np.ndarray, background: np.ndarray, names: Sequence[str], kinds: Sequence[str],
               criterion: str = "contrast", breaks: dict | None = None, background_cells: float | None = None,
-              n_thresholds: int = 50) -> WofEModel:
+              n_thresholds: int = 50, min_studentised: float = MIN_STUDENTISED) -> WofEModel:
     """Weights of evidence from tables: deposit rows ``(n_d, L)`` and background rows ``(n_b, L)``.
 
     The background rows are a random sample of the study area (e.g. the Yukon ``013_Random.csv``);
@@ -202,7 +202,7 @@ def fit_table(deposits: np.ndarray, background: np.ndarray, names: Sequence[str]
     va = np.vstack([background, deposits])
     wa = np.concatenate([np.full(len(background), scale), np.ones(len(deposits))])
     layers = [fit_counts(n, k, va[:, j], wa, deposits[:, j], criterion, (breaks or {}).get(n, ()), n_thresholds,
-                         edge_sample=background[:, j])
+                         edge_sample=background[:, j], min_studentised=min_studentised)
               for j, (n, k) in enumerate(zip(names, kinds))]
     return WofEModel(layers, float(wa.sum()), float(len(deposits)))
 
@@ -216,15 +216,18 @@ class WofEClassifier:
     """
 
     def __init__(self, names: Sequence[str], kinds: Sequence[str] | str = "descending", criterion: str = "contrast",
-                 background: np.ndarray | None = None, n_thresholds: int = 20):
+                 background: np.ndarray | None = None, n_thresholds: int = 20, min_studentised: float = MIN_STUDENTISED,
+                 breaks: dict | None = None):
         self.names = list(names)
         self.kinds = [kinds] * len(self.names) if isinstance(kinds, str) else list(kinds)
         self.criterion, self.background, self.n_thresholds = criterion, background, n_thresholds
+        self.min_studentised, self.breaks = min_studentised, breaks
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> "WofEClassifier":
         X, y = np.asarray(X, float), np.asarray(y)
         bg = X[y == 0] if self.background is None else np.asarray(self.background, float)
-        self.model_ = fit_table(X[y == 1], bg, self.names, self.kinds, self.criterion, n_thresholds=self.n_thresholds)
+        self.model_ = fit_table(X[y == 1], bg, self.names, self.kinds, self.criterion, self.breaks,
+                                n_thresholds=self.n_thresholds, min_studentised=self.min_studentised)
         return self
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:

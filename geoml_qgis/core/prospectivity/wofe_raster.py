@@ -37,6 +37,7 @@ class WofEResult:
     chi_square: list[dict] = field(default_factory=list)
     deposit_posterior: np.ndarray | None = None
     area_posterior: np.ndarray | None = None
+    explanation: object | None = None
 
 
 def unit_cell_map_area(km2: float, crs_wkt: str) -> float:
@@ -235,6 +236,53 @@ def predict_raster(model: WofEModel, evidence: Sequence[str | os.PathLike], post
     return ac, np.concatenate(area_sample) if area_sample else np.empty(0)
 
 
+class _Posterior:
+    """A fitted :class:`WofEModel` seen as an estimator (``predict_proba``) for partial dependence."""
+
+    def __init__(self, model: WofEModel):
+        self.model = model
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        return self.model.predict(X)[0]
+
+
+def explain_weights(model: WofEModel, evidence: Sequence[str], dep: np.ndarray, criterion: str,
+                    n_thresholds: int, min_studentised: float, reference=None, background: int = 2000,
+                    seed: int = 0, folds: int = 5):
+    """Permutation importance of the layers on held-out folds, and partial dependence of the map's model.
+
+    The deposits and *background* random cells of the study area (standing for the area, label 0)
+    form a table; weights of evidence is refitted on each training fold (table mode, same evidence
+    types and generalisation) and scored on the held-out fold.
+    """
+    from .evaluation import cross_validate, stratified_folds
+    from .explain import FoldImportance, add_partial_dependence
+    from .wofe_model import WofEClassifier
+
+    ks = [lw.kind for lw in model.layers]  # 'ordered' layers keep the direction the map used
+    breaks = {lw.name: lw.edges[1:-1] for lw in model.layers if lw.kind == "breaks"}
+    with RasterStack(list(evidence), reference, "nearest") as stack:
+        g = stack.grid
+        rng = np.random.default_rng(seed)
+        cells = rng.choice(g.width * g.height, min(g.width * g.height, 4 * background), replace=False)
+        x0, dx, _, y0, _, dy = g.transform
+        vals = stack.sample(x0 + (cells % g.width + 0.5) * dx, y0 + (cells // g.width + 0.5) * dy)
+    bg = np.where(np.ma.getmaskarray(vals), np.nan, vals.data).astype(np.float64)
+    bg = bg[np.isfinite(bg).any(axis=1)][:background]
+    X, y = np.vstack([dep, bg]), np.r_[np.ones(len(dep)), np.zeros(len(bg))].astype(int)
+    k = int(min(folds, len(dep)))
+    if k < 2 or len(bg) < 10:
+        return None
+    hook = FoldImportance(model.names, 5, seed, "weights of evidence")
+    try:
+        cross_validate(lambda: WofEClassifier(model.names, ks, criterion, None, n_thresholds, min_studentised, breaks),
+                       X, y, stratified_folds(y, k, seed), on_fold=hook)
+    except GeoMLError as exc:  # a training fold too small for some layer: no importance, say why
+        model.notes.append(f"No permutation importance: {exc}")
+        return None
+    return add_partial_dependence(hook.expl, _Posterior(model), X, seed=seed)
+
+
 class _Null:
     def __enter__(self):
         return self
@@ -250,11 +298,14 @@ def run_weights_of_evidence(evidence: Sequence[str | os.PathLike], kinds: Sequen
                             breaks: Mapping[str, Sequence[float]] | None = None, n_thresholds: int = 50,
                             parameters: Mapping | None = None, progress: ProgressCallback | None = None,
                             vectors: Sequence[str | os.PathLike] = (), reference=None,
-                            min_studentised: float = MIN_STUDENTISED) -> WofEResult:
+                            min_studentised: float = MIN_STUDENTISED, explain_csv: str | None = None,
+                            background: int = 2000, seed: int = 0) -> WofEResult:
     """Weights, posterior and sd rasters, weights table, conditional-independence checks and report.
 
     *vectors*: line, point or polygon layers; each becomes a ``dist_<name>`` evidence band (distance
     to the nearest feature, 0 inside polygons) generalised as ``ascending`` (near is favourable).
+    With a report or *explain_csv*, the layers are also ranked by permutation importance
+    (:func:`explain_weights`, *background* random cells, *seed*).
     """
     from .distance import distance_rasters
     from .wofe_report import write_weights_csv, write_wofe_report
@@ -279,11 +330,18 @@ def run_weights_of_evidence(evidence: Sequence[str | os.PathLike], kinds: Sequen
                                 scaled(progress, 0.0, 0.45), reference, min_studentised)
         ac, area_p = predict_raster(model, evidence, posterior_path, sd_path, parameters,
                                     scaled(progress, 0.45, 0.95), reference=reference)
+        dcls = model.classify(dep)
+        chi = pairwise_chi_square(dcls, model.names, [len(lw.classes) for lw in model.layers])
+        result = WofEResult(model, dcls, ac, chi, model.posterior_from_classes(dcls)[0], area_p)
+        if explain_csv or report_path:
+            result.explanation = explain_weights(model, evidence, dep, criterion, n_thresholds, min_studentised,
+                                                 reference, background, seed)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
-    dcls = model.classify(dep)
-    chi = pairwise_chi_square(dcls, model.names, [len(lw.classes) for lw in model.layers])
-    result = WofEResult(model, dcls, ac, chi, model.posterior_from_classes(dcls)[0], area_p)
+    if explain_csv and result.explanation is not None:
+        from .explain import write_explanation_csv
+
+        write_explanation_csv(explain_csv, result.explanation)
     if model_path:
         model.save(model_path)
     if weights_csv:

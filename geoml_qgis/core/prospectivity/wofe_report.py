@@ -99,4 +99,10 @@ def write_wofe_report(path: str | os.PathLike, result) -> None:
         parts += ["<h2>Fit to the training deposits</h2>",
                   "<p>Scored on the training deposits themselves (not held out): an optimistic check of the map.</p>",
                   success_figure([("posterior", result.area_posterior, result.deposit_posterior)])]
+    if getattr(result, "explanation", None) is not None:
+        from .explain import explanation_html
+
+        parts.append("<p>Permutation importance: weights of evidence refitted on the deposits and random cells of "
+                     "each training fold (table mode) and scored on the held-out fold.</p>")
+        parts += explanation_html(result.explanation)
     write_text_atomic(path, html_page("Weights of evidence", parts))
