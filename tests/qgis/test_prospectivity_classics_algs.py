@@ -101,7 +101,7 @@ def _band(path):
 
 
 def test_fuzzy_memberships_equal_qgis_fuzzify(run_alg, tmp_path):
-    from geoml_qgis.algorithms.fuzzy_membership import FUNCTIONS
+    from geoml_qgis.algorithms.prospectivity.fuzzy_membership import FUNCTIONS
 
     src = str(GRIDS / "dist.tif")
     for native, nparams, fn, gparams in NATIVE:

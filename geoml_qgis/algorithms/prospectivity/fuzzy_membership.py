@@ -10,7 +10,8 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from .base import GeoMLAlgorithm, progress_callback
+from ...compat import NUMBER_DOUBLE
+from ..common.base import GeoMLAlgorithm, progress_callback
 
 FUNCTIONS = ["linear", "power", "small", "large", "gaussian", "near", "categorical"]
 
@@ -35,7 +36,7 @@ class FuzzyMembership(GeoMLAlgorithm):
         self.addParameter(QgsProcessingParameterRasterLayer("INPUT", self.tr("Evidence raster")))
         self.addParameter(QgsProcessingParameterBand("BAND", self.tr("Band"), 1, "INPUT", optional=True))
         self.addParameter(QgsProcessingParameterEnum("FUNCTION", self.tr("Membership function"), FUNCTIONS, defaultValue=0))
-        dbl = QgsProcessingParameterNumber.Type.Double
+        dbl = NUMBER_DOUBLE
         self.addParameter(QgsProcessingParameterNumber("LOW", self.tr("Low bound (linear, power)"), dbl, 0.0))
         self.addParameter(QgsProcessingParameterNumber("HIGH", self.tr("High bound (linear, power)"), dbl, 1.0))
         self.addParameter(QgsProcessingParameterNumber("MIDPOINT", self.tr("Midpoint (small, large, gaussian, near)"),
@@ -50,7 +51,7 @@ class FuzzyMembership(GeoMLAlgorithm):
     def execute(self, parameters, context, feedback):
         from osgeo import gdal
 
-        from ..core.prospectivity.fuzzy import Membership, fuzzy_rasters, parse_classes
+        from ...core.prospectivity.fuzzy import Membership, fuzzy_rasters, parse_classes
 
         layer = self.parameterAsRasterLayer(parameters, "INPUT", context)
         band = self.parameterAsInt(parameters, "BAND", context) or 1

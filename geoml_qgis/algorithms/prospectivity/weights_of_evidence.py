@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from qgis.core import (
-    QgsProcessing,
     QgsProcessingOutputNumber,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
@@ -14,8 +13,9 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from ..core.errors import GeoMLError
-from .base import GeoMLAlgorithm, progress_callback
+from ...compat import NUMBER_DOUBLE, NUMBER_INTEGER, SOURCE_RASTER, SOURCE_VECTOR_ANY_GEOMETRY, SOURCE_VECTOR_POINT
+from ...core.errors import GeoMLError
+from ..common.base import GeoMLAlgorithm, progress_callback
 
 CRITERIA = ["contrast", "studentised"]
 
@@ -59,24 +59,24 @@ class WeightsOfEvidence(GeoMLAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
         self.addParameter(QgsProcessingParameterMultipleLayers("EVIDENCE", self.tr("Evidence rasters"),
-                                                               QgsProcessing.SourceType.TypeRaster, optional=True))
+                                                               SOURCE_RASTER, optional=True))
         self.addParameter(QgsProcessingParameterString("EVIDENCE_TYPES", self.tr(
             "Evidence types, one per band (binary, categorical, ascending, descending, breaks)"), "descending"))
         self.addParameter(QgsProcessingParameterMultipleLayers("VECTORS", self.tr("Vector evidence (distance to)"),
-                                                               QgsProcessing.SourceType.TypeVectorAnyGeometry,
+                                                               SOURCE_VECTOR_ANY_GEOMETRY,
                                                                optional=True))
         self.addParameter(QgsProcessingParameterRasterLayer("REFERENCE", self.tr("Reference grid (vector evidence only)"),
                                                             optional=True))
         self.addParameter(QgsProcessingParameterFeatureSource("DEPOSITS", self.tr("Training deposits"),
-                                                              [QgsProcessing.SourceType.TypeVectorPoint]))
+                                                              [SOURCE_VECTOR_POINT]))
         self.addParameter(QgsProcessingParameterNumber("UNIT_CELL_AREA", self.tr("Unit cell area (km²)"),
-                                                       QgsProcessingParameterNumber.Type.Double, 1.0, minValue=1e-9))
+                                                       NUMBER_DOUBLE, 1.0, minValue=1e-9))
         self.addParameter(QgsProcessingParameterEnum("CRITERION", self.tr("Threshold of ordered layers at maximum"),
                                                      CRITERIA, defaultValue=0))
         self.addParameter(QgsProcessingParameterNumber("MIN_STUDENTISED", self.tr("Minimum studentised contrast"),
-                                                       QgsProcessingParameterNumber.Type.Double, 2.0, minValue=0))
+                                                       NUMBER_DOUBLE, 2.0, minValue=0))
         self.addParameter(QgsProcessingParameterNumber("THRESHOLDS", self.tr("Candidate thresholds (quantiles)"),
-                                                       QgsProcessingParameterNumber.Type.Integer, 50, minValue=2))
+                                                       NUMBER_INTEGER, 50, minValue=2))
         self.addParameter(QgsProcessingParameterString("CLASS_BREAKS", self.tr("Class breaks ('layer: 10,50; other: 1')"),
                                                        "", optional=True))
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT_POSTERIOR", self.tr("Posterior probability")))
@@ -94,10 +94,10 @@ class WeightsOfEvidence(GeoMLAlgorithm):
         self.addOutput(QgsProcessingOutputNumber("CI_P_VALUE", self.tr("Agterberg-Cheng p-value")))
 
     def execute(self, parameters, context, feedback):
-        from ..core.prospectivity.wofe import parse_breaks, parse_kinds
-        from ..core.prospectivity.wofe_raster import run_weights_of_evidence, unit_cell_map_area
-        from ..core.io import RasterStack
-        from .prospectivity_io import read_layer
+        from ...core.prospectivity.wofe import parse_breaks, parse_kinds
+        from ...core.prospectivity.wofe_raster import run_weights_of_evidence, unit_cell_map_area
+        from ...core.io import RasterStack
+        from .io import read_layer
 
         rasters = [lyr.source() for lyr in self.parameterAsLayerList(parameters, "EVIDENCE", context)]
         vectors = [lyr.source().split("|")[0] for lyr in self.parameterAsLayerList(parameters, "VECTORS", context)]

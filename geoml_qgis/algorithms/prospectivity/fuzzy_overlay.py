@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 from qgis.core import (
-    QgsProcessing,
     QgsProcessingParameterEnum,
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
 )
 
-from .base import GeoMLAlgorithm, progress_callback
+from ...compat import NUMBER_DOUBLE, SOURCE_RASTER
+from ..common.base import GeoMLAlgorithm, progress_callback
 
 OPERATORS = ["gamma", "and", "or", "product", "sum"]
 
@@ -30,14 +30,14 @@ class FuzzyOverlay(GeoMLAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
         self.addParameter(QgsProcessingParameterMultipleLayers("INPUTS", self.tr("Membership rasters"),
-                                                               QgsProcessing.SourceType.TypeRaster))
+                                                               SOURCE_RASTER))
         self.addParameter(QgsProcessingParameterEnum("OPERATOR", self.tr("Operator"), OPERATORS, defaultValue=0))
-        self.addParameter(QgsProcessingParameterNumber("GAMMA", self.tr("Gamma"), QgsProcessingParameterNumber.Type.Double,
+        self.addParameter(QgsProcessingParameterNumber("GAMMA", self.tr("Gamma"), NUMBER_DOUBLE,
                                                        0.9, minValue=0.0, maxValue=1.0))
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT", self.tr("Fuzzy overlay")))
 
     def execute(self, parameters, context, feedback):
-        from ..core.prospectivity.fuzzy import overlay_rasters
+        from ...core.prospectivity.fuzzy import overlay_rasters
 
         inputs = [lyr.source() for lyr in self.parameterAsLayerList(parameters, "INPUTS", context)]
         output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
