@@ -1,6 +1,7 @@
-"""Weights of evidence through Processing and qgis_process on the Meuse data (real): zinc >= 500 ppm
+"""Weights of evidence and fuzzy logic through Processing on the Meuse data (real): zinc >= 500 ppm
 sites stand for 'deposits'; evidence: distance to the river (ascending), flood frequency and soil
-classes (categorical)."""
+classes (categorical). Fuzzy memberships against QGIS's own native:fuzzifyraster* algorithms. The
+demo step 47_wofe_fuzzy.py runs the same algorithms headless through qgis_process."""
 from __future__ import annotations
 
 import csv
@@ -74,13 +75,6 @@ def test_weights_of_evidence_meuse(run_alg, zinc_sites, tmp_path):
     assert not (tmp_path / "x.tif").exists()
 
 
-def test_weights_of_evidence_qgis_process(qgis_process, zinc_sites, tmp_path):
-    params = {**_params(zinc_sites, tmp_path), "EVIDENCE": [str(GRIDS / "ffreq.tif")], "EVIDENCE_TYPES": "categorical"}
-    del params["OUTPUT_EXPLANATIONS"], params["OUTPUT_REPORT"]
-    out = qgis_process("geoml:weightsofevidence", params)
-    assert gdal.Open(out["results"]["OUTPUT_POSTERIOR"]) is not None
-
-
 NATIVE = [  # (QGIS algorithm, its parameters, GeoML function, GeoML parameters) on dist.tif (0-1)
     ("linearmembership", {"FUZZYLOWBOUND": 0.6, "FUZZYHIGHBOUND": 0.05}, "linear", {"LOW": 0.6, "HIGH": 0.05}),
     ("powermembership", {"FUZZYLOWBOUND": 0.05, "FUZZYHIGHBOUND": 0.7, "FUZZYEXPONENT": 1.7}, "power",
@@ -148,3 +142,18 @@ def test_fuzzy_workflow_model(run_alg, labelled_sites, tmp_path):
         "evaluate:Evaluation report": str(tmp_path / "e.html")})
     o = _band(res["overlay:Fuzzy overlay"])
     assert np.nanmin(o) >= 0 and np.nanmax(o) <= 1 and "ROC AUC" in (tmp_path / "e.html").read_text()
+
+
+def test_weights_of_evidence_tables_yukon(run_alg, tmp_path):
+    from qgis.core import QgsVectorLayer
+
+    yukon = SAMPLE / "yukon_porphyry"
+    res = run_alg("geoml:weightsofevidencetable", {
+        "INPUT": str(yukon / "02_Train_PCA.csv"), "LABEL_FIELD": "DEP", "FEATURE_FIELDS": [f"PC{i}" for i in range(1, 8)],
+        "BACKGROUND": str(yukon / "013_Random.csv"), "EVIDENCE_TYPES": "ordered", "FOLDS": 3,
+        "OUTPUT": str(tmp_path / "scored.csv"), "OUTPUT_WEIGHTS": str(tmp_path / "w.csv"),
+        "OUTPUT_REPORT": str(tmp_path / "r.html")})
+    assert 0.7 < res["CV_ROC_AUC"] < 0.9
+    rows = list(QgsVectorLayer(res["OUTPUT"], "s").getFeatures())
+    assert len(rows) == 313 and all(0 < float(f["posterior"]) < 1 for f in rows)
+    assert sum(r["role"] == "weight" for r in csv.DictReader(open(tmp_path / "w.csv"))) == 14  # 7 PCs x 2 classes

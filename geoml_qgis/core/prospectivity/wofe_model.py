@@ -207,6 +207,16 @@ def fit_table(deposits: np.ndarray, background: np.ndarray, names: Sequence[str]
     return WofEModel(layers, float(wa.sum()), float(len(deposits)))
 
 
+class PosteriorEstimator:
+    """A fitted :class:`WofEModel` seen as an estimator (``predict_proba``), e.g. for partial dependence."""
+
+    def __init__(self, model: WofEModel):
+        self.model = model
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        return self.model.predict(X)[0]
+
+
 class WofEClassifier:
     """Weights of evidence as an estimator for :func:`~.evaluation.cross_validate`.
 

@@ -21,7 +21,7 @@ from ..io.blocks import bounded_gdal_cache
 from ..progress import ProgressCallback, report, scaled
 from .sampling import to_stack_crs
 from .wofe import KINDS, MIN_STUDENTISED, candidate_edges, discrete_weights, ordered_weights, user_edges
-from .wofe_model import WofEModel, pairwise_chi_square
+from .wofe_model import PosteriorEstimator, WofEModel, pairwise_chi_square
 
 #: at most this many cells per ordered layer are kept to place its candidate thresholds
 EDGE_SAMPLE = 200_000
@@ -236,17 +236,7 @@ def predict_raster(model: WofEModel, evidence: Sequence[str | os.PathLike], post
     return ac, np.concatenate(area_sample) if area_sample else np.empty(0)
 
 
-class _Posterior:
-    """A fitted :class:`WofEModel` seen as an estimator (``predict_proba``) for partial dependence."""
-
-    def __init__(self, model: WofEModel):
-        self.model = model
-
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        return self.model.predict(X)[0]
-
-
-def explain_weights(model: WofEModel, evidence: Sequence[str], dep: np.ndarray, criterion: str,
+def explain_weights(model: WofEModel, evidence: Sequence[str], kinds, dep: np.ndarray, criterion: str,
                     n_thresholds: int, min_studentised: float, reference=None, background: int = 2000,
                     seed: int = 0, folds: int = 5):
     """Permutation importance of the layers on held-out folds, and partial dependence of the map's model.
@@ -259,7 +249,7 @@ def explain_weights(model: WofEModel, evidence: Sequence[str], dep: np.ndarray, 
     from .explain import FoldImportance, add_partial_dependence
     from .wofe_model import WofEClassifier
 
-    ks = [lw.kind for lw in model.layers]  # 'ordered' layers keep the direction the map used
+    ks = _kinds(kinds, model.names)  # 'ordered' directions are chosen again on every fold
     breaks = {lw.name: lw.edges[1:-1] for lw in model.layers if lw.kind == "breaks"}
     with RasterStack(list(evidence), reference, "nearest") as stack:
         g = stack.grid
@@ -280,7 +270,7 @@ def explain_weights(model: WofEModel, evidence: Sequence[str], dep: np.ndarray, 
     except GeoMLError as exc:  # a training fold too small for some layer: no importance, say why
         model.notes.append(f"No permutation importance: {exc}")
         return None
-    return add_partial_dependence(hook.expl, _Posterior(model), X, seed=seed)
+    return add_partial_dependence(hook.expl, PosteriorEstimator(model), X, seed=seed)
 
 
 class _Null:
@@ -334,8 +324,8 @@ def run_weights_of_evidence(evidence: Sequence[str | os.PathLike], kinds: Sequen
         chi = pairwise_chi_square(dcls, model.names, [len(lw.classes) for lw in model.layers])
         result = WofEResult(model, dcls, ac, chi, model.posterior_from_classes(dcls)[0], area_p)
         if explain_csv or report_path:
-            result.explanation = explain_weights(model, evidence, dep, criterion, n_thresholds, min_studentised,
-                                                 reference, background, seed)
+            result.explanation = explain_weights(model, evidence, ks, dep, criterion, n_thresholds,
+                                                 min_studentised, reference, background, seed)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
     if explain_csv and result.explanation is not None:
