@@ -204,6 +204,10 @@ def test_bad_input_messages(small, tmp_path):
         fit_raster(paths, kinds, _points([(0, 0)]), 1.0)
     with pytest.raises(GeoMLError, match="infinite"):
         fit_raster(paths, kinds, _points([(0, 0), (3, 1), (6, 2)]), 1.0)  # all in A
+    with pytest.raises(GeoMLError, match="All 3 deposits fall in class 1 of 'G'"):
+        fit_raster([paths[1]], "categorical", _points([(0, 5), (2, 7), (3, 9)]), 1.0)
+    with pytest.raises(GeoMLError, match="No threshold of 'G'"):
+        fit_raster([paths[1]], "ascending", _points([(0, 5), (2, 7), (3, 9)]), 1.0)
     with pytest.raises(GeoMLError, match="closer than the side of a unit cell"):
         fit_raster(paths, kinds, _points(DEPOSITS), 4.0)  # unit cell 2 x 2: neighbours share one
     flat = _tif(tmp_path / "flat.tif", np.full((10, 10), 3, np.int16), gdal.GDT_Int16)
