@@ -273,15 +273,18 @@ def ordered_weights(name: str, kind: str, edges: Sequence[float], area: np.ndarr
                         total_deposits=nd, missing_area=missing_area, candidates=candidates)
 
 
-def candidate_edges(values: np.ndarray, n_thresholds: int = 50) -> list[float]:
+def candidate_edges(values: np.ndarray, n_thresholds: int = 50, name: str = "") -> list[float]:
     """Fine-class edges of an ordered layer: its distinct values when at most :data:`MAX_DISTINCT`
     (or *n_thresholds* + 1), else *n_thresholds* quantiles of *values*."""
     v = np.asarray(values, float)
     v = v[np.isfinite(v)]
     u = np.unique(v)
     if len(u) < 2:
-        raise GeoMLError("The evidence layer has one value over the whole area; it carries no evidence.")
-    inner = u[:-1] if len(u) <= max(n_thresholds + 1, MAX_DISTINCT) else np.unique(np.quantile(v, np.linspace(0, 1, n_thresholds + 2)[1:-1]))
+        raise GeoMLError(f"Evidence layer '{name}' has one value over the whole area; it carries no evidence.")
+    if len(u) <= max(n_thresholds + 1, MAX_DISTINCT):
+        inner = u[:-1]
+    else:
+        inner = np.unique(np.quantile(v, np.linspace(0, 1, n_thresholds + 2)[1:-1]))
     inner = inner[inner < u[-1]]
     return [-np.inf, *map(float, inner), np.inf]
 

@@ -176,7 +176,7 @@ def fit_counts(name: str, kind: str, values_area: np.ndarray, area_weight: np.nd
         dep = np.array([(vd[ok_d] == v).sum() for v in values], float)
         return discrete_weights(name, kind, values.tolist(), area, dep, missing)
     edges = user_edges(breaks) if kind == "breaks" or len(breaks) else candidate_edges(
-        va[ok_a] if edge_sample is None else edge_sample, n_thresholds)
+        va[ok_a] if edge_sample is None else edge_sample, n_thresholds, name)
     inner = np.asarray(edges[1:-1])
     k = len(edges) - 1
     area = np.bincount(np.searchsorted(inner, va[ok_a], side="left"), weights=wa[ok_a], minlength=k)

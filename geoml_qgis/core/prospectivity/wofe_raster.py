@@ -156,7 +156,7 @@ def fit_raster(evidence: Sequence[str | os.PathLike], kinds: Sequence[str] | str
         if study == 0:
             raise GeoMLError("The evidence rasters have no data anywhere.")
         edges = {j: (user_edges(breaks[names[j]]) if names[j] in breaks else
-                     candidate_edges(np.concatenate(samples[j]), n_thresholds) if j in samples else None)
+                     candidate_edges(np.concatenate(samples[j]), n_thresholds, names[j]) if j in samples else None)
                  for j, k in enumerate(ks) if k not in ("binary", "categorical")}
         for j, e in edges.items():
             if e is None:
