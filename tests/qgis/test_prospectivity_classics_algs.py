@@ -66,6 +66,9 @@ def test_weights_of_evidence_meuse(run_alg, zinc_sites, tmp_path):
     assert res["CI_RATIO"] < 0.85 and "Agterberg-Cheng" in html and "Permutation importance" in html
     imp = [r for r in csv.DictReader(open(res["OUTPUT_EXPLANATIONS"])) if r["kind"] == "importance"]
     assert {r["feature"] for r in imp} == {"dist", "ffreq", "soil"} and float(imp[0]["importance_mean"]) > 0
+    again = run_alg("geoml:predictweightsofevidence", {"MODEL": str(tmp_path / "m.json"), "EVIDENCE": _params(
+        zinc_sites, tmp_path)["EVIDENCE"], "OUTPUT_POSTERIOR": str(tmp_path / "p2.tif")})
+    assert np.array_equal(gdal.Open(again["OUTPUT_POSTERIOR"]).ReadAsArray(), p)  # the saved weights give the same map
     one = tmp_path / "one.gpkg"
     pts = read_points(zinc_sites)
     pts.x, pts.y, pts.attributes = pts.x[:1], pts.y[:1], pts.attributes[:1]
