@@ -13,6 +13,7 @@ from qgis.PyQt.QtWidgets import QApplication
 from qgis.utils import iface, plugins
 
 from geoml_qgis.installer.dialog import InstallDialog
+from geoml_qgis.installer.pip import PACKAGES
 
 wanted = [m for m in os.environ.get("GEOML_INSTALL", "").split(",") if m]
 state = {"menu": [a.text() for a in iface.pluginMenu().actions()]}
@@ -35,9 +36,9 @@ def _install():
     if dlg is None:
         return _quit()
     state["before"] = {dlg.table.item(r, 0).text(): dlg.table.item(r, 1).text() for r in range(dlg.table.rowCount())}
-    for row in range(dlg.table.rowCount()):
+    for row, pkg in enumerate(PACKAGES):
         item = dlg.table.item(row, 0)
-        if item.text() not in wanted:
+        if pkg.module not in wanted:
             item.setCheckState(Qt.CheckState.Unchecked)
     dlg.start()
     QTimer.singleShot(1000, _wait)

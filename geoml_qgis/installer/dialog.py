@@ -34,8 +34,8 @@ class InstallDialog(QDialog):
         self.task: InstallTask | None = None
         self.base = profile_base()
         intro = QLabel(
-            "GeoML's core needs only what QGIS ships (numpy, scipy, pandas, scikit-learn, GDAL). "
-            "These optional packages enable more algorithms. Missing ones are installed with the "
+            "GeoML needs numpy, scipy, pandas and GDAL, which come with QGIS, and scikit-learn; "
+            "the other packages enable more algorithms. Missing ones are installed with the "
             f"Python that runs QGIS into <tt>{self.base}</tt>; the packages QGIS already has are "
             "pinned, so nothing of QGIS is replaced. Restart not needed.")
         intro.setWordWrap(True)
@@ -77,7 +77,7 @@ class InstallDialog(QDialog):
         importlib.invalidate_caches()
         versions = pip.status()
         for row, pkg in enumerate(pip.PACKAGES):
-            name = QTableWidgetItem(pkg.module)
+            name = QTableWidgetItem(pkg.requirement)
             version = versions[pkg.module]
             name.setFlags(Qt.ItemFlag.ItemIsEnabled | (Qt.ItemFlag.ItemIsUserCheckable if version is None
                                                         else Qt.ItemFlag.NoItemFlags))

@@ -37,6 +37,8 @@ class Package:
 
 
 PACKAGES = (
+    Package("sklearn", "scikit-learn", "every model (Debian and OSGeo4W package it; some QGIS "
+            "installers do not)"),
     Package("torch", "torch", "neural networks: hybrid kriging, borehole sequences, prospectivity, "
             "hyperspectral CNN, model files"),
     Package("pykrige", "pykrige", "reference kriging and its cross-checks"),
