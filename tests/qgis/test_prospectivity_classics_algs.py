@@ -153,7 +153,7 @@ def test_weights_of_evidence_tables_yukon(run_alg, tmp_path):
     yukon = SAMPLE / "yukon_porphyry"
     res = run_alg("geoml:weightsofevidencetable", {
         "INPUT": str(yukon / "02_Train_PCA.csv"), "LABEL_FIELD": "DEP", "FEATURE_FIELDS": [f"PC{i}" for i in range(1, 8)],
-        "BACKGROUND": str(yukon / "013_Random.csv"), "EVIDENCE_TYPES": "ordered", "FOLDS": 3,
+        "AREA_SAMPLE": str(yukon / "013_Random.csv"), "EVIDENCE_TYPES": "ordered", "FOLDS": 3,
         "OUTPUT": str(tmp_path / "scored.csv"), "OUTPUT_WEIGHTS": str(tmp_path / "w.csv"),
         "OUTPUT_REPORT": str(tmp_path / "r.html")})
     assert 0.7 < res["CV_ROC_AUC"] < 0.9

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from qgis.core import (
     QgsProcessingParameterBand,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
@@ -11,9 +10,9 @@ from qgis.core import (
 )
 
 from ...compat import NUMBER_DOUBLE
+from ...core.prospectivity.fuzzy import FUNCTIONS
 from ..common.base import GeoMLAlgorithm, progress_callback
-
-FUNCTIONS = ["linear", "power", "small", "large", "gaussian", "near", "categorical"]
+from ..common.parameters import enum_choice, enum_parameter
 
 
 class FuzzyMembership(GeoMLAlgorithm):
@@ -35,7 +34,7 @@ class FuzzyMembership(GeoMLAlgorithm):
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
         self.addParameter(QgsProcessingParameterRasterLayer("INPUT", self.tr("Evidence raster")))
         self.addParameter(QgsProcessingParameterBand("BAND", self.tr("Band"), 1, "INPUT", optional=True))
-        self.addParameter(QgsProcessingParameterEnum("FUNCTION", self.tr("Membership function"), FUNCTIONS, defaultValue=0))
+        self.addParameter(enum_parameter("FUNCTION", self.tr("Membership function"), FUNCTIONS, "linear"))
         dbl = NUMBER_DOUBLE
         self.addParameter(QgsProcessingParameterNumber("LOW", self.tr("Low bound (linear, power)"), dbl, 0.0))
         self.addParameter(QgsProcessingParameterNumber("HIGH", self.tr("High bound (linear, power)"), dbl, 1.0))
@@ -55,7 +54,7 @@ class FuzzyMembership(GeoMLAlgorithm):
 
         layer = self.parameterAsRasterLayer(parameters, "INPUT", context)
         band = self.parameterAsInt(parameters, "BAND", context) or 1
-        fn = FUNCTIONS[self.parameterAsEnum(parameters, "FUNCTION", context)]
+        fn = enum_choice(self, parameters, "FUNCTION", FUNCTIONS, context)
         num = {k: self.parameterAsDouble(parameters, k, context) for k in ("LOW", "HIGH", "MIDPOINT", "SPREAD", "EXPONENT")}
         m = Membership(fn, num["LOW"], num["HIGH"], num["MIDPOINT"], num["SPREAD"], num["EXPONENT"],
                        parse_classes(self.parameterAsString(parameters, "CLASS_MEMBERSHIPS", context))

@@ -2,16 +2,15 @@
 from __future__ import annotations
 
 from qgis.core import (
-    QgsProcessingParameterEnum,
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
 )
 
 from ...compat import NUMBER_DOUBLE, SOURCE_RASTER
+from ...core.prospectivity.fuzzy import OPERATORS
 from ..common.base import GeoMLAlgorithm, progress_callback
-
-OPERATORS = ["gamma", "and", "or", "product", "sum"]
+from ..common.parameters import enum_choice, enum_parameter
 
 
 class FuzzyOverlay(GeoMLAlgorithm):
@@ -31,7 +30,7 @@ class FuzzyOverlay(GeoMLAlgorithm):
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
         self.addParameter(QgsProcessingParameterMultipleLayers("INPUTS", self.tr("Membership rasters"),
                                                                SOURCE_RASTER))
-        self.addParameter(QgsProcessingParameterEnum("OPERATOR", self.tr("Operator"), OPERATORS, defaultValue=0))
+        self.addParameter(enum_parameter("OPERATOR", self.tr("Operator"), OPERATORS, "gamma"))
         self.addParameter(QgsProcessingParameterNumber("GAMMA", self.tr("Gamma"), NUMBER_DOUBLE,
                                                        0.9, minValue=0.0, maxValue=1.0))
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT", self.tr("Fuzzy overlay")))
@@ -41,7 +40,7 @@ class FuzzyOverlay(GeoMLAlgorithm):
 
         inputs = [lyr.source() for lyr in self.parameterAsLayerList(parameters, "INPUTS", context)]
         output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
-        overlay_rasters(inputs, output, OPERATORS[self.parameterAsEnum(parameters, "OPERATOR", context)],
+        overlay_rasters(inputs, output, enum_choice(self, parameters, "OPERATOR", OPERATORS, context),
                         self.parameterAsDouble(parameters, "GAMMA", context),
                         parameters={k: str(v) for k, v in parameters.items()}, progress=progress_callback(feedback))
         return {"OUTPUT": output}

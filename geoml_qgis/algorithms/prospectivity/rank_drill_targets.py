@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from qgis.core import (
+    QgsProcessingOutputNumber,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
@@ -49,6 +50,7 @@ class RankDrillTargets(GeoMLAlgorithm):
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT_CATEGORIES", self.tr("Risk-return categories")))
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_REPORT", self.tr("Report"), "HTML (*.html)",
                                                                 optional=True))
+        self.addOutput(QgsProcessingOutputNumber("N_FOUND", self.tr("Number of targets found")))
 
     def execute(self, parameters, context, feedback):
         import numpy as np
@@ -79,7 +81,7 @@ class RankDrillTargets(GeoMLAlgorithm):
         style_vector_output(self, context, dest, ranked("rank"))
         for k, lbl in CATEGORIES.items():
             feedback.pushInfo(f"{lbl}: {100 * shares[k]:.1f} % of the area")
-        out = {"OUTPUT_TARGETS": dest, "OUTPUT_CATEGORIES": cats, "N_TARGETS_FOUND": len(targets)}
+        out = {"OUTPUT_TARGETS": dest, "OUTPUT_CATEGORIES": cats, "N_FOUND": len(targets)}
         report = self.parameterAsFileOutput(parameters, "OUTPUT_REPORT", context)
         if report:
             rows = [{"category": f"{k}: {v}", "share of area": shares[k]} for k, v in CATEGORIES.items()]

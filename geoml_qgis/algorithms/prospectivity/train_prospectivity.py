@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from qgis.core import (
+    QgsProcessingOutputNumber,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
@@ -88,7 +89,7 @@ class TrainProspectivity(GeoMLAlgorithm):
                                                        NUMBER_INTEGER, 1000, minValue=20))
         self.addParameter(QgsProcessingParameterString("CLASS_WEIGHTS", self.tr("Class weights"), "auto"))
         self.addParameter(QgsProcessingParameterNumber("EPOCHS", self.tr("Epochs"), NUMBER_INTEGER, 200, minValue=1))
-        self.addParameter(QgsProcessingParameterNumber("SEED", self.tr("Seed"), NUMBER_INTEGER, 0))
+        self.addParameter(QgsProcessingParameterNumber("SEED", self.tr("Random seed"), NUMBER_INTEGER, 0))
         self.addParameter(QgsProcessingParameterNumber("FOLDS", self.tr("Cross-validation folds"),
                                                        NUMBER_INTEGER, 5, minValue=2))
         self.addParameter(QgsProcessingParameterBoolean("SPATIAL_FOLDS", self.tr("Spatially blocked folds"), False))
@@ -103,6 +104,7 @@ class TrainProspectivity(GeoMLAlgorithm):
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_REPORT", self.tr("Report"), "HTML (*.html)", optional=True))
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_EXPLANATIONS", self.tr("Explanations (CSV)"),
                                                                 "CSV (*.csv)", optional=True))
+        self.addOutput(QgsProcessingOutputNumber("CV_ROC_AUC", self.tr("Cross-validated ROC AUC of the chosen method")))
 
     def execute(self, parameters, context, feedback):
         from ...core.prospectivity import workflow

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from qgis.core import (
     QgsProcessingOutputNumber,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterMultipleLayers,
@@ -15,9 +14,10 @@ from qgis.core import (
 
 from ...compat import NUMBER_DOUBLE, NUMBER_INTEGER, SOURCE_RASTER, SOURCE_VECTOR_ANY_GEOMETRY, SOURCE_VECTOR_POINT
 from ...core.errors import GeoMLError
+from ...core.prospectivity.wofe import CRITERIA
 from ..common.base import GeoMLAlgorithm, progress_callback
+from ..common.parameters import enum_choice, enum_parameter
 
-CRITERIA = ["contrast", "studentised"]
 
 
 class WeightsOfEvidence(GeoMLAlgorithm):
@@ -36,7 +36,7 @@ class WeightsOfEvidence(GeoMLAlgorithm):
         "(a weight per class between the CLASS_BREAKS you give).<br>"
         "Ascending and descending layers are cut into a binary pattern at the threshold with the largest "
         "<b>contrast</b> among those whose studentised contrast reaches MIN_STUDENTISED (2 by default, about 95 % "
-        "confidence), or the largest <b>studentised</b> contrast (CRITERION); candidate thresholds are the distinct "
+        "confidence), or the largest <b>studentised</b> contrast (THRESHOLD_CRITERION); candidate thresholds are the distinct "
         "values (up to 256) or THRESHOLDS quantiles, or the CLASS_BREAKS given for that layer "
         "('cu: 20,50,100; dist_faults: 500,1000').<br>"
         "<b>Vector evidence</b> (VECTORS): faults, contacts (lines), intrusions (polygons): each gives a distance "
@@ -71,8 +71,8 @@ class WeightsOfEvidence(GeoMLAlgorithm):
                                                               [SOURCE_VECTOR_POINT]))
         self.addParameter(QgsProcessingParameterNumber("UNIT_CELL_AREA", self.tr("Unit cell area (km²)"),
                                                        NUMBER_DOUBLE, 1.0, minValue=1e-9))
-        self.addParameter(QgsProcessingParameterEnum("CRITERION", self.tr("Threshold of ordered layers at maximum"),
-                                                     CRITERIA, defaultValue=0))
+        self.addParameter(enum_parameter("THRESHOLD_CRITERION", self.tr("Threshold of ordered layers at maximum"), CRITERIA,
+                                         "contrast"))
         self.addParameter(QgsProcessingParameterNumber("MIN_STUDENTISED", self.tr("Minimum studentised contrast"),
                                                        NUMBER_DOUBLE, 2.0, minValue=0))
         self.addParameter(QgsProcessingParameterNumber("THRESHOLDS", self.tr("Candidate thresholds (quantiles)"),
@@ -119,7 +119,7 @@ class WeightsOfEvidence(GeoMLAlgorithm):
             rasters, kinds[0] if len(kinds) == 1 else kinds, deposits,
             unit_cell_map_area(self.parameterAsDouble(parameters, "UNIT_CELL_AREA", context), crs), post, sd,
             outs["OUTPUT_WEIGHTS"], outs["OUTPUT_REPORT"], outs["OUTPUT_MODEL"],
-            CRITERIA[self.parameterAsEnum(parameters, "CRITERION", context)],
+            enum_choice(self, parameters, "THRESHOLD_CRITERION", CRITERIA, context),
             parse_breaks(self.parameterAsString(parameters, "CLASS_BREAKS", context)),
             self.parameterAsInt(parameters, "THRESHOLDS", context),
             parameters={k: str(v) for k, v in parameters.items()}, progress=progress_callback(feedback),

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from qgis.core import (
     QgsProcessingOutputNumber,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
@@ -14,8 +13,9 @@ from qgis.core import (
 
 from ...compat import FIELD_NUMERIC, NUMBER_DOUBLE, NUMBER_INTEGER, SOURCE_VECTOR
 from ...core.errors import GeoMLError
+from ...core.prospectivity.wofe import CRITERIA
 from ..common.base import GeoMLAlgorithm, progress_callback
-from .weights_of_evidence import CRITERIA
+from ..common.parameters import enum_choice, enum_parameter
 
 
 class WeightsOfEvidenceTable(GeoMLAlgorithm):
@@ -28,8 +28,8 @@ class WeightsOfEvidenceTable(GeoMLAlgorithm):
         "sample of the study area instead of a raster.<br>"
         "<b>Input</b> (INPUT): points or a table with the evidence in FEATURE_FIELDS; <b>Label field</b> "
         "(LABEL_FIELD, optional): 1 = deposit, 0 = not; without it every row is a deposit.<br>"
-        "<b>Background</b> (BACKGROUND): rows sampled at random over the study area (e.g. <i>013_Random.csv</i>) "
-        "with the same fields; each stands for BACKGROUND_CELLS / rows unit cells (0: one unit cell each, which "
+        "<b>Area sample</b> (AREA_SAMPLE): rows sampled at random over the study area (e.g. <i>013_Random.csv</i>) "
+        "with the same fields; each stands for AREA_UNIT_CELLS / rows unit cells (0: one unit cell each, which "
         "changes the prior but not the ranking). Without it, the rows labelled 0 are the area sample.<br>"
         "<b>Evidence types</b>, <b>criterion</b>, <b>minimum studentised contrast</b>, <b>thresholds</b>, "
         "<b>class breaks</b>: as in <i>Weights of evidence</i>; <i>ordered</i> suits principal components.<br>"
@@ -47,14 +47,14 @@ class WeightsOfEvidenceTable(GeoMLAlgorithm):
         self.addParameter(QgsProcessingParameterField("FEATURE_FIELDS", self.tr("Evidence fields"),
                                                       parentLayerParameterName="INPUT", type=FIELD_NUMERIC,
                                                       allowMultiple=True))
-        self.addParameter(QgsProcessingParameterFeatureSource("BACKGROUND", self.tr("Background rows (area sample)"),
+        self.addParameter(QgsProcessingParameterFeatureSource("AREA_SAMPLE", self.tr("Area sample (random rows of the study area)"),
                                                               [SOURCE_VECTOR], optional=True))
-        self.addParameter(QgsProcessingParameterNumber("BACKGROUND_CELLS", self.tr("Study area in unit cells (0 = one per row)"),
+        self.addParameter(QgsProcessingParameterNumber("AREA_UNIT_CELLS", self.tr("Study area in unit cells (0 = one per row)"),
                                                        NUMBER_DOUBLE, 0.0, minValue=0.0))
         self.addParameter(QgsProcessingParameterString("EVIDENCE_TYPES", self.tr(
             "Evidence types, one per field (binary, categorical, ascending, descending, ordered, breaks)"), "ordered"))
-        self.addParameter(QgsProcessingParameterEnum("CRITERION", self.tr("Threshold of ordered layers at maximum"),
-                                                     CRITERIA, defaultValue=0))
+        self.addParameter(enum_parameter("THRESHOLD_CRITERION", self.tr("Threshold of ordered layers at maximum"), CRITERIA,
+                                         "contrast"))
         self.addParameter(QgsProcessingParameterNumber("MIN_STUDENTISED", self.tr("Minimum studentised contrast"),
                                                        NUMBER_DOUBLE, 2.0, minValue=0))
         self.addParameter(QgsProcessingParameterNumber("THRESHOLDS", self.tr("Candidate thresholds (quantiles)"),
@@ -90,14 +90,14 @@ class WeightsOfEvidenceTable(GeoMLAlgorithm):
         X = table_features(points.attributes, fields)
         label = self.parameterAsString(parameters, "LABEL_FIELD", context)
         y = labels(points.attributes, label) if label else None
-        bsrc = self.parameterAsSource(parameters, "BACKGROUND", context)
+        bsrc = self.parameterAsSource(parameters, "AREA_SAMPLE", context)
         bg = table_features(read_layer(bsrc, feedback).attributes, fields) if bsrc is not None else None
         outs = {k: (self.parameterAsFileOutput(parameters, k, context) or None)
                 for k in ("OUTPUT_WEIGHTS", "OUTPUT_REPORT", "OUTPUT_MODEL", "OUTPUT_EXPLANATIONS")}
         kinds = parse_kinds(self.parameterAsString(parameters, "EVIDENCE_TYPES", context))
         res = run_table(X, y, fields, kinds[0] if len(kinds) == 1 else kinds, bg,
-                        self.parameterAsDouble(parameters, "BACKGROUND_CELLS", context),
-                        CRITERIA[self.parameterAsEnum(parameters, "CRITERION", context)],
+                        self.parameterAsDouble(parameters, "AREA_UNIT_CELLS", context),
+                        enum_choice(self, parameters, "THRESHOLD_CRITERION", CRITERIA, context),
                         parse_breaks(self.parameterAsString(parameters, "CLASS_BREAKS", context)),
                         self.parameterAsInt(parameters, "THRESHOLDS", context),
                         self.parameterAsDouble(parameters, "MIN_STUDENTISED", context),

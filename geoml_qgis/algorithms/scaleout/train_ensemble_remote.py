@@ -62,8 +62,8 @@ class TrainEnsembleRemote(GeoMLAlgorithm):
         self.addParameter(QgsProcessingParameterRasterLayer(
             "FEATURES", self.tr("Feature stack (raster, sampled at the points)"), optional=True))
         for name, label, default, minimum in (("MEMBERS", "Members", 10, 1), ("LATENT_DIM", "Latent dimensions", 4, 1),
-                                              ("EPOCHS", "Epochs", 100, 1), ("SEED", "Seed", 0, 0),
-                                              ("UNLABELLED", "Unlabelled samples", 5000, 0)):
+                                              ("EPOCHS", "Epochs", 200, 1), ("SEED", "Random seed", 0, 0),
+                                              ("UNLABELLED", "Unlabelled background samples", 2000, 0)):
             self.addParameter(QgsProcessingParameterNumber(name, self.tr(label), NUMBER_INTEGER,
                                                            default, minValue=minimum))
         self.addParameter(QgsProcessingParameterEnum("BACKEND", self.tr("Backend"), BACKENDS, defaultValue=0))

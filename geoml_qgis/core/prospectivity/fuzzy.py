@@ -29,7 +29,7 @@ from ..io.blocks import bounded_gdal_cache
 from ..progress import ProgressCallback, report
 
 FUNCTIONS = ("linear", "power", "small", "large", "gaussian", "near", "categorical")
-OPERATORS = ("and", "or", "product", "sum", "gamma")
+OPERATORS = ("gamma", "and", "or", "product", "sum")
 
 
 @dataclass
