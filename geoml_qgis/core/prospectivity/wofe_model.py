@@ -40,6 +40,12 @@ class WofEModel:
     unit_cell_area: float = 1.0
     notes: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        for lw in self.layers:
+            for c in lw.classes:
+                if c.note:
+                    self.notes.append(f"{lw.name}, class {c.label}: {c.note}.")
+
     @property
     def names(self) -> list[str]:
         return [lw.name for lw in self.layers]
@@ -118,8 +124,10 @@ class WofEModel:
             raise GeoMLError(f"Cannot read the weights-of-evidence model '{path}': {exc}") from exc
         if not isinstance(d, dict) or d.get("format") != FORMAT:
             raise GeoMLError(f"'{path}' is not a GeoML weights-of-evidence model.")
-        return cls([LayerWeights.from_dict(lw) for lw in d["layers"]], d["prior_area"], d["prior_deposits"],
-                   d.get("unit_cell_area", 1.0), d.get("notes", []))
+        model = cls([LayerWeights.from_dict(lw) for lw in d["layers"]], d["prior_area"], d["prior_deposits"],
+                    d.get("unit_cell_area", 1.0))
+        model.notes = list(d.get("notes", []))
+        return model
 
 
 def _json_default(v):
