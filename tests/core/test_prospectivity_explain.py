@@ -58,15 +58,16 @@ def test_partial_dependence_follows_the_logit():
     assert g0[0] == pytest.approx(np.quantile(X[:, 0], 0.05)) and p0[-1] - p0[0] > 0.3
 
 
-def test_training_report_and_csv_for_a_network(tmp_path):
+@pytest.mark.parametrize("method", ["scratch", "vae_ensemble"])
+def test_training_report_and_csv_for_networks(tmp_path, method):
     pytest.importorskip("torch")
     from geoml_qgis.core.prospectivity.workflow import TrainingData, train
 
     X, y = _table(2, 200)
-    res = train(TrainingData(X, y, None, NAMES), "scratch", str(tmp_path / "m.pt"), str(tmp_path / "r.html"),
-                epochs=20, folds=3, explain_csv=str(tmp_path / "e.csv"), explain_repeats=2)
+    res = train(TrainingData(X, y, None, NAMES), method, str(tmp_path / "m.pt"), str(tmp_path / "r.html"),
+                epochs=20, folds=3, members=2, explain_csv=str(tmp_path / "e.csv"), explain_repeats=2)
     assert res["importance"][0]["feature"] == "x0"
     rows = list(csv.DictReader(open(tmp_path / "e.csv")))
     assert {r["kind"] for r in rows} == {"importance", "partial_dependence"}
-    assert sum(r["kind"] == "importance" for r in rows) == 3 and all(r["method"] == "scratch" for r in rows)
+    assert sum(r["kind"] == "importance" for r in rows) == 3 and all(r["method"] == method for r in rows)
     assert "Permutation importance" in (tmp_path / "r.html").read_text()
