@@ -124,11 +124,13 @@ class CVResult:
 def cross_validate(make_model: Callable[[], object], X: np.ndarray, y: np.ndarray, folds: np.ndarray,
                    method: str = "", progress: ProgressCallback | None = None,
                    extra_metrics: Callable[[np.ndarray, np.ndarray], dict] | None = None,
+                   on_fold: Callable[[object, np.ndarray, np.ndarray], None] | None = None,
                    uncertainty: Callable[[object, np.ndarray], np.ndarray] | None = None) -> CVResult:
     """Fit ``make_model()`` on all folds but one and score the held-out fold, for each fold.
 
     ``make_model`` returns an unfitted estimator with ``fit(X, y)`` and ``predict_proba(X) -> (n,)``.
     Returns per-fold ROC/PR AUC (scored on the held-out fold only) and out-of-fold probabilities.
+    ``on_fold(model, X_test, y_test)`` is called with each fitted fold model (e.g. for permutation importance).
     *uncertainty* ``(fitted model, X) -> (n,)`` adds, per fold, how useful that uncertainty is
     (coverage, sharpness, uncertainty-error correlation; :func:`~.calibration.uncertainty_metrics`).
     """
@@ -149,5 +151,7 @@ def cross_validate(make_model: Callable[[], object], X: np.ndarray, y: np.ndarra
             metrics.update(uncertainty_metrics(y[test], p, uncertainty(model, X[test])))
         if metrics:
             res.extra.append(metrics)
+        if on_fold is not None:
+            on_fold(model, X[test], y[test])
         report(progress, (f + 1) / k)
     return res
