@@ -102,3 +102,10 @@ def unreferenced(root: Path = CORE) -> list[str]:
 def test_core_has_no_dead_code():
     """Every core function is called (or tested) somewhere: no helper without a caller."""
     assert unreferenced() == []
+
+
+def test_core_does_not_name_its_wrappers():
+    """Provenance and messages name what the caller passes: no Processing algorithm id is written in core."""
+    named = [f"{p.relative_to(CORE)}:{i}" for p in CORE.rglob("*.py")
+             for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if '"geoml:' in line]
+    assert named == []

@@ -69,7 +69,7 @@ class FuzzyMembership(GeoMLAlgorithm):
             src = vrt
         try:
             fuzzy_rasters([src], [m], membership_path=output, parameters={k: str(v) for k, v in parameters.items()},
-                          progress=progress_callback(feedback))
+                          progress=progress_callback(feedback), algorithm=self.id())
         finally:
             if vrt:
                 gdal.Unlink(vrt)

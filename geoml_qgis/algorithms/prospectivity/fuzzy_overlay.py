@@ -42,5 +42,6 @@ class FuzzyOverlay(GeoMLAlgorithm):
         output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
         overlay_rasters(inputs, output, enum_choice(self, parameters, "OPERATOR", OPERATORS, context),
                         self.parameterAsDouble(parameters, "GAMMA", context),
-                        parameters={k: str(v) for k, v in parameters.items()}, progress=progress_callback(feedback))
+                        parameters={k: str(v) for k, v in parameters.items()}, progress=progress_callback(feedback),
+                        algorithm=self.id())
         return {"OUTPUT": output}

@@ -42,7 +42,7 @@ class PredictWeightsOfEvidence(GeoMLAlgorithm):
         post = self.parameterAsOutputLayer(parameters, "OUTPUT_POSTERIOR", context)
         sd = self.parameterAsOutputLayer(parameters, "OUTPUT_SD", context) or None
         ac, _ = predict_raster(model, rasters, post, sd, {k: str(v) for k, v in parameters.items()},
-                               progress_callback(feedback))
+                               progress_callback(feedback), algorithm=self.id())
         feedback.pushInfo(f"Predicted deposits T = {ac['predicted_deposits']:.2f} ± {ac['sd_predicted']:.2f}")
         out = {"OUTPUT_POSTERIOR": post, "PREDICTED_DEPOSITS": ac["predicted_deposits"]}
         if sd:

@@ -125,7 +125,7 @@ class WeightsOfEvidence(GeoMLAlgorithm):
             parameters={k: str(v) for k, v in parameters.items()}, progress=progress_callback(feedback),
             vectors=vectors, reference=reference,
             min_studentised=self.parameterAsDouble(parameters, "MIN_STUDENTISED", context),
-            explain_csv=outs["OUTPUT_EXPLANATIONS"])
+            explain_csv=outs["OUTPUT_EXPLANATIONS"], algorithm=self.id())
         m = res.model
         for note in m.notes:
             feedback.pushInfo(note)

@@ -129,7 +129,8 @@ def _style() -> RasterStyle:
 def fuzzy_rasters(inputs: Sequence[str | os.PathLike], memberships: Sequence[Membership],
                   membership_path: str | os.PathLike | None = None, overlay_path: str | os.PathLike | None = None,
                   operator: str = "gamma", gamma: float = 0.9, reference=None, parameters: Mapping | None = None,
-                  progress: ProgressCallback | None = None) -> list[str]:
+                  progress: ProgressCallback | None = None,
+                  algorithm: str = "geoml_qgis.core.prospectivity.fuzzy_rasters") -> list[str]:
     """Memberships of every band of *inputs* (one :class:`Membership` per band) and/or their overlay.
 
     Reads the inputs block by block on one grid (the first raster's, or *reference*; categorical
@@ -151,7 +152,7 @@ def fuzzy_rasters(inputs: Sequence[str | os.PathLike], memberships: Sequence[Mem
     for n in counts:
         methods.append("nearest" if any(m.function == "categorical" for m in memberships[k:k + n]) else "bilinear")
         k += n
-    meta = provenance("geoml:fuzzyoverlay", parameters)
+    meta = provenance(algorithm, parameters)
     with RasterStack(list(inputs), reference, methods) as stack:
         if len(memberships) != stack.count:
             raise GeoMLError(f"Give one membership per evidence band ({stack.count}: {', '.join(stack.band_names)}); "
@@ -178,12 +179,13 @@ def fuzzy_rasters(inputs: Sequence[str | os.PathLike], memberships: Sequence[Mem
 
 def overlay_rasters(inputs: Sequence[str | os.PathLike], output: str | os.PathLike, operator: str = "gamma",
                     gamma: float = 0.9, reference=None, parameters: Mapping | None = None,
-                    progress: ProgressCallback | None = None) -> None:
+                    progress: ProgressCallback | None = None,
+                    algorithm: str = "geoml_qgis.core.prospectivity.overlay_rasters") -> None:
     """Fuzzy overlay of membership rasters (every band of *inputs*, values 0-1) into one styled raster."""
     if not inputs:
         raise GeoMLError("Give at least one membership raster.")
     overlay(np.zeros((1, 1)), operator, gamma)
-    meta = provenance("geoml:fuzzyoverlay", parameters)
+    meta = provenance(algorithm, parameters)
     with RasterStack(list(inputs), reference, "bilinear") as stack:
         windows = list(stack.windows())
         with BlockWriter(output, stack.grid, 1, "float32", band_names=[f"fuzzy {operator}"], metadata=meta,

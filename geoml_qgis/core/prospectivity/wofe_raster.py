@@ -191,10 +191,11 @@ def fit_raster(evidence: Sequence[str | os.PathLike], kinds: Sequence[str] | str
 def predict_raster(model: WofEModel, evidence: Sequence[str | os.PathLike], posterior_path: str | os.PathLike,
                    sd_path: str | os.PathLike | None = None, parameters: Mapping | None = None,
                    progress: ProgressCallback | None = None, keep_area_sample: int = 200_000,
-                   reference=None) -> tuple[dict, np.ndarray]:
+                   reference=None, algorithm: str = "geoml_qgis.core.prospectivity.predict_raster",
+                   ) -> tuple[dict, np.ndarray]:
     """Write the posterior probability (and its sd) block by block; returns the Agterberg-Cheng test
     and a random sample of posterior values over the area (for success-rate curves)."""
-    meta = provenance("geoml:weightsofevidence", parameters)
+    meta = provenance(algorithm, parameters)
     with RasterStack(list(evidence), reference, "nearest") as stack:
         if list(stack.band_names) != model.names:
             raise GeoMLError(f"The evidence layers ({', '.join(stack.band_names)}) are not those the weights were "
@@ -289,7 +290,8 @@ def run_weights_of_evidence(evidence: Sequence[str | os.PathLike], kinds: Sequen
                             parameters: Mapping | None = None, progress: ProgressCallback | None = None,
                             vectors: Sequence[str | os.PathLike] = (), reference=None,
                             min_studentised: float = MIN_STUDENTISED, explain_csv: str | None = None,
-                            background: int = 2000, seed: int = 0) -> WofEResult:
+                            background: int = 2000, seed: int = 0,
+                            algorithm: str = "geoml_qgis.core.prospectivity.run_weights_of_evidence") -> WofEResult:
     """Weights, posterior and sd rasters, weights table, conditional-independence checks and report.
 
     *vectors*: line, point or polygon layers; each becomes a ``dist_<name>`` evidence band (distance
@@ -319,7 +321,7 @@ def run_weights_of_evidence(evidence: Sequence[str | os.PathLike], kinds: Sequen
         model, dep = fit_raster(evidence, ks, deposits, unit_cell_area, criterion, breaks, n_thresholds,
                                 scaled(progress, 0.0, 0.45), reference, min_studentised)
         ac, area_p = predict_raster(model, evidence, posterior_path, sd_path, parameters,
-                                    scaled(progress, 0.45, 0.95), reference=reference)
+                                    scaled(progress, 0.45, 0.95), reference=reference, algorithm=algorithm)
         dcls = model.classify(dep)
         chi = pairwise_chi_square(dcls, model.names, [len(lw.classes) for lw in model.layers])
         result = WofEResult(model, dcls, ac, chi, model.posterior_from_classes(dcls)[0], area_p)
