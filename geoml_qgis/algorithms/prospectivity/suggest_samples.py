@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from qgis.core import (
     QgsProcessingOutputNumber,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFile,
     QgsProcessingParameterNumber,
@@ -12,9 +11,9 @@ from qgis.core import (
 
 from ...compat import NUMBER_DOUBLE, NUMBER_INTEGER
 from ...core.errors import GeoMLError
+from ...core.prospectivity.activelearning import CRITERIA
 from ..common.base import GeoMLAlgorithm, progress_callback
-
-CRITERIA = ["epistemic", "mutual_information"]
+from ..common.parameters import enum_choice, enum_parameter
 
 
 class SuggestSamples(GeoMLAlgorithm):
@@ -39,7 +38,7 @@ class SuggestSamples(GeoMLAlgorithm):
                                                        NUMBER_INTEGER, 10, minValue=1))
         self.addParameter(QgsProcessingParameterNumber("MIN_SPACING", self.tr("Minimum spacing (map units)"),
                                                        NUMBER_DOUBLE, 0.0, minValue=0))
-        self.addParameter(QgsProcessingParameterEnum("CRITERION", self.tr("Criterion"), CRITERIA, defaultValue=0))
+        self.addParameter(enum_parameter("CRITERION", self.tr("Criterion"), CRITERIA, "epistemic"))
         self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT", self.tr("Suggested samples")))
         self.addOutput(QgsProcessingOutputNumber("N_FOUND", self.tr("Number of suggested samples")))
 
@@ -57,7 +56,7 @@ class SuggestSamples(GeoMLAlgorithm):
         if model.method != "vae_ensemble":
             raise GeoMLError(f"Suggesting samples needs a vae_ensemble model; this one is {model.method}.")
         stack = self.parameterAsRasterLayer(parameters, "FEATURES", context)
-        criterion = CRITERIA[self.parameterAsEnum(parameters, "CRITERION", context)]
+        criterion = enum_choice(self, parameters, "CRITERION", CRITERIA, context)
         picks = suggest_samples(model, stack.source(), self.parameterAsInt(parameters, "N_TARGETS", context),
                                 self.parameterAsDouble(parameters, "MIN_SPACING", context), criterion,
                                 progress_callback(feedback))

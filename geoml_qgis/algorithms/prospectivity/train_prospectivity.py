@@ -4,7 +4,6 @@ from __future__ import annotations
 from qgis.core import (
     QgsProcessingOutputNumber,
     QgsProcessingParameterBoolean,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
     QgsProcessingParameterFileDestination,
@@ -15,9 +14,9 @@ from qgis.core import (
 
 from ...compat import FIELD_NUMERIC, NUMBER_INTEGER, SOURCE_VECTOR
 from ...core.errors import GeoMLError
+from ...core.prospectivity.model import METHODS
 from ..common.base import GeoMLAlgorithm, progress_callback
-
-METHODS = ["transfer", "scratch", "random_forest", "svm", "logistic_regression", "vae_ensemble"]
+from ..common.parameters import enum_choice, enum_parameter
 
 
 def parse_class_weights(text: str):
@@ -80,7 +79,7 @@ class TrainProspectivity(GeoMLAlgorithm):
                                                       type=FIELD_NUMERIC, allowMultiple=True, optional=True))
         self.addParameter(QgsProcessingParameterNumber("BACKGROUND", self.tr("Background non-deposits (0 = none)"),
                                                        NUMBER_INTEGER, 0, minValue=0))
-        self.addParameter(QgsProcessingParameterEnum("METHOD", self.tr("Method"), METHODS, defaultValue=0))
+        self.addParameter(enum_parameter("METHOD", self.tr("Method"), METHODS, "transfer"))
         self.addParameter(QgsProcessingParameterFeatureSource("PRETEXT", self.tr("Pretext points or table"), any_layer, optional=True))
         self.addParameter(QgsProcessingParameterField("PRETEXT_FIELD", self.tr("Pretext class field"),
                                                       parentLayerParameterName="PRETEXT", optional=True))
@@ -115,7 +114,7 @@ class TrainProspectivity(GeoMLAlgorithm):
         stack = self.parameterAsRasterLayer(parameters, "FEATURES", context)
         stack_path = stack.source() if stack else None
         fields = self.parameterAsFields(parameters, "FEATURE_FIELDS", context)
-        method = METHODS[self.parameterAsEnum(parameters, "METHOD", context)]
+        method = enum_choice(self, parameters, "METHOD", METHODS, context)
         seed = self.parameterAsInt(parameters, "SEED", context)
         weights = parse_class_weights(self.parameterAsString(parameters, "CLASS_WEIGHTS", context))
         compare = self.parameterAsBool(parameters, "COMPARE", context)
