@@ -16,7 +16,7 @@ import numpy as np
 from osgeo import gdal
 
 from ..errors import GeoMLError
-from .atomic import atomic_path, write_text_atomic
+from .atomic import atomic_path, move_into_place, remove_output, write_text_atomic
 from .grid import Grid, Window
 from .style import RasterStyle, category_color
 
@@ -152,9 +152,9 @@ class BlockWriter:
         if error is None:
             self._stack.close()  # renames the temporary file into place
             if aux.exists():
-                os.replace(aux, final_aux)
+                move_into_place(aux, final_aux)
             else:
-                final_aux.unlink(missing_ok=True)  # stale sidecar of an earlier output
+                remove_output(final_aux)  # stale sidecar of an earlier output
             if self.style is not None:
                 write_text_atomic(self.path.with_suffix(".qml"), self._resolved_style().to_qml())
             return
