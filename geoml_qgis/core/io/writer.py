@@ -16,8 +16,10 @@ import numpy as np
 from osgeo import gdal
 
 from ..errors import GeoMLError
+from ..progress import warn
 from .atomic import atomic_path, move_into_place, remove_output, write_text_atomic
 from .grid import Grid, Window
+from .guards import check_output_size
 from .style import RasterStyle, category_color
 
 gdal.UseExceptions()
@@ -97,6 +99,7 @@ class BlockWriter:
         self._ds: gdal.Dataset | None = None
 
     def __enter__(self) -> "BlockWriter":
+        check_output_size(self.path, self.grid.width, self.grid.height, self.count, self.dtype.itemsize)
         self._tmp = self._stack.enter_context(atomic_path(self.path))
         opts = ["TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER",
                 f"PREDICTOR={3 if self.dtype.kind == 'f' else 2}"]
@@ -165,6 +168,9 @@ class BlockWriter:
 
     def _finish(self) -> None:
         ds = self._ds
+        if not self._n.any():
+            warn(f"The output {self.path.name} holds no value at all (every cell is nodata). Check that the "
+                 "inputs overlap the output extent and share its CRS, and that the inputs have data there.")
         for i in range(self.count):
             band = ds.GetRasterBand(i + 1)
             if self._n[i]:
