@@ -112,3 +112,51 @@ def test_xyz_rows_and_collar_intervals_give_the_same_samples():
     top = pd.Series(by_interval.depth).groupby(by_interval.hole).transform("min").to_numpy()
     assert np.allclose(by_xyz.depth, by_interval.depth - top, atol=0.05)
     assert np.allclose(by_xyz.values.to_numpy(), by_interval.values.to_numpy())
+
+
+def test_missing_value_codes_are_missing_not_detection_limits():
+    # -999 was read as "below 999" and replaced by 499.5 ppm, above every real value
+    df = pd.DataFrame({"Cu": [12.0, -999, 30.0, -9999, "-99", 5.0, "IS", -0.02], "Zn": [1, 2, 3, 4, 5, 6, 7, 8]})
+    values, kept, log = clean_assays(df, ["Cu", "Zn"], missing_values=(-9999, -999, -99, "IS"))
+    assert kept.tolist() == [True, False, True, False, False, True, False, True]
+    assert np.allclose(values["Cu"], [12.0, 30.0, 5.0, 0.01]) and values["Cu"].max() == 30.0
+    row = log.counts.set_index("element").loc["Cu"]
+    assert (row.missing_code, row.negative_flag) == (4, 1)
+    assert any("4 missing-value code(s)" in m for m in log.messages)
+
+
+def test_default_codes_and_negative_conventions():
+    df = pd.DataFrame({"Cu": [12.0, -999.0, 30.0, -0.5], "Zn": [1, 2, 3, 4]})
+    values, kept, _ = clean_assays(df, ["Cu", "Zn"])  # -9999/-999/-99 by default
+    assert kept.tolist() == [True, False, True, True] and np.allclose(values["Cu"], [12.0, 30.0, 0.25])
+    values, kept, log = clean_assays(df, ["Cu", "Zn"], negative="missing")
+    assert kept.tolist() == [True, False, True, False] and log.counts.loc[0, "negative_missing"] == 1
+    with pytest.raises(GeoMLError, match=r"negative values \(-0.5 in row 4\)"):
+        clean_assays(df, ["Cu", "Zn"], negative="error")
+
+
+def test_negative_larger_than_every_value_is_not_a_detection_limit():
+    df = pd.DataFrame({"Cu": [12.0, -500.0, 30.0], "Zn": [1, 2, 3]})
+    with pytest.raises(GeoMLError, match=r"-500.0 \(row 2\).*above every measured value.*missing-value code"):
+        clean_assays(df, ["Cu", "Zn"])
+
+
+def test_not_analysed_text_gets_missing_value_advice():
+    df = pd.DataFrame({"Cu": [1.0, 2.0, "n.a."], "Zn": [1, 2, 3]})
+    with pytest.raises(GeoMLError, match="means 'not analysed'.*missing-value codes"):
+        clean_assays(df, ["Cu", "Zn"])
+
+
+def test_overlapping_intervals_are_warned(caplog):
+    import logging
+
+    collars = pd.DataFrame({"hole": ["A", "B"], "x": [0.0, 5.0], "y": [0.0, 0.0], "z": [0.0, 0.0],
+                            "azimuth": [0.0, 0.0], "dip": [-90.0, -90.0]})
+    holes = np.array(["A", "A", "A", "B"])
+    with caplog.at_level(logging.WARNING, logger="geoml_qgis"):
+        intervals_to_positions(holes, np.array([0.0, 2.0, 3.0, 0.0]), np.array([2.0, 4.0, 5.0, 1.0]), collars)
+    assert "1 interval(s) overlap" in caplog.text and "hole 'A', 2-4 and 3-5" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="geoml_qgis"):
+        intervals_to_positions(holes, np.array([0.0, 2.0, 4.0, 0.0]), np.array([2.0, 4.0, 5.0, 1.0]), collars)
+    assert "overlap" not in caplog.text
