@@ -82,3 +82,12 @@ def test_system_errors_explained(exc, expected):
         assert msg is None
     else:
         assert expected in msg and "part" not in msg
+
+
+def test_geopackage_without_crs_is_named_as_such_not_geographic():
+    from geoml_qgis.core.io.crs import require_projected
+
+    undefined = 'GEOGCS["Undefined geographic SRS",DATUM["unknown",SPHEROID["unknown",6378137,298.257223563]]]'
+    with pytest.raises(GeoMLError, match="has no coordinate reference system.*Assigned Coordinate Reference System"):
+        require_projected(undefined, "the sample layer")
+    require_projected("EPSG:28992")
