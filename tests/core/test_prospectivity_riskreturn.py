@@ -63,15 +63,3 @@ def test_calibration_metrics_against_sklearn_and_a_calibrated_forecast():
     good = uncertainty_metrics(y, p, np.full_like(p, 0.05))
     assert good["coverage"] == 1.0 and good["sharpness"] == pytest.approx(2 * 1.2816 * 0.05, rel=1e-3)
     assert uncertainty_metrics(y, p ** 3, np.full_like(p, 0.001))["coverage"] < 0.2
-
-
-@pytest.mark.parametrize("scale, match", [(3000.0, r"p.tif. holds 1\d{3}"), (100.0, "percentage"), (-1.0, "outside 0 to 1")])
-def test_probability_outside_unit_interval_is_refused(tmp_path, scale, match):
-    # a "probability" raster of 3000 made 100 % of the area "high return, low risk"
-    p = np.abs(0.05 + _bump(150, 450, 30, 0.6)) * scale
-    u = 0.02 + _bump(600, 150, 40, 0.4)
-    cats = tmp_path / "cat.tif"
-    cats.write_bytes(b"existing")
-    with pytest.raises(GeoMLError, match=match):
-        rank_targets(_raster(tmp_path / "p.tif", p), _raster(tmp_path / "u.tif", u), 1.0, 5.0, 0.9, 2, 200.0, cats)
-    assert cats.read_bytes() == b"existing"

@@ -63,18 +63,3 @@ def test_non_point_layers_and_missing_xy_are_refused(tmp_path):
         read_points(MEUSE / "meuse.txt")
     with pytest.raises(GeoMLError, match="GeoPackages"):
         write_points(tmp_path / "x.shp", PointTable(np.zeros(1), np.zeros(1), None, pd.DataFrame({"a": [1]})))
-
-
-def test_latin1_csv_names_survive(tmp_path, caplog):
-    import logging
-
-    from geoml_qgis.core.io.vector import read_table, text_encoding
-
-    p = tmp_path / "holes.csv"
-    p.write_bytes("hole;Cu\nSéverin-1;1.5\nSeverin-1;2.5\n".encode("cp1252"))
-    with caplog.at_level(logging.WARNING, logger="geoml_qgis"):
-        df = read_table(p)
-    assert df["hole"].tolist() == ["Séverin-1", "Severin-1"] and "Windows-1252" in caplog.text
-    u = tmp_path / "u.csv"
-    u.write_text("hole,Cu\nSéverin-1,1.5\n", encoding="utf-8")
-    assert text_encoding(u) == ("utf-8", "") and read_table(u)["hole"].tolist() == ["Séverin-1"]
