@@ -65,7 +65,14 @@ def load_model(path: str | os.PathLike, kind: str | None = None) -> tuple[dict, 
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same message
-        raise GeoMLError(f"'{os.path.basename(path)}' is not a GeoML model file (or is damaged): {exc}") from exc
+        # torch's own text advises weights_only=False and filing an issue: wrong for a user, never shown
+        why = ("it holds Python objects, which GeoML never loads (a pickled model from elsewhere?)"
+               if "weights_only" in str(exc) or "Unpickl" in type(exc).__name__ + str(exc)[:200]
+               else "it is not a PyTorch archive, or it is truncated")
+        raise GeoMLError(
+            f"'{os.path.basename(path)}' is not a GeoML model file, or is damaged: {why}. Choose a model written by "
+            "one of GeoML's training algorithms, or train it again."
+        ) from exc
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise GeoMLError(f"'{os.path.basename(path)}' is not a GeoML model file.")
     if kind is not None and not str(payload.get("kind", "")).startswith(kind):

@@ -9,6 +9,7 @@ from qgis.core import QgsVectorLayer, QgsWkbTypes
 from qgis.PyQt.QtGui import QColor
 
 from ...core.errors import GeoMLError
+from ...core.io.atomic import staged_path
 from ...core.io.style import category_color
 from ...core.io.vector import PointTable, write_points
 from ..common.qgisio import source_to_points
@@ -35,7 +36,7 @@ def style_3d(path: str, field: str, labels: dict[int, str], radius: float) -> bo
         from qgis._3d import Qgs3DTypes, QgsPhongMaterialSettings, QgsPoint3DSymbol, QgsRuleBased3DRenderer
     except ImportError:
         return False
-    layer = QgsVectorLayer(path, Path(path).stem, "ogr")  # loads the 2D default style saved just before
+    layer = QgsVectorLayer(staged_path(path), Path(path).stem, "ogr")  # the 2D default style saved just before
     if not layer.isValid():
         return False
     root = QgsRuleBased3DRenderer.Rule(None)

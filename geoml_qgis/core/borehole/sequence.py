@@ -67,6 +67,10 @@ MAX_CLASSES = 50
 def check_class_labels(y: np.ndarray, what: str = "label field") -> None:
     """Refuse continuous labels (a concentration, a depth): the model predicts classes, decided before training."""
     y = np.asarray(y)
+    if y.dtype.kind == "O":
+        as_number = pd.to_numeric(pd.Series(y), errors="coerce").to_numpy(float)
+        if np.isfinite(as_number).mean() > 0.9:  # numbers, perhaps with a few '<0.01'
+            y = as_number[np.isfinite(as_number)]
     if y.dtype.kind == "f":
         finite = y[np.isfinite(y)]
         fractional = finite[finite != np.round(finite)]

@@ -19,6 +19,7 @@ import contextvars
 import os
 import re
 import secrets
+import shutil
 from pathlib import Path
 from typing import Iterator
 
@@ -46,15 +47,20 @@ def _alive(pid: int) -> bool:
 def clean_stale_parts(folder: str | os.PathLike) -> list[str]:
     """Remove the ``.part`` files a killed GeoML run left in *folder*; returns their names.
 
-    Only files named by :func:`atomic_path` whose writing process no longer exists
-    are removed, so a run going on in parallel keeps its own.
+    Only files (and staging folders) named by :func:`part_path` whose writing process
+    no longer exists are removed, so a run going on in parallel keeps its own.
     """
     removed = []
     with contextlib.suppress(OSError):
         for entry in os.scandir(folder):
             m = _PART.match(entry.name)
-            if m and entry.is_file(follow_symlinks=False) and not _alive(int(m.group(1))):
-                _remove(entry.path)
+            if m and not _alive(int(m.group(1))):
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                elif entry.is_file(follow_symlinks=False):
+                    _remove(entry.path)
+                else:
+                    continue
                 removed.append(entry.name)
     return removed
 
