@@ -17,7 +17,7 @@ import numpy as np
 
 from .deps import require
 from .errors import GeoMLError
-from .io.atomic import atomic_path
+from .io.atomic import atomic_path, staged_path
 from .io.provenance import file_sha256
 
 FORMAT = "geoml-model"
@@ -60,6 +60,7 @@ def load_model(path: str | os.PathLike, kind: str | None = None) -> tuple[dict, 
     (a prefix match: ``kind="prospectivity"`` accepts ``"prospectivity.transfer"``).
     """
     torch = require("torch", "loading models")
+    path = staged_path(path)  # a model written earlier in this run
     if not os.path.exists(path):
         raise GeoMLError(f"Model file not found: {path}")
     try:

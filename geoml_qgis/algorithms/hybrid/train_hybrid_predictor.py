@@ -10,6 +10,7 @@ from qgis.core import (
     QgsProcessingParameterNumber,
 )
 
+from ...core.io.matching import value_ranges
 from ..common.base import progress_callback
 from ..geostats.params import SAMPLE_HELP, GeostatsAlgorithm
 from .covariates import covariate_paths, sample_covariates
@@ -100,6 +101,7 @@ class TrainHybridPredictor(GeostatsAlgorithm):
         model_path = self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context)
         report_path = self.parameterAsFileOutput(parameters, "OUTPUT_REPORT", context)
         hp.save(model_path, {"field": field, "covariates": names, "crs_wkt": crs_wkt,
+                             "covariate_ranges": [] if cov is None else value_ranges(cov),
                              "cv_scores": cmp.scores.to_dict(orient="index")})
         units = "log units" if transform == "log" else "data units"
         write_hybrid_report(report_path, cmp, hp.log_, field, units,

@@ -61,7 +61,8 @@ def order_by_name(expected: Sequence[str], paths: Sequence[str | os.PathLike], w
     if not detail:
         detail.append(f"given in the order {', '.join(given)}, which bands of one file cannot be reordered")
     raise GeoMLError(
-        f"The model was trained with the {what} rasters {', '.join(expected) or '(none)'}; the given ones differ "
+        f"The model was trained with {len(expected)} {what} raster(s) ({', '.join(expected) or 'none'}); the given "
+        "ones differ "
         f"({'; '.join(detail)}). Give the same {what}s (matched by file name or band description)."
     )
 

@@ -14,6 +14,7 @@ import numpy as np
 from osgeo import gdal
 
 from ..errors import GeoMLError
+from .atomic import staged_path
 from .crs import to_wkt
 from .grid import DEFAULT_BLOCK, Grid, Window
 
@@ -24,7 +25,7 @@ RESAMPLING = {"nearest", "bilinear", "cubic", "average", "mode"}
 
 def open_raster(path: str | os.PathLike) -> gdal.Dataset:
     """Open a raster read-only with a clear error when it cannot be read."""
-    p = str(path)
+    p = staged_path(path)  # an output written earlier in this run is read from its staged file
     if not p.startswith("/vsi") and not Path(p).exists():
         raise GeoMLError(f"Raster not found: {p}")
     try:

@@ -16,7 +16,7 @@ from osgeo import ogr
 
 from ..errors import GeoMLError
 from ..progress import warn
-from .atomic import atomic_path
+from .atomic import atomic_path, staged_path
 from .crs import to_srs
 
 ogr.UseExceptions()
@@ -87,7 +87,7 @@ def read_table(path: str | os.PathLike, layer: str | int | None = None, encoding
     CSV files are read in *encoding*, or in the one :func:`text_encoding` detects
     (UTF-8, then Windows-1252/Latin-1 with a warning), so accented names survive.
     """
-    p = Path(path)
+    p = Path(staged_path(path))
     if not p.exists():
         raise GeoMLError(f"Table not found: {p}")
     suffix = p.suffix.lower()
@@ -119,7 +119,7 @@ def read_points(
     Multi-points are not accepted; the Z of the geometry is used when present and
     no *z_field* is given.
     """
-    p = Path(path)
+    p = Path(staged_path(path))
     if p.suffix.lower() in TABLE_SUFFIXES:
         if not (x_field and y_field):
             raise GeoMLError(f"'{p.name}' is a table without geometry: choose its X and Y fields.")

@@ -221,7 +221,9 @@ def read_transform(stack_path: str | os.PathLike) -> FeatureTransform | None:
     """The transform stored in a feature stack's metadata, or None for any other raster."""
     from osgeo import gdal
 
-    ds = gdal.Open(str(stack_path))
+    from ..io.atomic import staged_path
+
+    ds = gdal.Open(staged_path(stack_path))
     text = (ds.GetMetadata() or {}).get("GEOML_FEATURE_TRANSFORM")
     return FeatureTransform.from_json(text) if text else None
 
