@@ -117,3 +117,37 @@ def test_continuous_labels_refused_before_training(labels, ok):
     else:
         with pytest.raises(GeoMLError, match="continuous values|distinct values"):
             check_class_labels(labels)
+
+
+def test_small_extent_between_samples_is_accepted_far_extent_refused():
+    # was: an extent between samples refused although 16 samples lay within 500 m
+    from geoml_qgis.core.geostats.rasters import check_extent
+
+    xs, ys = np.meshgrid(np.arange(0, 1000.0, 100), np.arange(0, 1000.0, 100))
+    coords = np.column_stack([xs.ravel(), ys.ravel()])
+    check_extent(coords, Grid(5, 5, (420.0, 10.0, 0.0, 480.0, 0.0, -10.0), ""))  # 50 m box between samples
+    with pytest.raises(GeoMLError, match="None of the 100 samples"):
+        check_extent(coords, Grid(5, 5, (90000.0, 10.0, 0.0, 90000.0, 0.0, -10.0), ""))
+
+
+def test_rotated_raster_is_named(tmp_path):
+    from osgeo import gdal
+
+    from geoml_qgis.core.io.raster import raster_grid
+
+    path = tmp_path / "rotated.tif"
+    ds = gdal.GetDriverByName("GTiff").Create(str(path), 4, 4, 1, gdal.GDT_Float32)
+    ds.SetGeoTransform((0.0, 1.0, 0.2, 4.0, 0.2, -1.0))
+    ds = None
+    with pytest.raises(GeoMLError, match="'rotated.tif': Only north-up"):
+        raster_grid(path)
+
+
+def test_one_cell_stack_is_called_too_small(write_raster):
+    # was: "no pixel where every layer has data" for a 1 x 1 raster that has data
+    from geoml_qgis.core.io import RasterStack
+    from geoml_qgis.core.prospectivity.stack import fit_transform_stats
+
+    path = write_raster(np.ones((1, 1)), name="one.tif")
+    with RasterStack([path]) as stack, pytest.raises(GeoMLError, match="1 x 1 cell.*too small"):
+        fit_transform_stats(stack, [], 0)

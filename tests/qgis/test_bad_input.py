@@ -529,3 +529,34 @@ def test_hybrid_covariates_that_differ_are_named(run_alg, data, hybrid_model, tm
               "REFERENCE": str(data / "dist.tif"), "OUTPUT_PREDICTION": str(tmp_path / "p.tif"),
               "OUTPUT_UNCERTAINTY": str(tmp_path / "u.tif")}
     refused(run_alg, "predicthybrid", params, r"trained with 2 covariate raster\(s\) \(dist, dem\).*" + match)
+
+
+# ---- qgis_process ---------------------------------------------------------------------------------------------
+def test_ctrl_c_under_qgis_process_is_a_failure_that_writes_nothing(data, tmp_path):
+    # was: exit status 0 with an empty result, so scripts took a cancelled run for a success
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from .conftest import LAUNCHER
+
+    est, var = tmp_path / "est.tif", tmp_path / "var.tif"
+    var.write_bytes(OLD)
+    args = [str(LAUNCHER), "run", "geoml:ordinarykriging", "--", f"INPUT={data / 'meuse.gpkg'}", "FIELD=log_zinc",
+            "EXTENT=178500,181500,329600,333700 [EPSG:28992]", "PIXEL_SIZE=1.5", "NEIGHBOURS=32",
+            *(f"{k}={v}" for k, v in VARIOGRAM.items()), f"OUTPUT_ESTIMATE={est}", f"OUTPUT_VARIANCE={var}"]
+    env = dict(os.environ, QGIS_CUSTOM_CONFIG_PATH=str(tmp_path / "profile"))
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    seen, start = [], time.monotonic()
+    for line in proc.stdout:  # wait until kriging has started
+        seen.append(line)
+        if "Kriging" in line or time.monotonic() - start > 300:
+            break
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    out = "".join(seen) + proc.communicate(timeout=300)[0]
+    assert proc.returncode not in (0, None), out[-2000:]
+    assert "Cancelled" in out and "Traceback" not in out, out[-2000:]
+    assert not est.exists() and var.read_bytes() == OLD
+    no_parts(tmp_path)

@@ -155,12 +155,13 @@ def staged_path(target: str | os.PathLike) -> str:
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[str]:
+def atomic_path(path: str | os.PathLike, suffix: str | None = None, defer: bool = True) -> Iterator[str]:
     """Yield a temporary path beside *path*; it becomes *path* when the block (or the run) succeeds.
 
     The temporary file lives in the target folder. On any exception, including
     cancellation, it is deleted and the target is left untouched. Inside an
-    :class:`OutputTransaction` the rename waits for the transaction's commit.
+    :class:`OutputTransaction` the rename waits for the transaction's commit, unless
+    *defer* is False (intermediate files that another process reads during the run).
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -176,7 +177,7 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     except BaseException:
         _remove(tmp)
         raise
-    if tx is not None:
+    if tx is not None and defer:
         tx.stage(tmp, target)
     else:
         os.replace(tmp, target)
@@ -200,12 +201,12 @@ def remove_output(target: str | os.PathLike) -> None:
         Path(target).unlink(missing_ok=True)
 
 
-def write_text_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write a small text file (JSON, HTML, QML) atomically."""
-    with atomic_path(path) as tmp:
+def write_text_atomic(path: str | os.PathLike, text: str, defer: bool = True) -> None:
+    """Write a small text file (JSON, HTML, QML) atomically (*defer*: see :func:`atomic_path`)."""
+    with atomic_path(path, defer=defer) as tmp:
         Path(tmp).write_text(text, encoding="utf-8")
 
 
-def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
-    with atomic_path(path) as tmp:
+def write_bytes_atomic(path: str | os.PathLike, data: bytes, defer: bool = True) -> None:
+    with atomic_path(path, defer=defer) as tmp:
         Path(tmp).write_bytes(data)
