@@ -151,3 +151,12 @@ def test_one_cell_stack_is_called_too_small(write_raster):
     path = write_raster(np.ones((1, 1)), name="one.tif")
     with RasterStack([path]) as stack, pytest.raises(GeoMLError, match="1 x 1 cell.*too small"):
         fit_transform_stats(stack, [], 0)
+
+
+def test_spectral_library_csv_in_windows_1252(tmp_path):
+    from geoml_qgis.core.hyperspectral.library import read_csv
+
+    p = tmp_path / "lib.csv"
+    p.write_bytes("wavelength;Kaolinite-à;Alunite-é\n2000;0.5;0.4\n2010;0.52;0.41\n2020;0.53;0.45\n".encode("cp1252"))
+    lib = read_csv(p)
+    assert list(lib.labels) == ["Kaolinite-à", "Alunite-é"]
