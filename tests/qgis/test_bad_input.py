@@ -24,7 +24,7 @@ GRIDS = SAMPLE / "meuse" / "grids"
 HS = SAMPLE / "hyperspectral"
 BOREHOLES = SAMPLE / "boreholes"
 ELEMENTS = ["Cu_ppm", "Zn_ppm", "Pb_ppm", "As_ppm", "Au_ppb", "S_pct"]
-VARIOGRAM = {"VARIOGRAM_MODEL": "spherical", "NUGGET": 0.05, "SILL": 0.64, "RANGE": 900.0}
+VARIOGRAM = {"VARIOGRAM_MODEL": 1, "NUGGET": 0.05, "SILL": 0.64, "RANGE": 900.0}  # spherical
 OLD = b"pre-existing output: must survive a failed run"
 
 
@@ -65,12 +65,12 @@ def good_params(alg: str, d: Path, out: Path) -> dict:
     lib = str(d / "usgs_scene_minerals.sli")
     pts = str(d / "meuse.gpkg")
     table = {
-        "fitvariogram": {"INPUT": pts, "FIELD": "log_zinc", "MODEL": 1, "OUTPUT_MODEL": "vg.json", "OUTPUT_REPORT": "vg.html"},
+        "fitvariogram": {"INPUT": pts, "FIELD": "log_zinc", "VARIOGRAM_MODEL": 1, "OUTPUT_MODEL": "vg.json", "OUTPUT_REPORT": "vg.html"},
         "ordinarykriging": {"INPUT": pts, "FIELD": "log_zinc", "REFERENCE": str(d / "dist.tif"), **VARIOGRAM,
                             "NEIGHBOURS": 16, "OUTPUT_ESTIMATE": "est.tif", "OUTPUT_VARIANCE": "var.tif",
                             "OUTPUT_REPORT": "ok.html"},
         "krigingcrossvalidation": {"INPUT": pts, "FIELD": "log_zinc", **VARIOGRAM, "NEIGHBOURS": 16, "METHOD": 0,
-                                   "FOLDS": 5, "OUTPUT": "cv.gpkg", "OUTPUT_REPORT": "cv.html", "OUTPUT_TABLE": "cv.csv"},
+                                   "FOLDS": 5, "OUTPUT": "cv.gpkg", "OUTPUT_REPORT": "cv.html", "OUTPUT_CSV": "cv.csv"},
         "krigedfeatures": {"INPUT": pts, "FIELD": "log_zinc", "REFERENCE": str(d / "dist.tif"), **VARIOGRAM,
                            "NEIGHBOURS": 16, "OUTPUT": "kf.tif"},
         "alignrasters": {"INPUTS": [str(d / "dem.tif"), str(d / "twi.tif")], "REFERENCE": str(d / "dist.tif"),
@@ -87,10 +87,10 @@ def good_params(alg: str, d: Path, out: Path) -> dict:
         "rankdrilltargets": {"PROBABILITY": str(d / "prob.tif"), "UNCERTAINTY": str(d / "unc.tif"), "COST": 1.0,
                              "VALUE": 10.0, "CONFIDENCE": 0.9, "N_TARGETS": 3, "MIN_SPACING": 100.0,
                              "OUTPUT_TARGETS": "targets.gpkg", "OUTPUT_CATEGORIES": "cats.tif", "OUTPUT_REPORT": "rank.html"},
-        "suggestsamples": {"MODEL": str(d / "model.pt"), "FEATURES": str(d / "dist.tif"), "N": 3, "MIN_SPACING": 0.0,
+        "suggestsamples": {"MODEL": str(d / "model.pt"), "FEATURES": str(d / "dist.tif"), "N_TARGETS": 3, "MIN_SPACING": 0.0,
                            "CRITERION": 0, "OUTPUT": "suggested.gpkg"},
         "trainhybridpredictor": {"INPUT": pts, "FIELD": "log_zinc", "COVARIATES": [str(d / "dist.tif")], "EPOCHS": 2,
-                                 "ENSEMBLE": 1, "OUTPUT_MODEL": "h.pt", "OUTPUT_REPORT": "h.html"},
+                                 "MEMBERS": 1, "OUTPUT_MODEL": "h.pt", "OUTPUT_REPORT": "h.html"},
         "predicthybrid": {"MODEL": str(d / "model.pt"), "REFERENCE": str(d / "dist.tif"),
                           "OUTPUT_PREDICTION": "hp.tif", "OUTPUT_UNCERTAINTY": "hu.tif"},
         "boreholeclustering": {"INPUT": str(d / "synthetic_assays.csv"), "HOLE_FIELD": "hole", "FROM_FIELD": "from",
@@ -501,7 +501,7 @@ def hybrid_model(run_alg_module, data, tmp_path_factory):
     out = tmp_path_factory.mktemp("hybrid")
     res = run_alg_module("geoml:trainhybridpredictor", {
         "INPUT": str(data / "meuse.gpkg"), "FIELD": "zinc", "COVARIATES": [str(data / "dist.tif"), str(data / "dem.tif")],
-        "NEIGHBOURS": 8, "EPOCHS": 2, "ENSEMBLE": 1, "FOLDS": 2,
+        "NEIGHBOURS": 8, "EPOCHS": 2, "MEMBERS": 1, "FOLDS": 2,
         "OUTPUT_MODEL": str(out / "h.pt"), "OUTPUT_REPORT": str(out / "h.html")})
     return res["OUTPUT_MODEL"]
 

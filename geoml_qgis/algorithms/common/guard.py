@@ -24,15 +24,16 @@ from pathlib import Path
 from typing import Any, Callable
 
 from qgis.core import (
+    QgsExpressionContext,
     QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingOutputLayerDefinition,
     QgsProperty,
     QgsRasterLayer,
     QgsVectorLayer,
-    QgsWkbTypes,
 )
 
+from ...compat import has_geometry
 from ...core.errors import Cancelled, GeoMLError
 from ...core.io.atomic import OutputTransaction, part_path, staged_path
 from ...core.io.crs import NO_CRS_HELP, UNDEFINED_NAMES
@@ -68,7 +69,8 @@ def destination_value(value: Any) -> str:
     if isinstance(value, QgsProcessingOutputLayerDefinition):
         value = value.sink
     if isinstance(value, QgsProperty):
-        value = value.staticValue() if value.propertyType() == QgsProperty.StaticProperty else None
+        value = value.valueAsString(QgsExpressionContext(), "")
+        value = value[0] if isinstance(value, tuple) else value
     text = str(value) if value not in (None, "") else ""
     return "" if not text or text.startswith(_SPECIAL) else text
 
@@ -160,7 +162,7 @@ def check_layer_crs(layers: list) -> None:
     """Refuse an input layer with geometry but no CRS, naming it and saying how to assign one."""
     for what, lyr in layers:
         if isinstance(lyr, QgsVectorLayer):
-            if lyr.wkbType() == QgsWkbTypes.NoGeometry or lyr.geometryType() == QgsWkbTypes.NullGeometry:
+            if not has_geometry(lyr):
                 continue
         elif isinstance(lyr, QgsRasterLayer):
             if lyr.providerType() == "gdal" and not _georeferenced(lyr):
