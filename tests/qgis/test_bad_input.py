@@ -560,3 +560,23 @@ def test_ctrl_c_under_qgis_process_is_a_failure_that_writes_nothing(data, tmp_pa
     assert "Cancelled" in out and "Traceback" not in out, out[-2000:]
     assert not est.exists() and var.read_bytes() == OLD
     no_parts(tmp_path)
+
+
+def test_sink_output_as_in_the_dialog_is_staged_and_loaded_under_its_name(run_alg, data, tmp_path):
+    """The dialog passes QgsProcessingOutputLayerDefinition; the layer QGIS loads is the final file."""
+    import processing
+    from qgis.core import QgsProcessingContext, QgsProcessingFeedback, QgsProcessingOutputLayerDefinition, QgsProject
+
+    params = good_params("krigingcrossvalidation", data, tmp_path)
+    target = params["OUTPUT"]
+    pre_existing([target])
+    params["OUTPUT"] = QgsProcessingOutputLayerDefinition(target, QgsProject.instance())
+    context = QgsProcessingContext()
+    context.setProject(QgsProject.instance())
+    res = processing.run("geoml:krigingcrossvalidation", params, feedback=QgsProcessingFeedback(), context=context)
+    assert res["OUTPUT"].split("|")[0] == target
+    assert [k.split("|")[0] for k in context.layersToLoadOnCompletion()] == [target]
+    layer_names = [lyr.GetName() for lyr in ogr.Open(target)]
+    assert layer_names == ["cv", "layer_styles"]  # named as the file, with its default style saved
+    assert len(ogr.Open(target).GetLayer(0)) > 100
+    no_parts(tmp_path)
