@@ -575,8 +575,12 @@ def test_sink_output_as_in_the_dialog_is_staged_and_loaded_under_its_name(run_al
     context.setProject(QgsProject.instance())
     res = processing.run("geoml:krigingcrossvalidation", params, feedback=QgsProcessingFeedback(), context=context)
     assert res["OUTPUT"].split("|")[0] == target
-    assert [k.split("|")[0] for k in context.layersToLoadOnCompletion()] == [target]
-    layer_names = [lyr.GetName() for lyr in ogr.Open(target)]
-    assert layer_names == ["cv", "layer_styles"]  # named as the file, with its default style saved
-    assert len(ogr.Open(target).GetLayer(0)) > 100
+    keys = list(context.layersToLoadOnCompletion())
+    assert [k.split("|")[0] for k in keys] == [target]
+    assert context.layerToLoadOnCompletionDetails(keys[0]).postProcessor() is not None  # its styler came along
+    ds = ogr.Open(target)  # kept alive while its layers are used
+    names = [ds.GetLayer(i).GetName() for i in range(ds.GetLayerCount())]
+    count = ds.GetLayer(0).GetFeatureCount()
+    ds = None
+    assert names == ["cv", "layer_styles"] and count > 100  # named as the file, with its default style saved
     no_parts(tmp_path)

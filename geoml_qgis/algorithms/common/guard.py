@@ -15,6 +15,7 @@
 """
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import shutil
@@ -179,6 +180,22 @@ def check_layer_crs(layers: list) -> None:
             )
 
 
+_REDIRECT: contextvars.ContextVar["SinkRedirect | None"] = contextvars.ContextVar("geoml_sink_redirect", default=None)
+
+
+def attach_later(dest_id: str, processor) -> bool:
+    """Keep *processor* for the output *dest_id* if it is a staged sink of this run (attached under its final name).
+
+    QGIS deletes the post-processor of a layer-to-load entry that is renamed, so a staged
+    sink's styler is attached only once its entry carries the final path.
+    """
+    redirect = _REDIRECT.get()
+    if redirect is None or dest_id.split("|")[0] not in redirect.final:
+        return False
+    redirect.processors[dest_id] = processor
+    return True
+
+
 class SinkRedirect:
     """Feature sinks written by QGIS go to a hidden staging folder beside their target.
 
@@ -189,6 +206,7 @@ class SinkRedirect:
     def __init__(self, alg, parameters: dict):
         self.params = dict(parameters)
         self.final: dict[str, str] = {}  # temporary path -> final path
+        self.processors: dict[str, Any] = {}  # destination id -> post-processor to attach at the end
         for d in alg.destinationParameterDefinitions():
             if d.type() != "sink":
                 continue
@@ -235,7 +253,12 @@ class SinkRedirect:
 
         loads = context.layersToLoadOnCompletion()
         if any(k != fix(k) for k in loads):
-            context.setLayersToLoadOnCompletion({fix(k): v for k, v in loads.items()})
+            renamed = {}
+            for key, details in loads.items():
+                if key in self.processors and details.postProcessor() is None:
+                    details.setPostProcessor(self.processors[key])
+                renamed[fix(key)] = details
+            context.setLayersToLoadOnCompletion(renamed)
         return {k: fix(v) for k, v in result.items()}
 
 
@@ -296,6 +319,7 @@ def guarded_run(alg, parameters: dict, context, feedback: QgsProcessingFeedback,
             check_output_paths(sources, output_paths(alg, parameters))
             check_layer_crs(layers)
             redirect = SinkRedirect(alg, parameters)
+            token = _REDIRECT.set(redirect)
             with OutputTransaction() as tx:
                 result = execute(redirect.params, context, feedback)
                 if feedback.isCanceled():
@@ -304,6 +328,7 @@ def guarded_run(alg, parameters: dict, context, feedback: QgsProcessingFeedback,
             return redirect.rename_results(result or {}, context)
         finally:
             if redirect is not None:
+                _REDIRECT.reset(token)
                 redirect.discard()
             log.flush_later()
     except Cancelled as exc:

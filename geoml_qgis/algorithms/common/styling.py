@@ -24,6 +24,7 @@ from qgis.PyQt.QtGui import QColor
 from ...core.io.atomic import staged_path
 from ...core.io.guards import public_name
 from ...core.io.style import RAMPS, category_color
+from .guard import attach_later
 
 RendererFactory = Callable[[QgsVectorLayer], object]
 
@@ -107,4 +108,5 @@ def style_vector_output(alg, context, dest_id: str, factory: RendererFactory) ->
     if context.willLoadLayerOnCompletion(dest_id):
         styler = _Styler(factory)
         alg._stylers = getattr(alg, "_stylers", []) + [styler]  # keep alive until QGIS has used it
-        context.layerToLoadOnCompletionDetails(dest_id).setPostProcessor(styler)
+        if not attach_later(dest_id, styler):  # a staged sink gets it under its final name
+            context.layerToLoadOnCompletionDetails(dest_id).setPostProcessor(styler)
