@@ -27,7 +27,7 @@ import numpy as np
 from ..errors import GeoMLError
 from .preprocess import continuum_removed
 
-FIT_METHODS = ("parabola", "gaussian")
+FIT_METHODS = ("gaussian", "parabola")
 FWHM_PER_SIGMA = 2.0 * np.sqrt(2.0 * np.log(2.0))
 
 
