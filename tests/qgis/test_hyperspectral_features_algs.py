@@ -33,3 +33,28 @@ def test_minimum_wavelength_styled_outputs_and_bad_windows(run_alg, tmp_path):
     with pytest.raises(QgsProcessingException, match="must be odd"):
         run_alg("geoml:minimumwavelength", {"INPUT": str(CUBE), "FIT_BANDS": 4, "OUTPUT": str(tmp_path / "x.tif")})
     assert not (tmp_path / "x.tif").exists()
+
+
+def test_unmix_abundances_on_the_synthetic_scene(run_alg, tmp_path):
+    from qgis.core import QgsProcessingException
+
+    truth = gdal.Open(str(HS / "synthetic_swir_truth.tif")).ReadAsArray()
+    shares = {}
+    for method in (0, 1):
+        out = tmp_path / f"ab{method}.tif"
+        run_alg("geoml:unmixabundances", {"INPUT": str(CUBE), "LIBRARY": str(LIBRARY), "METHOD": method,
+                                          "OUTPUT": str(out)})
+        ds = gdal.Open(str(out))
+        ab = ds.ReadAsArray()
+        assert ds.RasterCount == 11 and ds.GetRasterBand(1).GetDescription() == "abundance: kaolinite"
+        shares[method] = float(((ab[:10].argmax(axis=0) + 1) == truth).mean())
+        assert ab[:10].min() >= 0 and np.median(ab[10]) < 0.02
+    # the largest abundance is the scene's dominant class; the scene's illumination (0.6-1.2) breaks the
+    # sum-to-one constraint, which only NNLS (free sum) absorbs
+    assert shares[1] > 0.9 and shares[0] < shares[1]
+    vnir = tmp_path / "vnir.csv"  # a library measured 400-1000 nm does not overlap the SWIR cube
+    wl = np.arange(400, 1001, 10)
+    vnir.write_text("wavelength,hematite,goethite\n" + "".join(f"{w},{0.1 + w / 5000:.4f},{0.2:.4f}\n" for w in wl))
+    with pytest.raises(QgsProcessingException, match="share only 0 bands"):
+        run_alg("geoml:unmixabundances", {"INPUT": str(CUBE), "LIBRARY": str(vnir), "OUTPUT": str(tmp_path / "x.tif")})
+    assert not (tmp_path / "x.tif").exists()
