@@ -58,3 +58,21 @@ def test_unmix_abundances_on_the_synthetic_scene(run_alg, tmp_path):
     with pytest.raises(QgsProcessingException, match="share only 0 bands"):
         run_alg("geoml:unmixabundances", {"INPUT": str(CUBE), "LIBRARY": str(vnir), "OUTPUT": str(tmp_path / "x.tif")})
     assert not (tmp_path / "x.tif").exists()
+
+
+def test_spectral_feature_fitting_classes_and_score(run_alg, tmp_path):
+    from qgis.core import QgsProcessingException, QgsRasterLayer
+
+    truth = gdal.Open(str(HS / "synthetic_swir_truth.tif")).ReadAsArray()
+    out, score = tmp_path / "sff.tif", tmp_path / "score.tif"
+    run_alg("geoml:spectralfeaturefitting", {"INPUT": str(CUBE), "LIBRARY": str(LIBRARY), "MIN_SCORE": 0.0,
+                                             "OUTPUT_CLASSES": str(out), "OUTPUT_SCORE": str(score)})
+    assert (gdal.Open(str(out)).ReadAsArray() == truth).mean() > 0.6
+    layer = QgsRasterLayer(str(out), "classes")
+    assert layer.isValid() and layer.renderer().type() == "paletted"
+    sc = gdal.Open(str(score)).ReadAsArray()
+    assert 0 <= sc.min() and sc.max() <= 1
+    with pytest.raises(QgsProcessingException, match="None of the windows"):
+        run_alg("geoml:spectralfeaturefitting", {"INPUT": str(CUBE), "LIBRARY": str(LIBRARY), "WINDOWS": "Fe=900-1000",
+                                                 "OUTPUT_CLASSES": str(tmp_path / "x.tif")})
+    assert not (tmp_path / "x.tif").exists()
