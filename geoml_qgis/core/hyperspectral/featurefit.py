@@ -26,14 +26,12 @@ from ..io.style import RasterStyle
 from ..io.writer import BlockWriter
 from ..progress import ProgressCallback, report
 from .classify import NODATA_CLASS, class_style, library_on_cube, open_cube
-from .features import FeatureWindow, parse_windows, window_bands
+from .features import DEFAULT_SFF_WINDOWS_TEXT, FeatureWindow, parse_windows, window_bands
 from .library import SpectralLibrary
 from .preprocess import continuum_removed
 from .reflectance import check_reflectance
 
 Warn = Callable[[str], None]
-#: diagnostic SWIR windows of alteration minerals (OH, alunite, Al-OH, Fe-OH, Mg-OH/CO3)
-DEFAULT_SFF_WINDOWS_TEXT = "OH=1380-1500; alunite=1740-1800; Al-OH=2120-2245; Fe-OH=2230-2290; Mg-OH/CO3=2295-2370"
 MIN_WINDOW_BANDS = 3
 
 

@@ -51,6 +51,8 @@ DEFAULT_WINDOWS = (
     FeatureWindow("Fe3+", 900.0, 1000.0),
 )
 DEFAULT_WINDOWS_TEXT = "Al-OH=2120-2245; Mg-OH/CO3=2295-2370; Fe3+=900-1000"
+#: diagnostic SWIR windows of alteration minerals for feature fitting (OH, alunite, Al-OH, Fe-OH, Mg-OH/CO3)
+DEFAULT_SFF_WINDOWS_TEXT = "OH=1380-1500; alunite=1740-1800; Al-OH=2120-2245; Fe-OH=2230-2290; Mg-OH/CO3=2295-2370"
 
 
 def parse_windows(text: str) -> list[FeatureWindow]:

@@ -11,8 +11,8 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from ..core.hyperspectral.features import DEFAULT_WINDOWS_TEXT, FIT_METHODS
-from .base import GeoMLAlgorithm, progress_callback
+from ...core.hyperspectral.features import DEFAULT_WINDOWS_TEXT, FIT_METHODS
+from ..common.base import GeoMLAlgorithm, progress_callback
 
 
 class MinimumWavelength(GeoMLAlgorithm):
@@ -57,9 +57,9 @@ class MinimumWavelength(GeoMLAlgorithm):
         self.addOutput(QgsProcessingOutputNumber("FEATURE_PIXELS", self.tr("Pixels with a feature in the first window")))
 
     def execute(self, parameters, context, feedback):
-        from ..core.errors import GeoMLError
-        from ..core.hyperspectral.featuremap import map_minimum_wavelength
-        from ..core.hyperspectral.features import parse_windows
+        from ...core.errors import GeoMLError
+        from ...core.hyperspectral.featuremap import map_minimum_wavelength
+        from ...core.hyperspectral.features import parse_windows
 
         cube = self.parameterAsRasterLayer(parameters, "INPUT", context).source()
         text = self.parameterAsString(parameters, "WINDOWS", context)

@@ -9,8 +9,8 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from ..core.hyperspectral.featurefit import DEFAULT_SFF_WINDOWS_TEXT
-from .base import GeoMLAlgorithm, progress_callback
+from ...core.hyperspectral.features import DEFAULT_SFF_WINDOWS_TEXT
+from ..common.base import GeoMLAlgorithm, progress_callback
 
 
 class SpectralFeatureFittingAlgorithm(GeoMLAlgorithm):
@@ -48,9 +48,9 @@ class SpectralFeatureFittingAlgorithm(GeoMLAlgorithm):
                                                                   createByDefault=True))
 
     def execute(self, parameters, context, feedback):
-        from ..core.hyperspectral.featurefit import classify_feature_fitting
-        from ..core.hyperspectral.features import parse_windows
-        from ..core.hyperspectral.library import read_library
+        from ...core.hyperspectral.featurefit import classify_feature_fitting
+        from ...core.hyperspectral.features import parse_windows
+        from ...core.hyperspectral.library import read_library
 
         cube = self.parameterAsRasterLayer(parameters, "INPUT", context).source()
         library_path = self.parameterAsFile(parameters, "LIBRARY", context)

@@ -8,8 +8,8 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
-from ..core.hyperspectral.unmix import METHODS
-from .base import GeoMLAlgorithm, progress_callback
+from ...core.hyperspectral.unmix import METHODS
+from ..common.base import GeoMLAlgorithm, progress_callback
 
 METHOD_NAMES = ["fully constrained (non-negative, sum to one)", "non-negative least squares"]
 
@@ -40,8 +40,8 @@ class UnmixAbundances(GeoMLAlgorithm):
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT", self.tr("Abundances")))
 
     def execute(self, parameters, context, feedback):
-        from ..core.hyperspectral.library import read_library
-        from ..core.hyperspectral.unmixmap import unmix_cube
+        from ...core.hyperspectral.library import read_library
+        from ...core.hyperspectral.unmixmap import unmix_cube
 
         cube = self.parameterAsRasterLayer(parameters, "INPUT", context).source()
         library_path = self.parameterAsFile(parameters, "LIBRARY", context)
