@@ -143,14 +143,14 @@ def fit_minimum(spectra: np.ndarray, wavelengths: np.ndarray, min_depth: float =
     nan = np.full(n, np.nan, np.float32)
     if n == 0:
         return Features(nan, nan, nan, nan)
-    depth = 1.0 - continuum_removed(x, wl).astype(np.float64)  # (n, b), 0 on the hull
+    depth = 1.0 - continuum_removed(x, wl)  # (n, b) float32, 0 on the hull
     deepest = depth.argmax(axis=1)
     start = np.clip(deepest - k // 2, 0, b - k)
     idx = start[:, None] + np.arange(k)[None, :]
     step = float(np.median(np.diff(wl))) if b > 1 else 1.0
     centre = wl[deepest]
     xs = (wl[idx] - centre[:, None]) / step  # band offsets, well conditioned
-    d = np.take_along_axis(depth, idx, axis=1)
+    d = np.take_along_axis(depth, idx, axis=1).astype(np.float64)
     if method == "parabola":
         y, w = d, np.ones_like(d)
     else:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import GeoMLError
+from ..threads import single_thread
 
 METHODS = ("fcls", "nnls")
 
@@ -138,7 +139,8 @@ class LinearUnmixer:
         if x.shape[0] == 0:
             return np.zeros((0, self.n_endmembers), np.float32), np.zeros(0, np.float32)
         c = x @ self._e_t
-        a = self.abundances_from_products(c)
+        with single_thread(torch=False):  # many tiny products: BLAS threads only wait for each other
+            a = self.abundances_from_products(c)
         xx = np.einsum("ij,ij->i", x, x)
         rss = xx - 2 * np.einsum("ij,ij->i", a, c) + np.einsum("ij,ij->i", a @ self.gram, a)
         rmse = np.sqrt(np.maximum(rss, 0.0) / x.shape[1])
