@@ -9,7 +9,7 @@ from osgeo import gdal
 
 from geoml_qgis.core.errors import GeoMLError
 from geoml_qgis.core.hyperspectral.featurefit import WindowedFeatureFitting, classify_feature_fitting
-from geoml_qgis.core.hyperspectral.features import parse_windows
+from geoml_qgis.core.hyperspectral.features import DEFAULT_SFF_WINDOWS_TEXT, parse_windows
 from geoml_qgis.core.hyperspectral.library import read_library
 from geoml_qgis.core.hyperspectral.resample import resample_spectra
 from geoml_qgis.core.hyperspectral.synthetic import swir_sensor
@@ -41,14 +41,15 @@ def test_scene_classes_and_scores(tmp_path):
     truth = gdal.Open(str(HS / "synthetic_swir_truth.tif")).ReadAsArray()
     out, score = tmp_path / "sff.tif", tmp_path / "score.tif"
     warnings: list[str] = []
-    counts = classify_feature_fitting(HS / "synthetic_swir_cube.bil", LIBRARY, out, score, min_score=0.8,
+    windows = parse_windows(DEFAULT_SFF_WINDOWS_TEXT + "; Fe3+=900-1000")
+    counts = classify_feature_fitting(HS / "synthetic_swir_cube.bil", LIBRARY, out, score, windows, min_score=0.8,
                                       warn=warnings.append, max_pixels=2500)
-    assert any("OH 1380-1500" in w for w in warnings)  # the scene's sensor starts at 1500 nm
+    assert any("Fe3+ 900-1000" in w for w in warnings)  # the scene's sensor starts at 1500 nm
     cls = gdal.Open(str(out)).ReadAsArray()
     sc = gdal.Open(str(score)).ReadAsArray()
     assert counts["unclassified"] == int((cls == 0).sum()) == int((sc < 0.8).sum()) > 0
     classified = cls > 0
-    assert (cls[classified] == truth[classified]).mean() > 0.7  # 3-mineral mixtures at SNR 100
+    assert (cls[classified] == truth[classified]).mean() > 0.8  # 3-mineral mixtures at SNR 100
     right = cls == truth
     assert sc[right].mean() > sc[classified & ~right].mean()
 

@@ -51,8 +51,9 @@ DEFAULT_WINDOWS = (
     FeatureWindow("Fe3+", 900.0, 1000.0),
 )
 DEFAULT_WINDOWS_TEXT = "Al-OH=2120-2245; Mg-OH/CO3=2295-2370; Fe3+=900-1000"
-#: diagnostic SWIR windows of alteration minerals for feature fitting (OH, alunite, Al-OH, Fe-OH, Mg-OH/CO3)
-DEFAULT_SFF_WINDOWS_TEXT = "OH=1380-1500; alunite=1740-1800; Al-OH=2120-2245; Fe-OH=2230-2290; Mg-OH/CO3=2295-2370"
+#: the SWIR feature regions of alteration minerals for feature fitting (OH/H2O near 1,400 nm; alunite and
+#: pyrophyllite near 1,760 nm; Al-OH and Fe-OH 2,160-2,270 nm; Mg-OH and CO3 2,300-2,350 nm)
+DEFAULT_SFF_WINDOWS_TEXT = "OH=1350-1550; 1760=1700-1850; Al-OH/Fe-OH=2080-2290; Mg-OH/CO3=2280-2450"
 
 
 def parse_windows(text: str) -> list[FeatureWindow]:
