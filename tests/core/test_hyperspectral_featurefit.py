@@ -58,3 +58,16 @@ def test_windows_outside_the_shared_bands_are_refused():
     wl, refs = _on_sensor()
     with pytest.raises(GeoMLError, match="None of the windows"):
         WindowedFeatureFitting(refs, LIBRARY.y, wl, parse_windows("Fe3+=900-1000; Fe2+=1000-1100"))
+
+
+def test_one_window_over_the_whole_range_equals_whole_range_sff():
+    from geoml_qgis.core.hyperspectral.sff import SpectralFeatureFitting
+
+    wl, refs = _on_sensor()
+    rng = np.random.default_rng(2)
+    mix = rng.dirichlet(np.ones(len(refs)) * 0.3, 500) @ refs
+    mix += rng.normal(size=mix.shape) * 0.005
+    whole = WindowedFeatureFitting(refs, LIBRARY.y, wl, parse_windows(f"all={wl[0]:g}-{wl[-1]:g}"))
+    ref_cls, _ = SpectralFeatureFitting(refs, LIBRARY.y, wl).predict(mix)
+    cls, _ = whole.predict(mix)
+    assert (cls == ref_cls).mean() > 0.99  # best fit share = smallest residual after scaling
