@@ -18,6 +18,10 @@ from ..errors import GeoMLError
 from ..threads import single_thread
 
 METHODS = ("fcls", "nnls")
+#: active-set iterations that drop every endmember with a negative least-squares abundance at once (the
+#: textbook step drops one, taking one iteration per zero abundance); later iterations take textbook steps,
+#: and the multiplier test makes the result exact either way
+EAGER_STEPS = 2
 
 
 class LinearUnmixer:
@@ -94,13 +98,16 @@ class LinearUnmixer:
         """Abundances ``(n, m)`` from the products ``c = x E^T`` ``(n, m)``."""
         c = np.asarray(c, np.float64)
         n, m = c.shape
+        # warm start: the least-squares solution on every endmember (sum to one for FCLS), clipped to the
+        # constraints; any feasible start is valid and this one is usually one or two steps from the optimum
+        a = np.maximum(self._solve_passive(np.ones((n, m), bool), c), 0.0)
         if self.method == "fcls":
-            a, passive = np.full((n, m), 1.0 / m), np.ones((n, m), bool)
-        else:
-            a, passive = np.zeros((n, m)), np.zeros((n, m), bool)
+            total = a.sum(axis=1, keepdims=True)
+            a = np.where(total > 0, a / np.where(total > 0, total, 1.0), 1.0 / m)
+        passive = a > 0
         todo = np.arange(n)
         tol = self._tol
-        for _ in range(max_iter or 3 * m + 20):
+        for it in range(max_iter or 3 * m + 20):
             if todo.size == 0:
                 break
             p, at = passive[todo], a[todo]
@@ -115,6 +122,8 @@ class LinearUnmixer:
                 alpha = np.clip(ratio.min(axis=1), 0.0, 1.0)[:, None]
                 ai = ai + alpha * (zi - ai)
                 pi = pi & (ai > tol)
+                if it < EAGER_STEPS:  # drop every endmember the step would make negative, not only the first
+                    pi &= ~blocking
                 ai[~pi] = 0.0
                 if self.method == "fcls":
                     ai /= ai.sum(axis=1, keepdims=True)
