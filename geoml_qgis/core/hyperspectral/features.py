@@ -120,7 +120,7 @@ def _solve3(s: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def fit_minimum(spectra: np.ndarray, wavelengths: np.ndarray, min_depth: float = 0.01, fit_bands: int = 5,
-                method: str = "parabola") -> Features:
+                method: str = "gaussian") -> Features:
     """Deepest absorption feature of spectra ``(n, b)`` over their bands ``(b,)`` (nm, one window).
 
     Parameters
@@ -129,7 +129,7 @@ def fit_minimum(spectra: np.ndarray, wavelengths: np.ndarray, min_depth: float =
     wavelengths : ``(b,)`` nm, increasing
     min_depth : features shallower than this band depth (fitted) are reported as absent
     fit_bands : odd number of bands (>= 3, <= b) around the deepest band used by the fit
-    method : ``"parabola"`` or ``"gaussian"``
+    method : ``"gaussian"`` or ``"parabola"``
     """
     if method not in FIT_METHODS:
         raise GeoMLError(f"Unknown fit '{method}'; use one of {', '.join(FIT_METHODS)}.")
@@ -147,38 +147,41 @@ def fit_minimum(spectra: np.ndarray, wavelengths: np.ndarray, min_depth: float =
     depth = 1.0 - continuum_removed(x, wl)  # (n, b) float32, 0 on the hull
     deepest = depth.argmax(axis=1)
     start = np.clip(deepest - k // 2, 0, b - k)
-    idx = start[:, None] + np.arange(k)[None, :]
-    step = float(np.median(np.diff(wl))) if b > 1 else 1.0
+    step = float(np.median(np.diff(wl)))
     centre = wl[deepest]
-    xs = (wl[idx] - centre[:, None]) / step  # band offsets, well conditioned
-    d = np.take_along_axis(depth, idx, axis=1).astype(np.float64)
+    # the k fitted bands as rows (k, n): sums over few bands become vector additions
+    idx = start[None, :] + np.arange(k)[:, None]
+    xs = (wl[idx] - centre) / step  # band offsets from the deepest band, well conditioned
+    d = depth[np.arange(n), idx].astype(np.float64)
     if method == "parabola":
         y, w = d, np.ones_like(d)
     else:
         pos = d > 0
         y, w = np.log(np.where(pos, d, 1.0)), np.where(pos, d * d, 0.0)
-    xx = xs * xs
+    wx = w * xs
+    wxx = wx * xs
     wy = w * y
-    s = np.stack([w.sum(1), (w * xs).sum(1), (w * xx).sum(1), (w * xx * xs).sum(1), (w * xx * xx).sum(1)])
-    t = np.stack([wy.sum(1), (wy * xs).sum(1), (wy * xx).sum(1)])
+    s = np.stack([w.sum(0), wx.sum(0), wxx.sum(0), (wxx * xs).sum(0), (wxx * xs * xs).sum(0)])
+    t = np.stack([wy.sum(0), (wy * xs).sum(0), (wy * xs * xs).sum(0)])
     (c0, c1, c2), ok = _solve3(s, t)
     ok &= c2 < 0
     c2s = np.where(ok, c2, -1.0)
     vertex = -c1 / (2 * c2s)
     top = c0 - c1 * c1 / (4 * c2s)
+    fitted = c0 + (c1 + c2 * xs) * xs  # (k, n)
     if method == "parabola":
         peak = top
         width = np.sqrt(np.maximum(2 * peak / -c2s, 0.0)) * step
-        model = c0[:, None] + c1[:, None] * xs + c2[:, None] * xs * xs
+        model = fitted
     else:
         peak = np.exp(np.minimum(top, 0.0))  # band depth cannot exceed 1
         width = np.sqrt(-1.0 / (2 * c2s)) * FWHM_PER_SIGMA * step
-        model = np.exp(np.clip(c0[:, None] + c1[:, None] * xs + c2[:, None] * xs * xs, -50, 0))
-    resid = ((d - model) ** 2).sum(axis=1)
-    total = ((d - d.mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
+        model = np.exp(np.clip(fitted, -50, 0))
+    resid = ((d - model) ** 2).sum(axis=0)
+    total = ((d - d.mean(axis=0)) ** 2).sum(axis=0)
     quality = 1.0 - resid / np.where(total > 0, total, 1.0)
     position = centre + vertex * step
-    ok &= (vertex >= xs[:, 0]) & (vertex <= xs[:, -1]) & (peak >= min_depth) & (depth.max(axis=1) >= min_depth)
+    ok &= (vertex >= xs[0]) & (vertex <= xs[-1]) & (peak >= min_depth) & (depth.max(axis=1) >= min_depth)
     ok &= (position >= wl[0]) & (position <= wl[-1]) & (total > 0)
     ok &= np.isfinite(position) & np.isfinite(peak) & np.isfinite(width)
 
