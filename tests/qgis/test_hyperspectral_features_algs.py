@@ -28,6 +28,12 @@ def test_minimum_wavelength_styled_outputs_and_bad_windows(run_alg, tmp_path):
     assert layer.isValid() and layer.renderer().type() == "singlebandpseudocolor"
     assert layer.renderer().alphaBand() == 2
     assert layer.renderer().classificationMin() == 2120 and layer.renderer().classificationMax() == 2245
+    # one typed window, parabola fit, no position map asked for (scripts get only what they name)
+    res = run_alg("geoml:minimumwavelength", {"INPUT": str(CUBE), "WINDOWS": "Mg-OH=2295-2370", "FIT": 1,
+                                              "OUTPUT": str(tmp_path / "mg.tif")})
+    mg = gdal.Open(str(tmp_path / "mg.tif"))
+    assert mg.RasterCount == 4 and mg.GetRasterBand(1).GetDescription() == "Mg-OH position (nm)"
+    assert not res["OUTPUT_POSITION"] and res["FEATURE_PIXELS"] > 0
     with pytest.raises(QgsProcessingException, match="900-1000 nm holds 0 usable"):
         run_alg("geoml:minimumwavelength", {"INPUT": str(CUBE), "WINDOWS": "Fe3+=900-1000", "OUTPUT": str(out)})
     with pytest.raises(QgsProcessingException, match="must be odd"):
