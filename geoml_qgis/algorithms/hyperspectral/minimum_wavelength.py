@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from qgis.core import (
     QgsProcessingOutputNumber,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
@@ -11,8 +10,10 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
+from ...compat import NUMBER_DOUBLE, NUMBER_INTEGER
 from ...core.hyperspectral.features import DEFAULT_WINDOWS_TEXT, FIT_METHODS
 from ..common.base import GeoMLAlgorithm, progress_callback
+from ..common.parameters import enum_choice, enum_parameter
 
 
 class MinimumWavelength(GeoMLAlgorithm):
@@ -42,12 +43,12 @@ class MinimumWavelength(GeoMLAlgorithm):
         self.addParameter(QgsProcessingParameterRasterLayer("INPUT", self.tr("Input cube")))
         self.addParameter(QgsProcessingParameterString("WINDOWS", self.tr("Windows (name=start-end nm; ...)"),
                                                        DEFAULT_WINDOWS_TEXT))
-        self.addParameter(QgsProcessingParameterEnum("FIT", self.tr("Fit"), list(FIT_METHODS), defaultValue=0))
+        self.addParameter(enum_parameter("FIT", self.tr("Fit"), FIT_METHODS, "gaussian"))
         self.addParameter(QgsProcessingParameterNumber("FIT_BANDS", self.tr("Bands fitted around the minimum (odd)"),
-                                                       QgsProcessingParameterNumber.Type.Integer, 5, minValue=3,
+                                                       NUMBER_INTEGER, 5, minValue=3,
                                                        maxValue=31))
         self.addParameter(QgsProcessingParameterNumber("MIN_DEPTH", self.tr("Minimum band depth"),
-                                                       QgsProcessingParameterNumber.Type.Double, 0.01, minValue=0.0,
+                                                       NUMBER_DOUBLE, 0.01, minValue=0.0,
                                                        maxValue=1.0))
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT", self.tr("Features")))
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT_POSITION", self.tr("Position map"),
@@ -63,7 +64,7 @@ class MinimumWavelength(GeoMLAlgorithm):
 
         cube = self.parameterAsRasterLayer(parameters, "INPUT", context).source()
         text = self.parameterAsString(parameters, "WINDOWS", context)
-        method = FIT_METHODS[self.parameterAsEnum(parameters, "FIT", context)]
+        method = enum_choice(self, parameters, "FIT", FIT_METHODS, context)
         fit_bands = self.parameterAsInt(parameters, "FIT_BANDS", context)
         if fit_bands % 2 == 0:
             raise GeoMLError("The number of bands fitted around the minimum must be odd (3, 5, 7, ...).")

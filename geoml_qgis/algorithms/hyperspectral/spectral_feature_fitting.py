@@ -9,6 +9,7 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
+from ...compat import NUMBER_DOUBLE
 from ...core.hyperspectral.features import DEFAULT_SFF_WINDOWS_TEXT
 from ..common.base import GeoMLAlgorithm, progress_callback
 
@@ -43,7 +44,7 @@ class SpectralFeatureFittingAlgorithm(GeoMLAlgorithm):
         self.addParameter(QgsProcessingParameterString("WINDOWS", self.tr("Windows (name=start-end nm; ...)"),
                                                        DEFAULT_SFF_WINDOWS_TEXT))
         self.addParameter(QgsProcessingParameterNumber("MIN_SCORE", self.tr("Minimum fit score"),
-                                                       QgsProcessingParameterNumber.Type.Double, 0.5, minValue=0.0,
+                                                       NUMBER_DOUBLE, 0.5, minValue=0.0,
                                                        maxValue=1.0))
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT_CLASSES", self.tr("Classes")))
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT_SCORE", self.tr("Fit score"), optional=True,

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from qgis.core import (
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFile,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
@@ -10,8 +9,7 @@ from qgis.core import (
 
 from ...core.hyperspectral.unmix import METHODS
 from ..common.base import GeoMLAlgorithm, progress_callback
-
-METHOD_NAMES = ["fully constrained (non-negative, sum to one)", "non-negative least squares"]
+from ..common.parameters import enum_choice, enum_parameter
 
 
 class UnmixAbundances(GeoMLAlgorithm):
@@ -25,9 +23,10 @@ class UnmixAbundances(GeoMLAlgorithm):
         "FWHM), keeping the bands where every endmember has values.<br>"
         "<b>Input cube</b>: ENVI or GeoTIFF reflectance (0-1, like the library) with band wavelengths.<br>"
         "<b>Spectral library</b>: ENVI .sli (+ .hdr) or CSV, as for <i>Spectral Angle Mapper</i>.<br>"
-        "<b>Method</b>: fully constrained least squares (fractions >= 0 summing to 1: the usual choice when the "
-        "library holds every material of the scene) or non-negative least squares (fractions >= 0; their sum "
-        "absorbs brightness, e.g. shade). Both are exact solutions.<br>"
+        "<b>Method</b>: fcls, fully constrained least squares (fractions >= 0 summing to 1: the usual choice when "
+        "the library holds every material of the scene and the cube is well calibrated), or nnls, non-negative "
+        "least squares (fractions >= 0; their sum absorbs brightness, e.g. shade or topography). Both are exact "
+        "solutions.<br>"
         "Output: one band per endmember (abundance) and a last band with the RMS residual in reflectance units: "
         "high where the library misses a material of the pixel."
     )
@@ -36,7 +35,7 @@ class UnmixAbundances(GeoMLAlgorithm):
         self.addParameter(QgsProcessingParameterRasterLayer("INPUT", self.tr("Input cube")))
         self.addParameter(QgsProcessingParameterFile("LIBRARY", self.tr("Spectral library (.sli or .csv)"),
                                                      fileFilter="Spectral libraries (*.sli *.hdr *.csv);;All files (*.*)"))
-        self.addParameter(QgsProcessingParameterEnum("METHOD", self.tr("Method"), METHOD_NAMES, defaultValue=0))
+        self.addParameter(enum_parameter("METHOD", self.tr("Method"), METHODS, "fcls"))
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT", self.tr("Abundances")))
 
     def execute(self, parameters, context, feedback):
@@ -45,7 +44,7 @@ class UnmixAbundances(GeoMLAlgorithm):
 
         cube = self.parameterAsRasterLayer(parameters, "INPUT", context).source()
         library_path = self.parameterAsFile(parameters, "LIBRARY", context)
-        method = METHODS[self.parameterAsEnum(parameters, "METHOD", context)]
+        method = enum_choice(self, parameters, "METHOD", METHODS, context)
         out = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
         summary = unmix_cube(cube, read_library(library_path), out, method,
                              parameters={"INPUT": cube, "LIBRARY": library_path, "METHOD": method},
