@@ -115,7 +115,7 @@ def test_cube_bad_input(tmp_path):
     library = SpectralLibrary(lib.wavelengths, [lib.spectra[lib.labels.index(n)] for n in names], names)
     warnings: list[str] = []
     unmix_cube(cube, library, tmp_path / "a.tif", warn=warnings.append)
-    assert any("do not look like reflectance" in w for w in warnings)
+    assert any("do not look like reflectance" in w and "x 10,000?" in w for w in warnings)
     vnir = lib.wavelengths < 1200  # a library measured 350-1200 nm does not overlap a SWIR cube
     short = SpectralLibrary(lib.wavelengths[vnir], library.spectra[:, vnir], names)
     with pytest.raises(GeoMLError, match="share only 0 bands"):

@@ -27,7 +27,7 @@ def check_reflectance(pixels: np.ndarray, valid: np.ndarray, name: str, conseque
     if not median > MAX_REFLECTANCE_MEDIAN:
         return False
     if warn:
-        scaled = " (reflectance x 10,000?)" if 100 < median <= 10000 else ""
+        scaled = " (reflectance in percent?)" if median <= 100 else " (reflectance x 10,000?)" if median <= 10000 else ""
         warn(f"The values of '{name}' do not look like reflectance between 0 and 1: their median is "
              f"{median:.4g}{scaled}; radiance would need atmospheric correction first. {consequence}")
     return True
