@@ -112,8 +112,9 @@ def map_minimum_wavelength(cube_path, out_features, windows: Sequence[FeatureWin
                 checked = True
             block = np.full((4 * len(wins), pixels.shape[0]), np.nan, np.float32)
             n_valid += int(valid.sum())
+            spectra = pixels[valid]
             for k, (w, idx) in enumerate(zip(wins, local)):
-                f = fit_minimum(pixels[valid][:, idx], wl[idx], min_depth, fit_bands, method)
+                f = fit_minimum(spectra[:, idx], wl[idx], min_depth, fit_bands, method)
                 block[4 * k:4 * k + 4, valid] = f.stack()
                 ok = np.isfinite(f.position)
                 pos_hist[k] += np.bincount(np.clip(np.round(f.position[ok] - w.lo).astype(np.int64), 0,
