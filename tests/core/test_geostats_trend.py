@@ -96,3 +96,66 @@ def test_trend_kriging_bad_input(data):
     cov[:5] = np.nan  # a cell without covariate is not estimated
     res = ked.predict(grid[["x", "y"]].to_numpy(), cov)
     assert np.isnan(res.estimate[:5]).all() and np.isfinite(res.estimate[5:]).all()
+
+
+def test_regression_kriging_global_equals_gstat_ked(data):
+    """Global neighbourhood: GLS trend + simple kriging of residuals is exactly KED (gstat's krige)."""
+    from geoml_qgis.core.geostats.regression import RegressionKriging
+
+    pts, grid = data
+    model = NESTED
+    rk = RegressionKriging(model, "constant", 0).fit(pts[["x", "y"]], pts.lz, pts[["sdist"]])
+    res = rk.predict(grid[["x", "y"]].to_numpy(), grid[["sdist"]].to_numpy())
+    assert_equal_to_gstat(res, gstat_krige(pts, grid, "lz ~ sdist", model), pts.lz)
+
+
+def test_regression_kriging_moving_equals_gstat_blue_plus_sk(data):
+    """Moving neighbourhood: estimate = gstat's GLS trend (predict(..., BLUE = TRUE)) + gstat's simple kriging
+    (beta = 0, nmax) of the residuals from that trend; variance = gstat's SK variance plus a trend share that
+    is non-negative and at most the trend's own variance (gstat's BLUE variance)."""
+    from geoml_qgis.core.geostats.regression import RegressionKriging
+
+    pts, grid = data
+    ref = run_gstat(
+        "coordinates(pts) <- ~x+y\ncoordinates(grid) <- ~x+y\n"
+        f"m <- {vgm(NESTED)}\n"
+        "g <- gstat(NULL, 'lz', lz ~ sdist, pts, model = m)\n"
+        "pts$res <- pts$lz - predict(g, pts, BLUE = TRUE, debug.level = 0)$lz.pred\n"
+        "tr <- predict(g, grid, BLUE = TRUE, debug.level = 0)\n"
+        "sk <- krige(res ~ 1, pts, grid, model = m, beta = 0, nmax = 16, debug.level = 0)\n"
+        "out <- data.frame(estimate = tr$lz.pred + sk$var1.pred, sk_var = sk$var1.var, trend_var = tr$lz.var)",
+        pts=pts, grid=grid)
+    rk = RegressionKriging(NESTED, "constant", 16).fit(pts[["x", "y"]], pts.lz, pts[["sdist"]])
+    res = rk.predict(grid[["x", "y"]].to_numpy(), grid[["sdist"]].to_numpy())
+    tol = 1e-6 * np.std(pts.lz)
+    np.testing.assert_allclose(res.estimate, ref.estimate, rtol=0, atol=tol)
+    share = res.variance - ref.sk_var.to_numpy()
+    assert (share > -tol).all() and (share < ref.trend_var.to_numpy() + tol).all()
+
+
+@pytest.mark.parametrize("nmax", [20])
+def test_ked_leave_one_out_equals_gstat_krige_cv(data, nmax):
+    from geoml_qgis.core.geostats.crossval_trend import leave_one_out_trend
+
+    pts, _ = data
+    nm = f", nmax = {nmax}" if nmax else ""
+    ref = run_gstat("coordinates(pts) <- ~x+y\n"
+                    f"cv <- krige.cv(lz ~ sdist, pts, model = {vgm(SPH)}{nm}, debug.level = 0)\n"
+                    "out <- data.frame(estimate = cv$var1.pred, variance = cv$var1.var)", pts=pts)
+    cv = leave_one_out_trend(UniversalKriging(SPH, "constant", nmax or 0), pts[["x", "y"]], pts.lz, pts[["sdist"]])
+    tol = 1e-6 * np.std(pts.lz)
+    np.testing.assert_allclose(cv.table.estimate, ref.estimate, rtol=0, atol=tol)
+    np.testing.assert_allclose(cv.table.variance, ref.variance, rtol=0, atol=tol)
+
+
+def test_trend_blocked_kfold_runs_every_estimator(data):
+    from geoml_qgis.core.geostats.crossval_trend import blocked_kfold_trend, leave_one_out_trend
+    from geoml_qgis.core.geostats.regression import RegressionKriging
+
+    pts, _ = data
+    xy = pts[["x", "y"]].to_numpy()
+    for est in (UniversalKriging(SPH, "linear", 24), RegressionKriging(SPH, "constant", 24)):
+        cv = blocked_kfold_trend(est, xy, pts.lz, pts[["sdist"]], n_folds=4, block_size=600.0)
+        assert cv.summary["n"] == len(pts) and 0.2 < cv.summary["RMSE"] < 0.6
+    loo = leave_one_out_trend(RegressionKriging(SPH, "constant", 24), xy, pts.lz, pts[["sdist"]])
+    assert 0.2 < loo.summary["RMSE"] < 0.5 and 0.5 < loo.summary["MSDR"] < 2

@@ -47,9 +47,10 @@ class UniversalKriging:
     ----------
     model : VariogramModel or NestedModel
         Variogram of the residuals from the trend.
-    drift : {"constant", "linear", "quadratic"}
+    drift : {"constant", "linear", "quadratic"} or None
         Coordinate drift. ``"constant"`` with covariates is pure kriging with external drift
-        (gstat's ``z ~ covariate``); ``"constant"`` without covariates is ordinary kriging.
+        (gstat's ``z ~ covariate``); ``"constant"`` without covariates is ordinary kriging;
+        None is simple kriging with known mean 0 (residuals of a fitted trend).
     neighbours : int
         Nearest samples per target (default 32); 0 = all samples (global neighbourhood).
     search_radius : float, optional
@@ -81,9 +82,12 @@ class UniversalKriging:
             raise GeoMLError("Samples need 2D or 3D coordinates and one value each.")
         if not (np.isfinite(coords).all() and np.isfinite(values).all()):
             raise GeoMLError("Sample coordinates and values must be finite (skip NULL values first).")
-        n_cov = 0 if covariates is None else np.asarray(covariates).reshape(len(coords), -1).shape[1]
-        self.drift_ = Drift(self.drift, n_cov, self.covariate_names)
-        self.f_ = self.drift_.fit(coords, covariates)
+        if self.drift is None:
+            self.drift_, self.f_ = None, np.empty((len(coords), 0))
+        else:
+            n_cov = 0 if covariates is None else np.asarray(covariates).reshape(len(coords), -1).shape[1]
+            self.drift_ = Drift(self.drift, n_cov, self.covariate_names)
+            self.f_ = self.drift_.fit(coords, covariates)
         n, p = self.f_.shape
         self.k_ = n if self.neighbours == 0 else min(self.neighbours, n)
         if self.k_ > MAX_GLOBAL:
@@ -110,7 +114,7 @@ class UniversalKriging:
         t = np.asarray(targets, dtype=np.float64)
         if t.ndim != 2 or t.shape[1] != self._xy.shape[1]:
             raise GeoMLError(f"Targets need {self._xy.shape[1]} coordinates, like the samples.")
-        q = self.drift_.n_covariates
+        q = 0 if self.drift_ is None else self.drift_.n_covariates
         cov = None if q == 0 else np.asarray(covariates, dtype=np.float64).reshape(len(t), q)
         est, var = np.full(len(t), np.nan), np.full(len(t), np.nan)
         ok = np.isfinite(t).all(axis=1) if cov is None else np.isfinite(t).all(axis=1) & np.isfinite(cov).all(axis=1)
@@ -119,7 +123,7 @@ class UniversalKriging:
         report(progress, 0.0)
         for s in range(0, len(sel), chunk):
             rows = sel[s:s + chunk]
-            f0 = self.drift_.design(t[rows], None if cov is None else cov[rows])
+            f0 = self.design(t[rows], None if cov is None else cov[rows])
             tt = self.model.transform(t[rows], self.centre_[:2])
             if self.global_:
                 idx = np.broadcast_to(np.arange(self.n_samples), (len(rows), self.n_samples))
@@ -127,11 +131,17 @@ class UniversalKriging:
                 ub = np.inf if self.search_radius is None else float(self.search_radius)
                 _, idx = self.tree_.query(tt, k=self.k_, distance_upper_bound=ub, workers=-1)
                 idx = idx.reshape(len(rows), -1)
-            r = self.solve(tt, f0, idx, shared=self.global_)
-            est[rows], var[rows] = r.estimate, r.variance
-            singular += r.n_singular
+            e, v, bad, _ = self.solve_weights(tt, f0, idx, shared=self.global_)
+            est[rows], var[rows] = e, v
+            singular += bad
             report(progress, min(1.0, (s + chunk) / max(len(sel), 1)))
         return KrigingResult(est, var, singular)
+
+    def design(self, coords: np.ndarray, covariates: np.ndarray | None = None) -> np.ndarray:
+        """Drift rows ``(m, p)`` of locations (``(m, 0)`` for simple kriging)."""
+        if self.drift_ is None:
+            return np.empty((len(coords), 0))
+        return self.drift_.design(coords, covariates)
 
     def solve(self, t: np.ndarray, f0: np.ndarray, idx: np.ndarray, shared: bool = False) -> KrigingResult:
         """Krige transformed targets ``t (m, d)`` with drift rows ``f0 (m, p)`` from neighbours ``idx (m, k)``.
@@ -139,12 +149,23 @@ class UniversalKriging:
         Index ``n`` marks an absent neighbour (search radius); targets with fewer real neighbours than
         drift terms + 1 get NaN. Used by :meth:`predict` and cross-validation.
         """
+        est, var, bad, _ = self.solve_weights(t, f0, idx, shared)
+        return KrigingResult(est, var, bad)
+
+    def solve_weights(self, t: np.ndarray, f0: np.ndarray, idx: np.ndarray, shared: bool = False,
+                      project: np.ndarray | None = None):
+        """As :meth:`solve`, returning ``(estimate, variance, n_singular, projected)``.
+
+        With ``project (n, q)`` (a column per sample), ``projected (m, q)`` is ``sum_i lambda_i project_i``
+        for each target (regression kriging uses it for the trend's share of the variance); else None.
+        """
         m, k = idx.shape
         p = self.f_.shape[1]
         est, var = np.full(m, np.nan), np.full(m, np.nan)
+        proj = None if project is None else np.full((m, project.shape[1]), np.nan)
         enough = (idx < self.n_samples).sum(axis=1) > p
         if m == 0 or not enough.any():
-            return KrigingResult(est, var)
+            return est, var, 0, proj
         if shared:
             sets, groups, order = idx[:1], np.zeros(m, np.int64), np.arange(m)
         else:
@@ -171,10 +192,14 @@ class UniversalKriging:
                 z = np.append(self._z, 0.0)[nb]
                 est[cells] = np.einsum("ck,ck->c", w[:, :k], z)
                 var[cells] = c_zero - np.einsum("ci,ci->c", w, b)
+                if project is not None:
+                    proj[cells] = np.einsum("ck,ckq->cq", w[:, :k], np.vstack([project, np.zeros((1, project.shape[1]))])[nb])
         est[~enough] = np.nan
         var[~enough] = np.nan
+        if proj is not None:
+            proj[~enough] = np.nan
         self.n_singular_ += singular
-        return KrigingResult(est, var, singular)
+        return est, var, singular, proj
 
     # internals -------------------------------------------------------------------------
     def _inverses(self, sets: np.ndarray) -> tuple[np.ndarray, int]:
