@@ -1,0 +1,92 @@
+"""Trend kriging and indicator kriging algorithms through processing.run on the Meuse data."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from osgeo import gdal
+
+from .conftest import SAMPLE
+
+MEUSE = SAMPLE / "meuse" / "meuse.gpkg"
+DIST = SAMPLE / "meuse" / "grids" / "dist.tif"
+EXP = {"VARIOGRAM_MODEL": "exponential", "NUGGET": 0.05, "SILL": 0.35, "RANGE": 900.0}
+
+
+@pytest.fixture(scope="module")
+def logzinc(tmp_path_factory):
+    from geoml_qgis.core.io.vector import read_points, write_points
+
+    pts = read_points(MEUSE)
+    pts.attributes["log_zinc"] = np.log(pts.attributes["zinc"].astype(float))
+    path = tmp_path_factory.mktemp("meuse") / "meuse_log.gpkg"
+    write_points(path, pts)
+    return path
+
+
+@pytest.fixture(scope="module")
+def sqrt_dist(tmp_path_factory):
+    src = gdal.Open(str(DIST))
+    a = src.GetRasterBand(1).ReadAsArray().astype(np.float32)
+    path = str(tmp_path_factory.mktemp("cov") / "sqrt_dist.tif")
+    ds = gdal.GetDriverByName("GTiff").CreateCopy(path, src)
+    ds.GetRasterBand(1).WriteArray(np.where(a >= 0, np.sqrt(np.maximum(a, 0)), -1).astype(np.float32))
+    ds = None
+    return path
+
+
+def test_ked_algorithm_matches_core_and_cross_validates(run_alg, logzinc, sqrt_dist, tmp_path):
+    from qgis.core import QgsRasterLayer
+
+    from geoml_qgis.core.geostats import VariogramModel
+    from geoml_qgis.core.geostats.trend_rasters import sample_covariates
+    from geoml_qgis.core.geostats.universal import UniversalKriging
+
+    res = run_alg("geoml:trendkriging", {
+        "INPUT": str(logzinc), "FIELD": "log_zinc", "DRIFT": 0, "COVARIATES": [sqrt_dist], "REFERENCE": sqrt_dist,
+        **EXP, "NEIGHBOURS": 24, "CROSS_VALIDATION": 1, "OUTPUT_CV": str(tmp_path / "cv.csv"),
+        "OUTPUT_ESTIMATE": str(tmp_path / "est.tif"), "OUTPUT_VARIANCE": str(tmp_path / "var.tif")})
+    d = pd.read_csv(SAMPLE / "meuse" / "meuse.txt")
+    xy = d[["x", "y"]].to_numpy(float)
+    cov, _ = sample_covariates([sqrt_dist], xy)
+    ked = UniversalKriging(VariogramModel("exponential", 0.05, 0.35, 900.0), "constant", 24).fit(xy, np.log(d.zinc), cov)
+    ds = gdal.Open(sqrt_dist)
+    c = ds.ReadAsArray().astype(float)
+    x0, dx, _, y0, _, dy = ds.GetGeoTransform()
+    rows, cols = np.nonzero(c >= 0)
+    ref = ked.predict(np.column_stack([x0 + (cols + 0.5) * dx, y0 + (rows + 0.5) * dy]), c[rows, cols][:, None])
+    est = gdal.Open(res["OUTPUT_ESTIMATE"]).ReadAsArray()
+    var = gdal.Open(res["OUTPUT_VARIANCE"]).ReadAsArray()
+    np.testing.assert_allclose(est[rows, cols], ref.estimate, rtol=1e-6)
+    np.testing.assert_allclose(var[rows, cols], ref.variance, rtol=1e-5)
+    assert (est[c < 0] == -9999).all()
+    assert QgsRasterLayer(res["OUTPUT_ESTIMATE"], "e").renderer().type() == "singlebandpseudocolor"
+    cv = pd.read_csv(res["OUTPUT_CV"])
+    assert len(cv) == 155 and 0.2 < res["RMSE"] < 0.5 and 0.5 < res["MSDR"] < 2
+
+
+def test_universal_kriging_algorithm_fits_residual_variogram(run_alg, logzinc, tmp_path):
+    res = run_alg("geoml:trendkriging", {
+        "INPUT": str(logzinc), "FIELD": "log_zinc", "DRIFT": 1, "REFERENCE": str(DIST),
+        "VARIOGRAM_MODEL": "spherical", "KRIGING_TYPE": 1, "NEIGHBOURS": 32,
+        "OUTPUT_REPORT": str(tmp_path / "r.html"),
+        "OUTPUT_ESTIMATE": str(tmp_path / "est.tif"), "OUTPUT_VARIANCE": str(tmp_path / "var.tif")})
+    e = gdal.Open(res["OUTPUT_ESTIMATE"]).ReadAsArray()
+    inside = gdal.Open(str(DIST)).ReadAsArray() >= 0
+    assert 4.5 < e[inside].min() and e[inside].max() < 7.7
+    assert "trend residuals" in (tmp_path / "r.html").read_text()
+
+
+def test_trend_kriging_bad_input(run_alg, logzinc, tmp_path, write_raster):
+    from qgis.core import QgsProcessingException
+
+    small = write_raster(np.ones((10, 10)), transform=(179000.0, 40.0, 0.0, 332000.0, 0.0, -40.0), epsg=28992)
+    with pytest.raises(QgsProcessingException, match="has no value at"):
+        run_alg("geoml:trendkriging", {
+            "INPUT": str(logzinc), "FIELD": "log_zinc", "DRIFT": 0, "COVARIATES": [small], "REFERENCE": str(DIST),
+            **EXP, "OUTPUT_ESTIMATE": str(tmp_path / "e.tif"), "OUTPUT_VARIANCE": str(tmp_path / "v.tif")})
+    with pytest.raises(QgsProcessingException, match="no trend"):
+        run_alg("geoml:trendkriging", {
+            "INPUT": str(logzinc), "FIELD": "log_zinc", "DRIFT": 0, "REFERENCE": str(DIST),
+            **EXP, "OUTPUT_ESTIMATE": str(tmp_path / "e.tif"), "OUTPUT_VARIANCE": str(tmp_path / "v.tif")})
+    assert not (tmp_path / "e.tif").exists()
