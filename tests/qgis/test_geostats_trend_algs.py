@@ -90,3 +90,36 @@ def test_trend_kriging_bad_input(run_alg, logzinc, tmp_path, write_raster):
             "INPUT": str(logzinc), "FIELD": "log_zinc", "DRIFT": 0, "REFERENCE": str(DIST),
             **EXP, "OUTPUT_ESTIMATE": str(tmp_path / "e.tif"), "OUTPUT_VARIANCE": str(tmp_path / "v.tif")})
     assert not (tmp_path / "e.tif").exists()
+
+
+def test_indicator_kriging_algorithm(run_alg, logzinc, tmp_path):
+    from qgis.core import QgsProcessingException, QgsRasterLayer
+
+    from geoml_qgis.core.geostats.indicator import IndicatorKriging
+
+    res = run_alg("geoml:indicatorkriging", {
+        "INPUT": str(MEUSE), "FIELD": "zinc", "CUTOFFS": "200, 500, 1000", "INDICATOR_VARIOGRAM": 1,
+        "VARIOGRAM_MODEL": "spherical", "REFERENCE": str(DIST), "NEIGHBOURS": 24, "CROSS_VALIDATION": 1,
+        "OUTPUT_EXCEEDANCE": str(tmp_path / "p.tif"), "OUTPUT_ETYPE": str(tmp_path / "e.tif"),
+        "OUTPUT_VARIANCE": str(tmp_path / "v.tif")})
+    p = gdal.Open(res["OUTPUT_EXCEEDANCE"])
+    assert p.RasterCount == 3 and p.GetRasterBand(2).GetDescription() == "P(>500)"
+    a = p.ReadAsArray()
+    inside = gdal.Open(str(DIST)).ReadAsArray() >= 0
+    assert (a[:, ~inside] == -9999).all()
+    pin = a[:, inside]
+    assert pin.min() >= 0 and pin.max() <= 1 and (np.diff(pin, axis=0) <= 1e-6).all()
+    # median IK refitted in core gives the same probabilities
+    d = pd.read_csv(SAMPLE / "meuse" / "meuse.txt")
+    ik = IndicatorKriging([200, 500, 1000], None, 24, median=True).fit(d[["x", "y"]].to_numpy(float), d.zinc)
+    ds = gdal.Open(str(DIST))
+    x0, dx, _, y0, _, dy = ds.GetGeoTransform()
+    rows, cols = np.nonzero(inside)
+    ref = ik.predict(np.column_stack([x0 + (cols + 0.5) * dx, y0 + (rows + 0.5) * dy]))
+    np.testing.assert_allclose(a[1][rows, cols], ref.exceedance[:, 1], atol=1e-6)
+    assert QgsRasterLayer(res["OUTPUT_ETYPE"], "e").renderer().type() == "singlebandpseudocolor"
+    assert 0 < res["RMSE"] < 400
+    with pytest.raises(QgsProcessingException, match="outside the data range"):
+        run_alg("geoml:indicatorkriging", {
+            "INPUT": str(MEUSE), "FIELD": "zinc", "CUTOFFS": "500, 5000", "REFERENCE": str(DIST),
+            "OUTPUT_EXCEEDANCE": str(tmp_path / "p2.tif")})
