@@ -123,3 +123,23 @@ def test_indicator_kriging_algorithm(run_alg, logzinc, tmp_path):
         run_alg("geoml:indicatorkriging", {
             "INPUT": str(MEUSE), "FIELD": "zinc", "CUTOFFS": "500, 5000", "REFERENCE": str(DIST),
             "OUTPUT_EXCEEDANCE": str(tmp_path / "p2.tif")})
+
+
+def test_fit_nested_variogram_then_krige(run_alg, logzinc, tmp_path):
+    """The nested fit from gstat's starting values (fit.ranges = FALSE: nugget 0.0032546, Exp 0.097064,
+    Sph 0.55651 in gstat 2.1), and its JSON model used by ordinary kriging."""
+    import json
+
+    res = run_alg("geoml:fitnestedvariogram", {
+        "INPUT": str(logzinc), "FIELD": "log_zinc", "STRUCTURE_1": 1, "STRUCTURE_2": 1,
+        "NUGGET": 0.05, "PSILL_1": 0.1, "RANGE_1": 300.0, "PSILL_2": 0.5, "RANGE_2": 1000.0, "FIT_RANGES": False,
+        "OUTPUT_MODEL": str(tmp_path / "m.json"), "OUTPUT_REPORT": str(tmp_path / "m.html")})
+    m = json.loads((tmp_path / "m.json").read_text())
+    assert m["nugget"] == pytest.approx(0.00325456, abs=1e-6)
+    assert [s["psill"] for s in m["structures"]] == [pytest.approx(0.0970645, abs=1e-6), pytest.approx(0.5565096, abs=1e-6)]
+    assert res["SSERR"] == pytest.approx(8.87279848e-06, rel=1e-6)
+    ok = run_alg("geoml:ordinarykriging", {
+        "INPUT": str(logzinc), "FIELD": "log_zinc", "REFERENCE": str(DIST), "VARIOGRAM_MODEL": res["OUTPUT_MODEL"],
+        "OUTPUT_ESTIMATE": str(tmp_path / "e.tif"), "OUTPUT_VARIANCE": str(tmp_path / "v.tif")})
+    e = gdal.Open(ok["OUTPUT_ESTIMATE"]).ReadAsArray()
+    assert 4.5 < e[e != -9999].min() and e.max() < 7.7
