@@ -172,7 +172,7 @@ class UniversalKriging:
             sets, groups, order = group_by_set(idx)
         singular = 0
         per = max(1, _BATCH_ELEMENTS // (k + p) ** 2)
-        c_zero = self.model.sill
+        c_zero = self.target_variance()
         with single_thread(torch=False):
             bounds = np.searchsorted(groups[order], np.arange(0, len(sets) + per, per))
             for b0, b1 in zip(bounds[:-1], bounds[1:]):
@@ -200,6 +200,10 @@ class UniversalKriging:
             proj[~enough] = np.nan
         self.n_singular_ += singular
         return est, var, singular, proj
+
+    def target_variance(self) -> float:
+        """Prior variance of a target, ``C(0)`` (a block's mean covariance in :class:`~.block.BlockKriging`)."""
+        return self.model.sill
 
     # internals -------------------------------------------------------------------------
     def _inverses(self, sets: np.ndarray) -> tuple[np.ndarray, int]:
