@@ -44,25 +44,41 @@ class TrendKriging(GeostatsAlgorithm):
         "the residual variogram), OUTPUT_CV (optional CSV)."
     )
 
+    #: a block-support subclass allows a constant drift without covariates (ordinary block kriging)
+    NEEDS_TREND = True
+
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
         self.add_sample_params(z=False)
-        self.addParameter(QgsProcessingParameterEnum("KRIGING_TYPE", self.tr("Kriging type"), KRIGING_TYPES,
-                                                     defaultValue=0))
+        self.add_type_params()
         self.addParameter(QgsProcessingParameterEnum("DRIFT", self.tr("Drift in the coordinates"), DRIFTS,
-                                                     defaultValue=1))
+                                                     defaultValue=1 if self.NEEDS_TREND else 0))
         self.addParameter(QgsProcessingParameterMultipleLayers(
             "COVARIATES", self.tr("Covariate rasters (external drift)"), QgsProcessing.SourceType.TypeRaster,
             optional=True))
         self.add_grid_params()
         self.add_model_params()
         self.add_neighbour_params()
-        add_cv_params(self)
+        if self.NEEDS_TREND:
+            add_cv_params(self)
         self.addParameter(QgsProcessingParameterRasterDestination(
             "OUTPUT_ESTIMATE", self.tr("Kriging estimate")))
         self.addParameter(QgsProcessingParameterRasterDestination(
             "OUTPUT_VARIANCE", self.tr("Kriging variance")))
         self.addParameter(QgsProcessingParameterFileDestination(
             "OUTPUT_REPORT", self.tr("Report"), "HTML files (*.html)", optional=True, createByDefault=False))
+
+    def add_type_params(self) -> None:
+        self.addParameter(QgsProcessingParameterEnum("KRIGING_TYPE", self.tr("Kriging type"), KRIGING_TYPES,
+                                                     defaultValue=0))
+
+    def make_estimator(self, parameters, context, grid, model, drift, neighbours, radius, names):
+        """The core estimator (not fitted) chosen by the parameters."""
+        from ...core.geostats.regression import RegressionKriging
+        from ...core.geostats.universal import UniversalKriging
+
+        regression = self.parameterAsEnum(parameters, "KRIGING_TYPE", context) == 1
+        cls = RegressionKriging if regression else UniversalKriging
+        return cls(model, drift, neighbours, radius, tuple(names))
 
     def execute(self, parameters, context, feedback):
         from dataclasses import replace
@@ -72,9 +88,7 @@ class TrendKriging(GeostatsAlgorithm):
         from ...core.geostats.crossval_trend import blocked_kfold_trend, leave_one_out_trend
         from ...core.geostats.drift import Drift
         from ...core.geostats.rasters import check_extent
-        from ...core.geostats.regression import RegressionKriging
         from ...core.geostats.trend_rasters import sample_covariates, trend_krige_to_rasters
-        from ...core.geostats.universal import UniversalKriging
         from ...core.io.provenance import provenance
 
         samples, crs, crs_wkt, field = self.read_samples(parameters, context, feedback)
@@ -83,7 +97,7 @@ class TrendKriging(GeostatsAlgorithm):
         layers = self.parameterAsLayerList(parameters, "COVARIATES", context) or []
         paths = [layer.source() for layer in layers]
         drift = DRIFTS[self.parameterAsEnum(parameters, "DRIFT", context)]
-        if drift == "constant" and not paths:
+        if drift == "constant" and not paths and self.NEEDS_TREND:
             raise GeoMLError("With a constant drift and no covariate there is no trend: use Ordinary kriging, "
                              "or choose a linear or quadratic drift or covariate rasters.")
         cov, names = sample_covariates(paths, samples.coords)
@@ -93,16 +107,15 @@ class TrendKriging(GeostatsAlgorithm):
         design = Drift(drift, len(names), tuple(names))
         f = design.fit(samples.coords, cov if names else None)
         residuals = samples.values - f @ np.linalg.lstsq(f, samples.values, rcond=None)[0]
-        feedback.pushInfo(f"Trend ({design.describe()}) explains "
-                          f"{100 * (1 - residuals.var() / samples.values.var()):.1f}% of the variance (least squares)")
+        if f.shape[1] > 1:
+            feedback.pushInfo(f"Trend ({design.describe()}) explains {100 * (1 - residuals.var() / samples.values.var()):.1f}"
+                              "% of the variance (least squares)")
         choice = self.read_model(parameters, context, replace(samples, values=residuals), feedback)
         neighbours, radius = self.read_neighbours(parameters, context)
-        regression = self.parameterAsEnum(parameters, "KRIGING_TYPE", context) == 1
-        cls = RegressionKriging if regression else UniversalKriging
-        estimator = cls(choice.model, drift, neighbours, radius, tuple(names))
+        estimator = self.make_estimator(parameters, context, grid, choice.model, drift, neighbours, radius, names)
         estimator.fit(samples.coords, samples.values, cov if names else None)
         results = {}
-        cv_setup = read_cv(self, parameters, context)
+        cv_setup = read_cv(self, parameters, context) if self.NEEDS_TREND else None
         progress = progress_callback(feedback)
         if cv_setup is not None:
             feedback.pushInfo(f"Cross-validation: {cv_setup['method']}")
@@ -114,8 +127,8 @@ class TrendKriging(GeostatsAlgorithm):
             results.update(cv_outputs(self, parameters, context, feedback, cv))
         est_path = self.parameterAsOutputLayer(parameters, "OUTPUT_ESTIMATE", context)
         var_path = self.parameterAsOutputLayer(parameters, "OUTPUT_VARIANCE", context)
-        meta = provenance("geoml:trendkriging", {
-            "field": field, "kriging_type": KRIGING_TYPES[1 if regression else 0], "drift": drift,
+        meta = provenance(f"geoml:{self.NAME}", {
+            "field": field, "estimator": type(estimator).__name__, "drift": drift,
             "covariates": names, "model": choice.model.to_dict(), "neighbours": neighbours, "search_radius": radius})
         feedback.pushInfo(f"Kriging {grid.width} x {grid.height} cells from {len(samples.values)} samples")
         uncovered = trend_krige_to_rasters(estimator, grid, paths, est_path, var_path, meta, progress,
