@@ -164,3 +164,22 @@ def test_block_kriging_algorithm(run_alg, logzinc, tmp_path):
     np.testing.assert_allclose(est[rows, cols], ref.estimate, rtol=1e-6)
     np.testing.assert_allclose(var[rows, cols], ref.variance, rtol=1e-5)
     assert var[rows, cols].max() < 0.35 - 0.05  # block variances hold no nugget
+
+
+def test_gaussian_simulation_algorithm(run_alg, tmp_path):
+    from qgis.core import QgsProcessingException
+
+    params = {"INPUT": str(MEUSE), "FIELD": "zinc", "EXTENT": "178500,181400,329700,333700 [EPSG:28992]",
+              "PIXEL_SIZE": 100.0, "VARIOGRAM_MODEL": "spherical", "NUGGET": 0.1, "SILL": 1.0, "RANGE": 900.0,
+              "REALISATIONS": 3, "SEED": 4, "CUTOFFS": "500"}
+    res = run_alg("geoml:gaussiansimulation", {
+        **params, "OUTPUT_REALISATIONS": str(tmp_path / "r.tif"), "OUTPUT_ETYPE": str(tmp_path / "e.tif"),
+        "OUTPUT_SD": str(tmp_path / "sd.tif"), "OUTPUT_EXCEEDANCE": str(tmp_path / "p.tif")})
+    r = gdal.Open(res["OUTPUT_REALISATIONS"]).ReadAsArray()
+    assert r.shape[0] == 3 and r.min() >= 113 and r.max() <= 1839  # within the data's range (default tails)
+    p = gdal.Open(res["OUTPUT_EXCEEDANCE"]).ReadAsArray()
+    np.testing.assert_allclose(p, (r > 500).mean(axis=0), atol=1e-6)
+    again = run_alg("geoml:gaussiansimulation", {**params, "OUTPUT_REALISATIONS": str(tmp_path / "r2.tif")})
+    np.testing.assert_array_equal(gdal.Open(again["OUTPUT_REALISATIONS"]).ReadAsArray(), r)  # same seed, same maps
+    with pytest.raises(QgsProcessingException, match="cut-offs"):
+        run_alg("geoml:gaussiansimulation", {**params, "CUTOFFS": "", "OUTPUT_EXCEEDANCE": str(tmp_path / "p3.tif")})
