@@ -213,8 +213,11 @@ class UniversalKriging:
         n = self.n_samples
         a = np.zeros((G, k + p, k + p))
         xy = self._xy[np.minimum(sets, n - 1)]
-        diff = xy[:, :, None, :] - xy[:, None, :, :]
-        a[:, :k, :k] = self.model.sill - self.model.gamma(np.sqrt(np.einsum("gijd,gijd->gij", diff, diff)))
+        d2 = np.zeros((G, k, k))
+        for dim in range(xy.shape[2]):
+            c = xy[:, :, dim]
+            d2 += np.square(c[:, :, None] - c[:, None, :])
+        a[:, :k, :k] = self.model.sill - self.model.gamma(np.sqrt(d2, out=d2), out=d2)
         diag = np.arange(k)
         a[:, diag, diag] = self.model.sill
         f = np.vstack([self.f_, np.zeros((1, p))])[sets]
@@ -229,7 +232,9 @@ class UniversalKriging:
         bad = 0
         try:
             inv = np.linalg.inv(a)
-            ok = np.abs(np.einsum("gij,gjl->gil", inv, a) - np.eye(k + p)).max(axis=(1, 2)) < 1e-6
+            check = np.matmul(inv, a)
+            check -= np.eye(k + p)
+            ok = np.abs(check).max(axis=(1, 2)) < 1e-6
         except np.linalg.LinAlgError:
             inv, ok = np.empty_like(a), np.zeros(G, bool)
         for g in np.flatnonzero(~ok):
