@@ -114,3 +114,22 @@ def test_normal_score_round_trip_and_tails():
     with pytest.raises(GeoMLError, match="at least one realisation"):
         list(SequentialGaussianSimulation(VariogramModel("spherical", 0, 1, 5)).fit(np.eye(2) * [1, 2] + 1, [1, 2])
              .realisations(Grid(3, 3, (0, 1, 0, 3, 0, -1), ""), 0))
+
+
+def test_sgs_cancels_within_a_realisation(tmp_path):
+    from geoml_qgis.core.errors import Cancelled
+    from geoml_qgis.core.geostats.simulation_rasters import simulate_to_rasters
+
+    grid = Grid(60, 60, (0.0, 1.0, 0.0, 60.0, 0.0, -1.0), "")
+    rng = np.random.default_rng(0)
+    sgs = SequentialGaussianSimulation(VariogramModel("spherical", 0.0, 1.0, 10.0), 8, 8).fit(
+        rng.uniform(0, 60, (30, 2)), rng.normal(size=30))
+    calls = []
+
+    def progress(f):
+        calls.append(f)
+        return f < 0.1  # cancel during the first realisation (progress ticks every 2,000 cells)
+
+    with pytest.raises(Cancelled):
+        simulate_to_rasters(sgs, grid, 3, 0, tmp_path / "r.tif", progress=progress)
+    assert max(calls) < 1 / 3 and not list(tmp_path.iterdir())  # nothing half-written left

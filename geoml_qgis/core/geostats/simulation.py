@@ -30,6 +30,8 @@ from .normalscore import NormalScore
 
 #: template offsets checked at once when looking for previously simulated cells
 _TEMPLATE_CHUNK = 256
+#: cells simulated between progress reports (and cancellation checks)
+_TICK = 2000
 
 
 class SequentialGaussianSimulation:
@@ -149,13 +151,14 @@ class SequentialGaussianSimulation:
         rng = np.random.default_rng(seed)
         report(progress, 0.0)
         for r in range(n):
-            y = self._one(grid, prep, rng)
+            y = self._one(grid, prep, rng, lambda f, r=r: report(progress, (r + f) / n))
             out = y if scores else self.score_.back(y)
             out[~prep["ok"]] = np.nan
             report(progress, (r + 1) / n)
             yield out.reshape(grid.height, grid.width)
 
-    def _one(self, grid: Grid, prep: dict, rng: np.random.Generator) -> np.ndarray:
+    def _one(self, grid: Grid, prep: dict, rng: np.random.Generator, tick=None) -> np.ndarray:
+        """One realisation (flat, normal scores); *tick(fraction)* reports progress (and cancels)."""
         h, w = grid.height, grid.width
         sim = np.full(h * w, np.nan)
         sim[prep["fixed_cells"]] = prep["fixed_y"]
@@ -169,6 +172,8 @@ class SequentialGaussianSimulation:
         sill = self.model.sill
         with single_thread(torch=False):
             for step, j in enumerate(path.tolist()):
+                if tick is not None and step % _TICK == 0:
+                    tick(step / len(path))
                 cell = int(todo[j])
                 r, c = divmod(cell, w)
                 dn = didx[j]
