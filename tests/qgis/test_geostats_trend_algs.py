@@ -183,3 +183,30 @@ def test_gaussian_simulation_algorithm(run_alg, tmp_path):
     np.testing.assert_array_equal(gdal.Open(again["OUTPUT_REALISATIONS"]).ReadAsArray(), r)  # same seed, same maps
     with pytest.raises(QgsProcessingException, match="cut-offs"):
         run_alg("geoml:gaussiansimulation", {**params, "CUTOFFS": "", "OUTPUT_EXCEEDANCE": str(tmp_path / "p3.tif")})
+
+
+def test_cokriging_algorithm(run_alg, tmp_path):
+    import json
+
+    from geoml_qgis.core.geostats.cokriging import OrdinaryCokriging, fit_lmc
+    from geoml_qgis.core.io.vector import read_points, write_points
+
+    pts = read_points(MEUSE)
+    pts.attributes["lzn"] = np.log(pts.attributes["zinc"].astype(float))
+    pts.attributes["lcu"] = np.log(pts.attributes["copper"].astype(float))
+    path = tmp_path / "meuse2.gpkg"
+    write_points(path, pts)
+    res = run_alg("geoml:cokriging", {
+        "INPUT": str(path), "FIELD": "lzn", "SECONDARY_FIELDS": ["lcu"], "RANGE": 800.0, "NEIGHBOURS": 12,
+        "REFERENCE": str(DIST), "OUTPUT_ESTIMATE": str(tmp_path / "e.tif"), "OUTPUT_VARIANCE": str(tmp_path / "v.tif"),
+        "OUTPUT_MODEL": str(tmp_path / "lmc.json")})
+    assert json.loads((tmp_path / "lmc.json").read_text())["names"] == ["lzn", "lcu"]
+    xy = np.column_stack([pts.x, pts.y])
+    z = pts.attributes[["lzn", "lcu"]].to_numpy(float)
+    ck = OrdinaryCokriging(fit_lmc(xy, z, [("nugget", 0.0), ("spherical", 800.0)]), 0, 12).fit(xy, z)
+    ds = gdal.Open(str(DIST))
+    x0, dx, _, y0, _, dy = ds.GetGeoTransform()
+    rows, cols = np.nonzero(ds.ReadAsArray() >= 0)
+    ref = ck.predict(np.column_stack([x0 + (cols + 0.5) * dx, y0 + (rows + 0.5) * dy]))
+    np.testing.assert_allclose(gdal.Open(res["OUTPUT_ESTIMATE"]).ReadAsArray()[rows, cols], ref.estimate, rtol=1e-6)
+    np.testing.assert_allclose(gdal.Open(res["OUTPUT_VARIANCE"]).ReadAsArray()[rows, cols], ref.variance, rtol=1e-5)

@@ -59,6 +59,17 @@ class LMC:
                     f"The coregionalisation is not positive definite (structure {s + 1}, eigenvalue {ev.min():.3g}): "
                     "cokriging with it could give negative variances. Fit it with fit_lmc, or lower the cross sills.")
 
+    def to_dict(self) -> dict:
+        return {"format": "geoml-lmc", "names": list(self.names),
+                "structures": [{"kind": k, "range": r} for k, r in self.structures], "sills": self.sills.tolist()}
+
+    def describe(self) -> str:
+        parts = []
+        for s, (k, r) in enumerate(self.structures):
+            m = np.array2string(self.sills[s], precision=4, separator=", ").replace("\n", "")
+            parts.append(f"{k}{'' if k == 'nugget' else f' (range {r:g})'} {m}")
+        return f"LMC of {', '.join(self.names)}: " + " + ".join(parts)
+
     def gamma(self, h: np.ndarray, a: int, b: int) -> np.ndarray:
         """Direct (a == b) or cross semivariance at distances *h* (0 at h == 0)."""
         return sum(self.sills[s, a, b] * _unit(k, r, h) for s, (k, r) in enumerate(self.structures))
@@ -156,8 +167,9 @@ class OrdinaryCokriging:
             parts.append(sel[i.reshape(len(t), k)])
         return np.hstack(parts)
 
-    def predict(self, targets: np.ndarray):
-        """Estimate and variance ``(m,)`` of the target variable at ``targets (m, 2)``."""
+    def predict(self, targets: np.ndarray, covariates=None):
+        """Estimate and variance ``(m,)`` of the target variable at ``targets (m, 2)`` (*covariates* is
+        unused: the same call as the trend estimators, for the raster writer)."""
         from .kriging import KrigingResult
 
         t = np.asarray(targets, dtype=np.float64)
