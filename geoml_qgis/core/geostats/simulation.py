@@ -5,15 +5,18 @@
 2. Data inside the grid are moved to the centre of their cell (one per cell: the one nearest the
    centre; the others are dropped and counted), so every realisation honours them exactly at their
    cells; data outside the grid still condition, at their own locations.
-3. Each realisation visits the cells on a random path, coarse grids first (multigrid: cells on every
-   ``2**L``-th row and column for ``L = multigrid .. 1``, then the rest), which lets long ranges be
-   reproduced with a small neighbourhood. At each cell, simple kriging (mean 0) from the ``neighbours``
+3. The realisations visit the cells on a random path (one per batch, below), coarse grids first
+   (multigrid: cells on every ``2**L``-th row and column for ``L = multigrid .. 1``, then the rest),
+   which lets long ranges be reproduced with a small neighbourhood. At each cell, simple kriging (mean 0) from the ``neighbours``
    nearest data and the ``node_neighbours`` nearest previously simulated cells within ``search_radius``
    gives a mean and a variance; the cell's value is drawn from that normal distribution.
 4. Values are back-transformed to data units.
 
-Memory: one realisation grid at a time (plus the per-grid neighbour tables), whatever the number of
-realisations; :func:`~.simulation_rasters.simulate_to_rasters` writes them band by band.
+Realisations are simulated in batches sharing one random path (``path_batch``, default 10): each
+cell's neighbourhood and kriging weights are computed once for the batch, and each realisation gets
+its own normal draws. Memory: one batch of realisation grids (plus the per-grid neighbour tables),
+whatever the number of realisations; :func:`~.simulation_rasters.simulate_to_rasters` writes them
+band by band.
 """
 from __future__ import annotations
 
@@ -49,12 +52,16 @@ class SequentialGaussianSimulation:
         Largest (anisotropy-corrected) distance to conditioning values; default the model's range.
     multigrid : int
         Number of coarse-grid levels visited first (0: a plain random path).
+    path_batch : int
+        Realisations simulated together along one random path (default 10): the kriging weights of
+        each cell serve all of them (about that many times faster); each batch draws a new path, and
+        memory holds one batch of realisation grids.
     zmin, zmax : float, optional
         Tail bounds of the back-transform (default: the data's minimum and maximum).
     """
 
     def __init__(self, model, neighbours: int = 16, node_neighbours: int = 16, search_radius: float | None = None,
-                 multigrid: int = 3, zmin: float | None = None, zmax: float | None = None):
+                 multigrid: int = 3, zmin: float | None = None, zmax: float | None = None, path_batch: int = 10):
         if neighbours < 0 or node_neighbours < 0 or neighbours + node_neighbours < 1:
             raise GeoMLError("Use at least one neighbour (data or previously simulated cells).")
         if search_radius is not None and not search_radius > 0:
@@ -66,6 +73,7 @@ class SequentialGaussianSimulation:
         self.node_neighbours = int(node_neighbours)
         self.search_radius = search_radius
         self.multigrid = int(multigrid)
+        self.path_batch = max(1, int(path_batch))
         self.zmin, self.zmax = zmin, zmax
 
     def fit(self, coords: np.ndarray, values: np.ndarray) -> "SequentialGaussianSimulation":
@@ -150,22 +158,25 @@ class SequentialGaussianSimulation:
         self.n_dropped_ = prep["dropped"]
         rng = np.random.default_rng(seed)
         report(progress, 0.0)
-        for r in range(n):
-            y = self._one(grid, prep, rng, lambda f, r=r: report(progress, (r + f) / n))
-            out = y if scores else self.score_.back(y)
-            out[~prep["ok"]] = np.nan
-            report(progress, (r + 1) / n)
-            yield out.reshape(grid.height, grid.width)
+        for r0 in range(0, n, self.path_batch):
+            b = min(self.path_batch, n - r0)
+            ys = self._batch(grid, prep, rng, b, lambda f, r0=r0, b=b: report(progress, (r0 + b * f) / n))
+            for i, y in enumerate(ys):
+                out = y if scores else self.score_.back(y)
+                out[~prep["ok"]] = np.nan
+                report(progress, (r0 + i + 1) / n)
+                yield out.reshape(grid.height, grid.width)
 
-    def _one(self, grid: Grid, prep: dict, rng: np.random.Generator, tick=None) -> np.ndarray:
-        """One realisation (flat, normal scores); *tick(fraction)* reports progress (and cancels)."""
+    def _batch(self, grid: Grid, prep: dict, rng: np.random.Generator, b: int, tick=None) -> np.ndarray:
+        """*b* realisations ``(b, cells)`` in normal scores along one random path (the kriging weights of
+        each cell are computed once for all of them); *tick(fraction)* reports progress (and cancels)."""
         h, w = grid.height, grid.width
-        sim = np.full(h * w, np.nan)
-        sim[prep["fixed_cells"]] = prep["fixed_y"]
+        sim = np.full((b, h * w), np.nan)
+        sim[:, prep["fixed_cells"]] = prep["fixed_y"]
         done = np.zeros(h * w, bool)  # previously *simulated* cells (data are searched separately)
         todo, lev = prep["todo"], prep["levels"][prep["todo"]]
         path = np.concatenate([rng.permutation(np.flatnonzero(lev == level)) for level in range(self.multigrid, -1, -1)])
-        draws = rng.standard_normal(len(path))
+        draws = rng.standard_normal((len(path), b))
         nodes, data_xy, data_y, didx = prep["nodes"], prep["data_xy"], prep["data_y"], prep["didx"]
         ti, tj = prep["template"]
         n_data = len(data_y)
@@ -180,8 +191,7 @@ class SequentialGaussianSimulation:
                 dn = dn[dn < n_data]
                 found = self._simulated_neighbours(r, c, h, w, ti, tj, done)
                 xy = np.vstack([data_xy[dn], nodes[found]])
-                v = np.concatenate([data_y[dn], sim[found]])
-                if len(v):
+                if len(xy):
                     pts = np.vstack([xy, nodes[cell]])
                     diff = pts[:, None, :] - pts[None, :, :]
                     cov = self.model.covariance(np.sqrt(np.einsum("ijd,ijd->ij", diff, diff)))
@@ -190,10 +200,11 @@ class SequentialGaussianSimulation:
                         lam = np.linalg.solve(cmat, c0)
                     except np.linalg.LinAlgError:
                         lam = np.linalg.lstsq(cmat, c0, rcond=None)[0]
-                    mean, var = float(lam @ v), float(sill - lam @ c0)
+                    mean = sim[:, found] @ lam[len(dn):] + float(data_y[dn] @ lam[:len(dn)])
+                    var = float(sill - lam @ c0)
                 else:
                     mean, var = 0.0, sill
-                sim[cell] = mean + np.sqrt(max(var, 0.0)) * draws[step]
+                sim[:, cell] = mean + np.sqrt(max(var, 0.0)) * draws[step]
                 done[cell] = True
         return sim
 
