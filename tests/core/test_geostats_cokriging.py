@@ -64,3 +64,28 @@ def test_lmc_is_made_positive_definite_and_bad_lmc_refused(data):
     assert all(np.linalg.eigvalsh(b).min() >= -1e-12 for b in lmc.sills)
     with pytest.raises(GeoMLError, match="not positive definite"):
         LMC(tuple(STRUCTURES), np.array([[[0.05, 0.06], [0.06, 0.05]], [[0.5, 0.2], [0.2, 0.3]]]), ("a", "b"))
+
+
+def test_collocated_cokriging_equals_gstat(data):
+    """gstat: simple cokriging (beta = data means) with the secondary observed at the targets only (nmax = 1)."""
+    from geoml_qgis.core.geostats.cokriging import CollocatedCokriging
+
+    pts, tg = data
+    lmc = fit_lmc(pts[["x", "y"]].to_numpy(), pts[["lzn", "lcu"]].to_numpy(), STRUCTURES, ("lzn", "lcu"))
+    s0 = 3.4 + 0.3 * np.sin(tg.x / 300.0)  # a smooth secondary "raster" at the targets
+    tgs = tg.assign(lcu=s0)
+    m1, m2 = pts.lzn.mean(), pts.lcu.mean()
+    b = lmc.sills
+    model = (f"vgm({b[1, 0, 0]!r}, 'Sph', 800, {b[0, 0, 0]!r})", f"vgm({b[1, 0, 1]!r}, 'Sph', 800, {b[0, 0, 1]!r})",
+             f"vgm({b[1, 1, 1]!r}, 'Sph', 800, {b[0, 1, 1]!r})")
+    ref = run_gstat(f"""coordinates(pts) <- ~x+y
+coordinates(tgs) <- ~x+y
+g <- gstat(NULL, 'lzn', lzn ~ 1, pts, beta = {m1!r}, nmax = 16, model = {model[0]})
+g <- gstat(g, 'lcu', lcu ~ 1, tgs, beta = {m2!r}, nmax = 1, model = {model[2]})
+g <- gstat(g, c('lzn', 'lcu'), model = {model[1]})
+p <- predict(g, tgs, debug.level = 0)
+out <- data.frame(e = p$lzn.pred, v = p$lzn.var)""", pts=pts, tgs=tgs)
+    res = CollocatedCokriging(lmc, 16).fit(pts[["x", "y"]].to_numpy(), pts.lzn, m2).predict(tg.to_numpy(), s0.to_numpy())
+    tol = 1e-6 * pts.lzn.std()
+    np.testing.assert_allclose(res.estimate, ref.e, rtol=0, atol=tol)
+    np.testing.assert_allclose(res.variance, ref.v, rtol=0, atol=tol)

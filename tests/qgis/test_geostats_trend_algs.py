@@ -210,3 +210,24 @@ def test_cokriging_algorithm(run_alg, tmp_path):
     ref = ck.predict(np.column_stack([x0 + (cols + 0.5) * dx, y0 + (rows + 0.5) * dy]))
     np.testing.assert_allclose(gdal.Open(res["OUTPUT_ESTIMATE"]).ReadAsArray()[rows, cols], ref.estimate, rtol=1e-6)
     np.testing.assert_allclose(gdal.Open(res["OUTPUT_VARIANCE"]).ReadAsArray()[rows, cols], ref.variance, rtol=1e-5)
+
+
+def test_collocated_cokriging_algorithm(run_alg, logzinc, sqrt_dist, tmp_path):
+    from geoml_qgis.core.geostats.cokriging import CollocatedCokriging, fit_lmc
+    from geoml_qgis.core.geostats.trend_rasters import sample_covariates
+
+    res = run_alg("geoml:cokriging", {
+        "INPUT": str(logzinc), "FIELD": "log_zinc", "SECONDARY_RASTER": sqrt_dist, "RANGE": 800.0, "NEIGHBOURS": 16,
+        "REFERENCE": sqrt_dist, "OUTPUT_ESTIMATE": str(tmp_path / "e.tif"), "OUTPUT_VARIANCE": str(tmp_path / "v.tif")})
+    d = pd.read_csv(SAMPLE / "meuse" / "meuse.txt")
+    xy = d[["x", "y"]].to_numpy(float)
+    s, _ = sample_covariates([sqrt_dist], xy)
+    z = np.column_stack([np.log(d.zinc), s[:, 0]])
+    cc = CollocatedCokriging(fit_lmc(xy, z, [("nugget", 0.0), ("spherical", 800.0)]), 16).fit(xy, z[:, 0], s.mean())
+    ds = gdal.Open(sqrt_dist)
+    c = ds.ReadAsArray().astype(float)
+    x0, dx, _, y0, _, dy = ds.GetGeoTransform()
+    rows, cols = np.nonzero(c >= 0)
+    ref = cc.predict(np.column_stack([x0 + (cols + 0.5) * dx, y0 + (rows + 0.5) * dy]), c[rows, cols])
+    np.testing.assert_allclose(gdal.Open(res["OUTPUT_ESTIMATE"]).ReadAsArray()[rows, cols], ref.estimate, rtol=1e-6)
+    np.testing.assert_allclose(gdal.Open(res["OUTPUT_VARIANCE"]).ReadAsArray()[rows, cols], ref.variance, rtol=1e-5)

@@ -9,6 +9,7 @@ from qgis.core import (
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterRasterLayer,
 )
 
 from ...core.errors import GeoMLError
@@ -20,7 +21,7 @@ STRUCTURES = ["spherical", "exponential", "gaussian"]
 
 class Cokriging(GeostatsAlgorithm):
     NAME = "cokriging"
-    DISPLAY_NAME = "Ordinary cokriging"
+    DISPLAY_NAME = "Cokriging (ordinary or collocated)"
     HELP = (
         "Kriging of a scarce or noisy element helped by correlated ones measured at the same or other samples "
         "(e.g. zinc with copper and lead). A linear model of coregionalisation (nugget + one structure with a "
@@ -30,6 +31,12 @@ class Cokriging(GeostatsAlgorithm):
         "<b>Input points</b> (INPUT, projected CRS), <b>Primary field</b> (FIELD) and <b>Secondary fields</b> "
         "(SECONDARY_FIELDS): samples may lack some secondary values (NULL: that variable is simply not used "
         "there); the model is fitted on samples holding every field.<br>"
+        "<b>Secondary raster</b> (SECONDARY_RASTER, instead of secondary fields): collocated cokriging, for a "
+        "secondary variable known everywhere (e.g. magnetics, a DEM): the model is fitted between the primary "
+        "field and the raster sampled at the samples (each sample must fall on a valid cell); each cell is "
+        "estimated from the nearest primary samples and the raster's value in that cell (simple cokriging "
+        "with the data means; equal to gstat with the secondary given at the targets only). Cells without a "
+        "raster value stay nodata.<br>"
         "<b>Structure</b> (STRUCTURE) and <b>Range</b> (RANGE, default: the range of the primary field's own "
         "fitted variogram) of the common structure.<br>"
         "<b>Neighbours</b> (NEIGHBOURS): nearest samples of each variable (0 = all).<br>" + GRID_HELP +
@@ -43,7 +50,10 @@ class Cokriging(GeostatsAlgorithm):
         self.addParameter(QgsProcessingParameterField(
             "FIELD", self.tr("Primary field"), parentLayerParameterName="INPUT"))
         self.addParameter(QgsProcessingParameterField(
-            "SECONDARY_FIELDS", self.tr("Secondary fields"), parentLayerParameterName="INPUT", allowMultiple=True))
+            "SECONDARY_FIELDS", self.tr("Secondary fields"), parentLayerParameterName="INPUT", allowMultiple=True,
+            optional=True))
+        self.addParameter(QgsProcessingParameterRasterLayer(
+            "SECONDARY_RASTER", self.tr("Secondary raster (collocated cokriging)"), optional=True))
         self.addParameter(QgsProcessingParameterEnum("STRUCTURE", self.tr("Structure"), STRUCTURES, defaultValue=0))
         self.addParameter(QgsProcessingParameterNumber(
             "RANGE", self.tr("Range"), QgsProcessingParameterNumber.Type.Double, optional=True, minValue=0.0))
@@ -62,7 +72,7 @@ class Cokriging(GeostatsAlgorithm):
 
         import numpy as np
 
-        from ...core.geostats.cokriging import OrdinaryCokriging, fit_lmc
+        from ...core.geostats.cokriging import CollocatedCokriging, OrdinaryCokriging, fit_lmc
         from ...core.geostats.rasters import check_extent
         from ...core.geostats.trend_rasters import trend_krige_to_rasters
         from ...core.geostats.variogram import experimental_variogram, fit_variogram
@@ -74,14 +84,24 @@ class Cokriging(GeostatsAlgorithm):
 
         source = self.parameterAsSource(parameters, "INPUT", context)
         primary = self.parameterAsString(parameters, "FIELD", context)
-        secondary = [f for f in self.parameterAsFields(parameters, "SECONDARY_FIELDS", context) if f != primary]
-        if not secondary:
-            raise GeoMLError("Choose at least one secondary field other than the primary field.")
+        secondary = [f for f in self.parameterAsFields(parameters, "SECONDARY_FIELDS", context) or [] if f != primary]
+        raster = self.parameterAsRasterLayer(parameters, "SECONDARY_RASTER", context)
+        if bool(secondary) == (raster is not None):
+            raise GeoMLError("Choose secondary fields (ordinary cokriging) or a secondary raster (collocated "
+                             "cokriging), not both or neither.")
         names = [primary, *secondary]
         pts = source_to_points(source, names, feedback=feedback)
         require_projected(pts.crs_wkt, "the sample layer")
         xy = np.column_stack([pts.x, pts.y])
         z = np.column_stack([numeric_column(pts.attributes, n) for n in names])
+        if raster is not None:
+            from ...core.geostats.trend_rasters import sample_covariates
+
+            ok = np.isfinite(xy).all(axis=1) & np.isfinite(z[:, 0])
+            xy, z = xy[ok], z[ok]
+            cov, raster_names = sample_covariates([raster.source()], xy)
+            z = np.column_stack([z[:, 0], cov[:, 0]])
+            names.append(raster_names[0])
         keep = np.isfinite(xy).all(axis=1) & np.isfinite(z).any(axis=1)
         xy, z = xy[keep], z[keep]
         uniq, inverse = np.unique(xy, axis=0, return_inverse=True)
@@ -102,12 +122,20 @@ class Cokriging(GeostatsAlgorithm):
         feedback.pushInfo(lmc.describe())
         grid = self.read_grid(parameters, context, source.sourceCrs(), pts.crs_wkt)
         check_extent(xy, grid)
-        ck = OrdinaryCokriging(lmc, 0, self.parameterAsInt(parameters, "NEIGHBOURS", context)).fit(xy, z)
+        neighbours = self.parameterAsInt(parameters, "NEIGHBOURS", context)
+        if raster is None:
+            ck = OrdinaryCokriging(lmc, 0, neighbours).fit(xy, z)
+        else:
+            ck = CollocatedCokriging(lmc, neighbours).fit(xy, z[:, 0], float(z[:, 1].mean()))
         est_path = self.parameterAsOutputLayer(parameters, "OUTPUT_ESTIMATE", context)
         var_path = self.parameterAsOutputLayer(parameters, "OUTPUT_VARIANCE", context)
-        meta = provenance("geoml:cokriging", {"fields": names, "lmc": lmc.to_dict(), "neighbours": ck.neighbours})
-        trend_krige_to_rasters(ck, grid, [], est_path, var_path, meta, progress_callback(feedback),
-                               self.reference_path(parameters, context))
+        meta = provenance("geoml:cokriging", {"fields": names, "lmc": lmc.to_dict(), "neighbours": neighbours,
+                                              "collocated": raster is not None})
+        uncovered = trend_krige_to_rasters(ck, grid, [raster.source()] if raster is not None else [], est_path,
+                                           var_path, meta, progress_callback(feedback),
+                                           self.reference_path(parameters, context))
+        if uncovered:
+            feedback.pushWarning(f"{uncovered} cells have no secondary raster value and are left nodata.")
         results = {"OUTPUT_ESTIMATE": est_path, "OUTPUT_VARIANCE": var_path}
         model_path = self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context)
         if model_path:

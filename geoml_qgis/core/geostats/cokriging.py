@@ -19,6 +19,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from ..errors import GeoMLError
+from ..threads import single_thread
 from .models import MODELS, VariogramModel
 from .universal import group_by_set
 from .variogram import experimental_variogram
@@ -174,9 +175,14 @@ class OrdinaryCokriging:
 
         t = np.asarray(targets, dtype=np.float64)
         idx = self._neighbours(t)
-        sets, groups, order = group_by_set(idx) if self.neighbours else (idx[:1], np.zeros(len(t), int), None)
-        V, p = len(self.lmc.names), self.target
+        sets, groups, _ = group_by_set(idx) if self.neighbours else (idx[:1], np.zeros(len(t), int), None)
         est, var = np.empty(len(t)), np.empty(len(t))
+        with single_thread(torch=False):  # many small systems: BLAS threads only get in the way
+            self._solve_sets(t, sets, groups, est, var)
+        return KrigingResult(est, var)
+
+    def _solve_sets(self, t, sets, groups, est, var) -> None:
+        V, p = len(self.lmc.names), self.target
         for g, nb in enumerate(sets):
             cells = np.flatnonzero(groups == g)
             xy, vv = self.xy_[nb], self.var_[nb]
@@ -193,4 +199,69 @@ class OrdinaryCokriging:
             w = np.linalg.solve(a, b.T).T
             est[cells] = w[:, :k] @ self.z_[nb]
             var[cells] = self.lmc.sills[:, p, p].sum() - np.einsum("ci,ci->c", w, b)
+
+
+class CollocatedCokriging:
+    """Collocated simple cokriging: the primary variable (index 0 of the :class:`LMC`) from its ``neighbours``
+    nearest samples and the secondary variable (index 1) at the target only, e.g. a geophysical raster.
+
+    Means are those of the data (simple cokriging: with a single secondary value an ordinary
+    constraint would give it weight 0). Estimate ``m1 + sum_i l_i (z_i - m1) + l_s (s0 - m2)``, variance
+    ``C_11(0) - l . c0``; the cross covariance between the target and its own secondary value is the
+    LMC's full cross sill.
+    """
+
+    def __init__(self, lmc: LMC, neighbours: int = 16):
+        if len(lmc.names) != 2:
+            raise GeoMLError("Collocated cokriging uses a primary and one secondary variable.")
+        self.lmc, self.neighbours = lmc, int(neighbours)
+
+    def fit(self, coords: np.ndarray, primary: np.ndarray, secondary_mean: float) -> "CollocatedCokriging":
+        """Primary samples ``coords (n, 2)``, ``primary (n,)``; *secondary_mean*: mean of the secondary variable."""
+        self.xy_ = np.asarray(coords, dtype=np.float64)
+        self.z_ = np.asarray(primary, dtype=np.float64)
+        if not (np.isfinite(self.z_).all() and np.isfinite(self.xy_).all()):
+            raise GeoMLError("Primary samples need finite coordinates and values.")
+        self.mean_ = (float(self.z_.mean()), float(secondary_mean))
+        self.tree_ = cKDTree(self.xy_)
+        return self
+
+    def predict(self, targets: np.ndarray, covariates: np.ndarray):
+        """Estimate and variance ``(m,)`` at ``targets (m, 2)`` with the secondary values ``covariates (m, 1)``."""
+        from .kriging import KrigingResult
+
+        t = np.asarray(targets, dtype=np.float64)
+        s0 = np.asarray(covariates, dtype=np.float64).reshape(len(t))
+        n = len(self.z_)
+        k = n if self.neighbours == 0 else min(self.neighbours, n)
+        idx = np.broadcast_to(np.arange(n), (len(t), n)) if k == n else self.tree_.query(t, k=k, workers=-1)[1].reshape(len(t), k)
+        est, var = np.full(len(t), np.nan), np.full(len(t), np.nan)
+        ok = np.isfinite(s0)
+        sets, groups, _ = group_by_set(idx[ok]) if k < n else (idx[:1], np.zeros(int(ok.sum()), int), None)
+        rows = np.flatnonzero(ok)
+        with single_thread(torch=False):  # many small systems: BLAS threads only get in the way
+            self._solve_sets(t, s0, sets, groups, rows, est, var)
         return KrigingResult(est, var)
+
+    def _solve_sets(self, t, s0, sets, groups, rows, est, var) -> None:
+        zero, one = np.zeros(1, int), np.ones(1, int)
+        c_ss = self.lmc.covariance(np.zeros(1), one, one)[0]
+        c_ps0 = self.lmc.covariance(np.zeros(1), zero, one)[0]
+        for g, nb in enumerate(sets):
+            cells = rows[groups == g]
+            xy = self.xy_[nb]
+            h = np.sqrt(((xy[:, None] - xy[None]) ** 2).sum(-1))
+            d0 = np.sqrt(((xy[None] - t[cells][:, None]) ** 2).sum(-1))  # (c, k)
+            c_pp = self.lmc.covariance(h, zero, zero)
+            c_p0 = self.lmc.covariance(d0, zero, zero)  # primary data to primary target
+            c_ps = self.lmc.covariance(d0, zero, one)  # primary data to the collocated secondary
+            kk = len(nb)
+            a = np.empty((len(cells), kk + 1, kk + 1))  # one system per cell: the last row/column differ
+            a[:, :-1, :-1] = c_pp
+            a[:, :-1, -1] = a[:, -1, :-1] = c_ps
+            a[:, -1, -1] = c_ss
+            b = np.concatenate([c_p0, np.full((len(cells), 1), c_ps0)], axis=1)
+            lam = np.linalg.solve(a, b[:, :, None])[:, :, 0]
+            est[cells] = (self.mean_[0] + lam[:, :-1] @ (self.z_[nb] - self.mean_[0])
+                          + lam[:, -1] * (s0[cells] - self.mean_[1]))
+            var[cells] = self.lmc.sills[:, 0, 0].sum() - np.einsum("ci,ci->c", lam, b)
