@@ -89,3 +89,17 @@ out <- data.frame(e = p$lzn.pred, v = p$lzn.var)""", pts=pts, tgs=tgs)
     tol = 1e-6 * pts.lzn.std()
     np.testing.assert_allclose(res.estimate, ref.e, rtol=0, atol=tol)
     np.testing.assert_allclose(res.variance, ref.v, rtol=0, atol=tol)
+
+
+def test_cokriging_leave_one_out_equals_gstat_cv(data):
+    from geoml_qgis.core.geostats.cokriging import leave_one_out_cokriging
+
+    pts, tg = data
+    ref = run_gstat(GSTAT.format(nm=", nmax = 12").replace(
+        "p <- predict(f, tg, debug.level = 0)", "cv <- gstat.cv(f, debug.level = 0, verbose = FALSE)\np <- data.frame(lzn.pred = cv$lzn.pred, lzn.var = cv$lzn.var, lcu.pred = 0, lcu.var = 0)"),
+        pts=pts, tg=tg)
+    lmc = fit_lmc(pts[["x", "y"]].to_numpy(), pts[["lzn", "lcu"]].to_numpy(), STRUCTURES, ("lzn", "lcu"))
+    cv = leave_one_out_cokriging(lmc, pts[["x", "y"]].to_numpy(), pts[["lzn", "lcu"]].to_numpy(), 12)
+    tol = 1e-6 * pts.lzn.std()
+    np.testing.assert_allclose(cv.table.estimate, ref.lzn_pred, rtol=0, atol=tol)
+    np.testing.assert_allclose(cv.table.variance, ref.lzn_var, rtol=0, atol=tol)

@@ -198,9 +198,11 @@ def test_cokriging_algorithm(run_alg, tmp_path):
     write_points(path, pts)
     res = run_alg("geoml:cokriging", {
         "INPUT": str(path), "FIELD": "lzn", "SECONDARY_FIELDS": ["lcu"], "RANGE": 800.0, "NEIGHBOURS": 12,
+        "CROSS_VALIDATION": 1,
         "REFERENCE": str(DIST), "OUTPUT_ESTIMATE": str(tmp_path / "e.tif"), "OUTPUT_VARIANCE": str(tmp_path / "v.tif"),
         "OUTPUT_MODEL": str(tmp_path / "lmc.json")})
     assert json.loads((tmp_path / "lmc.json").read_text())["names"] == ["lzn", "lcu"]
+    assert 0.2 < res["RMSE"] < 0.5
     xy = np.column_stack([pts.x, pts.y])
     z = pts.attributes[["lzn", "lcu"]].to_numpy(float)
     ck = OrdinaryCokriging(fit_lmc(xy, z, [("nugget", 0.0), ("spherical", 800.0)]), 0, 12).fit(xy, z)

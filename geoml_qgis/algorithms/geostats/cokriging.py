@@ -14,6 +14,7 @@ from qgis.core import (
 
 from ...core.errors import GeoMLError
 from ..common.base import progress_callback
+from .cv_outputs import CV_HELP, add_cv_params, cv_outputs, read_cv
 from .params import GRID_HELP, GeostatsAlgorithm, optional_number
 
 STRUCTURES = ["spherical", "exponential", "gaussian"]
@@ -39,7 +40,10 @@ class Cokriging(GeostatsAlgorithm):
         "raster value stay nodata.<br>"
         "<b>Structure</b> (STRUCTURE) and <b>Range</b> (RANGE, default: the range of the primary field's own "
         "fitted variogram) of the common structure.<br>"
-        "<b>Neighbours</b> (NEIGHBOURS): nearest samples of each variable (0 = all).<br>" + GRID_HELP +
+        "<b>Neighbours</b> (NEIGHBOURS): nearest samples of each variable (0 = all).<br>" + GRID_HELP
+        + CV_HELP.replace("none, leave-one-out, or spatially blocked k-fold with", "none or leave-one-out (the "
+                          "primary value left out, the secondary values kept, as gstat.cv; ordinary cokriging); not")
+        +
         "<b>Outputs</b>: OUTPUT_ESTIMATE and OUTPUT_VARIANCE (styled GeoTIFFs), OUTPUT_MODEL (optional JSON of "
         "the coregionalisation)."
     )
@@ -61,6 +65,7 @@ class Cokriging(GeostatsAlgorithm):
             "NEIGHBOURS", self.tr("Neighbours per variable (0 = all samples)"),
             QgsProcessingParameterNumber.Type.Integer, defaultValue=16, minValue=0))
         self.add_grid_params()
+        add_cv_params(self)
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT_ESTIMATE", self.tr("Cokriging estimate")))
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT_VARIANCE", self.tr("Cokriging variance")))
         self.addParameter(QgsProcessingParameterFileDestination(
@@ -72,7 +77,9 @@ class Cokriging(GeostatsAlgorithm):
 
         import numpy as np
 
-        from ...core.geostats.cokriging import CollocatedCokriging, OrdinaryCokriging, fit_lmc
+        from ...core.geostats.cokriging import (
+            CollocatedCokriging, OrdinaryCokriging, fit_lmc, leave_one_out_cokriging,
+        )
         from ...core.geostats.rasters import check_extent
         from ...core.geostats.trend_rasters import trend_krige_to_rasters
         from ...core.geostats.variogram import experimental_variogram, fit_variogram
@@ -123,6 +130,13 @@ class Cokriging(GeostatsAlgorithm):
         grid = self.read_grid(parameters, context, source.sourceCrs(), pts.crs_wkt)
         check_extent(xy, grid)
         neighbours = self.parameterAsInt(parameters, "NEIGHBOURS", context)
+        results = {}
+        cv_setup = read_cv(self, parameters, context)
+        if cv_setup is not None:
+            if cv_setup["method"] != "leave-one-out" or raster is not None:
+                raise GeoMLError("Cokriging offers leave-one-out cross-validation of ordinary cokriging only.")
+            results.update(cv_outputs(self, parameters, context, feedback,
+                                      leave_one_out_cokriging(lmc, xy, z, neighbours)))
         if raster is None:
             ck = OrdinaryCokriging(lmc, 0, neighbours).fit(xy, z)
         else:
@@ -136,7 +150,7 @@ class Cokriging(GeostatsAlgorithm):
                                            self.reference_path(parameters, context))
         if uncovered:
             feedback.pushWarning(f"{uncovered} cells have no secondary raster value and are left nodata.")
-        results = {"OUTPUT_ESTIMATE": est_path, "OUTPUT_VARIANCE": var_path}
+        results.update({"OUTPUT_ESTIMATE": est_path, "OUTPUT_VARIANCE": var_path})
         model_path = self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context)
         if model_path:
             write_text_atomic(model_path, json.dumps(lmc.to_dict(), indent=2))

@@ -265,3 +265,26 @@ class CollocatedCokriging:
             est[cells] = (self.mean_[0] + lam[:, :-1] @ (self.z_[nb] - self.mean_[0])
                           + lam[:, -1] * (s0[cells] - self.mean_[1]))
             var[cells] = self.lmc.sills[:, 0, 0].sum() - np.einsum("ci,ci->c", lam, b)
+
+
+def leave_one_out_cokriging(lmc: LMC, coords: np.ndarray, values: np.ndarray, neighbours: int = 0,
+                            target: int = 0):
+    """Leave-one-out cross-validation of ordinary cokriging (gstat's ``gstat.cv``, ``remove.all = FALSE``):
+    each sample's value of the *target* variable is left out in turn, the other variables' values there
+    are kept. Returns a :class:`~.crossval.CrossValidation` (errors = estimate - observed)."""
+    from .crossval import CrossValidation, _summarise, _table
+
+    coords = np.asarray(coords, dtype=np.float64)
+    z = np.asarray(values, dtype=np.float64)
+    rows = np.flatnonzero(np.isfinite(z[:, target]))
+    if len(rows) < 3:
+        raise GeoMLError("Cross-validation needs at least 3 values of the estimated variable.")
+    est, var = np.full(len(rows), np.nan), np.full(len(rows), np.nan)
+    for j, i in enumerate(rows):
+        zi = z.copy()
+        zi[i, target] = np.nan
+        r = OrdinaryCokriging(lmc, target, neighbours).fit(coords, zi).predict(coords[i:i + 1])
+        est[j], var[j] = r.estimate[0], r.variance[0]
+    cv = CrossValidation(_table(coords[rows], z[rows, target], est, var), "leave-one-out")
+    cv.summary = _summarise(cv.table)
+    return cv
