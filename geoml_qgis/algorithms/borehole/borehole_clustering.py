@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 from qgis.core import (
-    QgsProcessing,
+    QgsProcessingOutputNumber,
     QgsProcessingParameterCrs,
-    QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
-    QgsProcessingOutputNumber,
     QgsProcessingParameterVectorDestination,
 )
 
+from ...compat import FIELD_ANY, NUMBER_DOUBLE, NUMBER_INTEGER, SOURCE_VECTOR, SOURCE_VECTOR_POINT, set_advanced
 from ...core.borehole.clustering import METHODS
 from ...core.borehole.transforms import TRANSFORMS
 from ...core.errors import GeoMLError
@@ -67,8 +66,8 @@ class BoreholeClustering(GeoMLAlgorithm):
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
-        any_field = QgsProcessingParameterField.Any
-        self.addParameter(QgsProcessingParameterFeatureSource("INPUT", self.tr("Assay table"), [QgsProcessing.TypeVector]))
+        any_field = FIELD_ANY
+        self.addParameter(QgsProcessingParameterFeatureSource("INPUT", self.tr("Assay table"), [SOURCE_VECTOR]))
         for name, label in (("HOLE_FIELD", "Hole id field"), ("X_FIELD", "X field"), ("Y_FIELD", "Y field"),
                             ("Z_FIELD", "Z (elevation) field"), ("DEPTH_FIELD", "Depth field"),
                             ("FROM_FIELD", "From field"), ("TO_FIELD", "To field")):
@@ -78,7 +77,7 @@ class BoreholeClustering(GeoMLAlgorithm):
                                                       parentLayerParameterName="INPUT", type=any_field,
                                                       allowMultiple=True))
         self.addParameter(QgsProcessingParameterFeatureSource("COLLARS", self.tr("Collar table"),
-                                                              [QgsProcessing.TypeVector], optional=True))
+                                                              [SOURCE_VECTOR], optional=True))
         for name, label in (("COLLAR_HOLE_FIELD", "Collar hole id field"), ("COLLAR_X_FIELD", "Collar X field"),
                             ("COLLAR_Y_FIELD", "Collar Y field"), ("COLLAR_Z_FIELD", "Collar elevation field"),
                             ("AZIMUTH_FIELD", "Azimuth field"), ("DIP_FIELD", "Dip field")):
@@ -86,21 +85,21 @@ class BoreholeClustering(GeoMLAlgorithm):
                                                           type=any_field, optional=True))
         self.addParameter(QgsProcessingParameterEnum("TRANSFORM", self.tr("Transform"), list(TRANSFORMS), defaultValue=2))
         self.addParameter(QgsProcessingParameterNumber("N_CLUSTERS", self.tr("Number of clusters (0 = automatic)"),
-                                                       QgsProcessingParameterNumber.Integer, 0, minValue=0))
+                                                       NUMBER_INTEGER, 0, minValue=0))
         self.addParameter(QgsProcessingParameterNumber("K_MAX", self.tr("Largest number of clusters to try"),
-                                                       QgsProcessingParameterNumber.Integer, 10, minValue=2, maxValue=50))
+                                                       NUMBER_INTEGER, 10, minValue=2, maxValue=50))
         advanced = [
             QgsProcessingParameterEnum("METHOD", self.tr("Method"), list(METHODS), defaultValue=0),
             QgsProcessingParameterNumber("MAX_LAG", self.tr("Maximum lag for continuity (0 = automatic)"),
-                                         QgsProcessingParameterNumber.Double, 0.0, minValue=0.0),
-            QgsProcessingParameterNumber("SEED", self.tr("Random seed"), QgsProcessingParameterNumber.Integer, 0),
+                                         NUMBER_DOUBLE, 0.0, minValue=0.0),
+            QgsProcessingParameterNumber("SEED", self.tr("Random seed"), NUMBER_INTEGER, 0),
             QgsProcessingParameterCrs("CRS", self.tr("CRS of tables without geometry"), optional=True),
         ]
         for p in advanced:
-            p.setFlags(p.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+            set_advanced(p)
             self.addParameter(p)
         self.addParameter(QgsProcessingParameterVectorDestination("OUTPUT", self.tr("Clustered samples"),
-                                                                  QgsProcessing.TypeVectorPoint))
+                                                                  SOURCE_VECTOR_POINT))
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_WORKBOOK", self.tr("Workbook"),
                                                                 "Excel workbook (*.xlsx)"))
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_REPORT", self.tr("Report"), "HTML (*.html)"))

@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 from qgis.core import (
-    QgsProcessing,
     QgsProcessingOutputNumber,
-    QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
@@ -14,6 +12,7 @@ from qgis.core import (
     QgsProcessingParameterVectorDestination,
 )
 
+from ...compat import FIELD_ANY, NUMBER_DOUBLE, NUMBER_INTEGER, SOURCE_VECTOR, SOURCE_VECTOR_POINT, set_advanced
 from ...core.borehole.transforms import TRANSFORMS
 from ...core.errors import GeoMLError
 from ..common.base import GeoMLAlgorithm, progress_callback
@@ -51,8 +50,8 @@ class BoreholeSequenceModel(GeoMLAlgorithm):
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
-        any_field = QgsProcessingParameterField.Any
-        self.addParameter(QgsProcessingParameterFeatureSource("INPUT", self.tr("Clustered samples"), [QgsProcessing.TypeVector]))
+        any_field = FIELD_ANY
+        self.addParameter(QgsProcessingParameterFeatureSource("INPUT", self.tr("Clustered samples"), [SOURCE_VECTOR]))
         self.addParameter(QgsProcessingParameterField("HOLE_FIELD", self.tr("Hole id field"), parentLayerParameterName="INPUT", type=any_field))
         self.addParameter(QgsProcessingParameterField("LABEL_FIELD", self.tr("Label field"), "cluster", parentLayerParameterName="INPUT", type=any_field,
                                                       optional=True))
@@ -63,20 +62,20 @@ class BoreholeSequenceModel(GeoMLAlgorithm):
         self.addParameter(QgsProcessingParameterEnum("TRANSFORM", self.tr("Transform"), list(TRANSFORMS), defaultValue=2))
         self.addParameter(QgsProcessingParameterEnum("CELL", self.tr("Recurrent cell"), CELLS, defaultValue=1))
         self.addParameter(QgsProcessingParameterNumber("SEQUENCE_LENGTH", self.tr("Sequence length (samples)"),
-                                                       QgsProcessingParameterNumber.Integer, 32, minValue=2))
-        self.addParameter(QgsProcessingParameterNumber("EPOCHS", self.tr("Epochs"), QgsProcessingParameterNumber.Integer,
+                                                       NUMBER_INTEGER, 32, minValue=2))
+        self.addParameter(QgsProcessingParameterNumber("EPOCHS", self.tr("Epochs"), NUMBER_INTEGER,
                                                        30, minValue=1, maxValue=10000))
         advanced = [
-            QgsProcessingParameterNumber("HIDDEN", self.tr("Hidden units"), QgsProcessingParameterNumber.Integer, 32, minValue=2),
+            QgsProcessingParameterNumber("HIDDEN", self.tr("Hidden units"), NUMBER_INTEGER, 32, minValue=2),
             QgsProcessingParameterNumber("VALIDATION_FRACTION", self.tr("Validation fraction of holes"),
-                                         QgsProcessingParameterNumber.Double, 0.25, minValue=0.05, maxValue=0.9),
-            QgsProcessingParameterNumber("SEED", self.tr("Random seed"), QgsProcessingParameterNumber.Integer, 0),
+                                         NUMBER_DOUBLE, 0.25, minValue=0.05, maxValue=0.9),
+            QgsProcessingParameterNumber("SEED", self.tr("Random seed"), NUMBER_INTEGER, 0),
         ]
         for p in advanced:
-            p.setFlags(p.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+            set_advanced(p)
             self.addParameter(p)
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_MODEL", self.tr("Model"), "GeoML model (*.pt)"))
-        self.addParameter(QgsProcessingParameterVectorDestination("OUTPUT", self.tr("Predicted samples"), QgsProcessing.TypeVectorPoint))
+        self.addParameter(QgsProcessingParameterVectorDestination("OUTPUT", self.tr("Predicted samples"), SOURCE_VECTOR_POINT))
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_REPORT", self.tr("Report"), "HTML (*.html)"))
         self.addOutput(QgsProcessingOutputNumber("VALIDATION_ACCURACY", self.tr("Accuracy on validation holes")))
 

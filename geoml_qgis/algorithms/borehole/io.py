@@ -5,9 +5,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from qgis.core import QgsVectorLayer, QgsWkbTypes
+from qgis.core import QgsVectorLayer
 from qgis.PyQt.QtGui import QColor
 
+from ...compat import WKB_NO_GEOMETRY, sphere_point_symbol
 from ...core.errors import GeoMLError
 from ...core.io.style import category_color
 from ...core.io.vector import PointTable, write_points
@@ -22,7 +23,7 @@ def source_frame(source, what: str, feedback=None) -> tuple[pd.DataFrame, np.nda
     table = source_to_points(source, feedback=feedback, require_coordinates=False)
     if not len(table):
         raise GeoMLError(f"The {what} is empty.")
-    if source.wkbType() == QgsWkbTypes.NoGeometry:
+    if source.wkbType() == WKB_NO_GEOMETRY:
         return table.attributes, None, table.crs_wkt
     z = table.z if table.z is not None else np.full(len(table), np.nan)
     return table.attributes, np.column_stack([table.x, table.y, z]), table.crs_wkt
@@ -32,7 +33,7 @@ def style_3d(path: str, field: str, labels: dict[int, str], radius: float) -> bo
     """Add a 3D renderer (one sphere colour per category of *field*, at the points' own Z) to the
     GeoPackage's default style, so the layer shows in the 3D map view; False if QGIS lacks 3D."""
     try:
-        from qgis._3d import Qgs3DTypes, QgsPhongMaterialSettings, QgsPoint3DSymbol, QgsRuleBased3DRenderer
+        from qgis._3d import QgsPhongMaterialSettings, QgsRuleBased3DRenderer
     except ImportError:
         return False
     layer = QgsVectorLayer(path, Path(path).stem, "ogr")  # loads the 2D default style saved just before
@@ -40,14 +41,10 @@ def style_3d(path: str, field: str, labels: dict[int, str], radius: float) -> bo
         return False
     root = QgsRuleBased3DRenderer.Rule(None)
     for value, label in sorted(labels.items()):
-        symbol = QgsPoint3DSymbol()
-        symbol.setShape(QgsPoint3DSymbol.Sphere)
-        symbol.setShapeProperties({"radius": float(radius)})
-        symbol.setAltitudeClamping(Qgs3DTypes.AltClampAbsolute)
         material = QgsPhongMaterialSettings()
         material.setDiffuse(QColor(category_color(int(value))))
         material.setAmbient(QColor(category_color(int(value))).darker(150))
-        symbol.setMaterial(material)
+        symbol = sphere_point_symbol(radius, material)
         root.appendChild(QgsRuleBased3DRenderer.Rule(symbol, f'"{field}" = {int(value)}', str(label)))
     layer.setRenderer3D(QgsRuleBased3DRenderer(root))
     # a new name: overwriting the 2D style's row blocks on QGIS 3.22; this one becomes the default

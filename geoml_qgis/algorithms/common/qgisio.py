@@ -11,25 +11,21 @@ import numpy as np
 import pandas as pd
 from qgis.core import (
     QgsFeature,
-    QgsFeatureSink,
     QgsField,
     QgsFields,
     QgsGeometry,
     QgsPoint,
     QgsProcessingFeedback,
-    QgsWkbTypes,
 )
-from qgis.PyQt.QtCore import QVariant
 
+from ...compat import FAST_INSERT, WKB_POINT, WKB_POINT_Z, has_geometry, is_null, is_point_source, new_field
 from ...core.errors import Cancelled, GeoMLError
 from ...core.io.vector import PointTable, numeric_column
 
 
 def _py(value):
     """QVariant NULL and Qt types to plain Python."""
-    if value is None or (isinstance(value, QVariant) and value.isNull()):
-        return None
-    return value
+    return None if is_null(value) else value
 
 
 def source_to_points(
@@ -56,8 +52,8 @@ def source_to_points(
     if missing:
         raise GeoMLError(f"Field(s) {', '.join(missing)} not found in the input layer.")
     idx = [all_names.index(n) for n in names]
-    geometric = source.wkbType() != QgsWkbTypes.NoGeometry and not (x_field and y_field)
-    if geometric and QgsWkbTypes.geometryType(source.wkbType()) != QgsWkbTypes.PointGeometry:
+    geometric = has_geometry(source) and not (x_field and y_field)
+    if geometric and not is_point_source(source):
         raise GeoMLError("The input layer must hold points.")
     total = max(source.featureCount(), 1)
     rows, xs, ys, zs = [], [], [], []
@@ -102,10 +98,10 @@ def source_to_points(
 def _qgs_field(name: str, series: pd.Series) -> QgsField:
     kind = series.dtype.kind
     if kind in "iu" or kind == "b":
-        return QgsField(str(name), QVariant.LongLong)
+        return new_field(name, "int")
     if kind == "f":
-        return QgsField(str(name), QVariant.Double)
-    return QgsField(str(name), QVariant.String)
+        return new_field(name, "float")
+    return new_field(name, "str")
 
 
 def points_to_sink(alg, parameters, context, name: str, points: PointTable, crs, columns: Sequence[str] | None = None,
@@ -118,7 +114,7 @@ def points_to_sink(alg, parameters, context, name: str, points: PointTable, crs,
     fields = QgsFields()
     for col in df.columns:
         fields.append(_qgs_field(col, df[col]))
-    wkb = QgsWkbTypes.PointZ if points.z is not None else QgsWkbTypes.Point
+    wkb = WKB_POINT_Z if points.z is not None else WKB_POINT
     sink, dest_id = alg.parameterAsSink(parameters, name, context, fields, wkb, crs)
     if sink is None:
         raise GeoMLError(f"Cannot create the output layer {name}.")
@@ -131,5 +127,5 @@ def points_to_sink(alg, parameters, context, name: str, points: PointTable, crs,
             feat.setGeometry(QgsGeometry(QgsPoint(float(points.x[i]), float(points.y[i]), float(points.z[i]))))
         else:
             feat.setGeometry(QgsGeometry(QgsPoint(float(points.x[i]), float(points.y[i]))))
-        sink.addFeature(feat, QgsFeatureSink.FastInsert)
+        sink.addFeature(feat, FAST_INSERT)
     return dest_id

@@ -9,6 +9,7 @@ from typing import Callable, Mapping
 
 from qgis.core import (
     QgsCategorizedSymbolRenderer,
+    QgsClassificationQuantile,
     QgsGradientColorRamp,
     QgsGraduatedSymbolRenderer,
     QgsProcessingLayerPostProcessorInterface,
@@ -46,7 +47,8 @@ def graduated(field: str, ramp: str = "viridis", classes: int = 5) -> RendererFa
         color_ramp = QgsGradientColorRamp(QColor(colors[0]), QColor(colors[-1]))
         renderer = QgsGraduatedSymbolRenderer(field)
         renderer.setSourceColorRamp(color_ramp)
-        renderer.updateClasses(layer, QgsGraduatedSymbolRenderer.Quantile, classes)
+        renderer.setClassificationMethod(QgsClassificationQuantile())
+        renderer.updateClasses(layer, classes)
         return renderer
 
     return make

@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 from qgis.core import (
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
 )
 
+from ...compat import NUMBER_DOUBLE, NUMBER_INTEGER
 from ...core.errors import GeoMLError
+from ...core.geostats.models import MODEL_CHOICES
+from ..common.parameters import enum_choice, enum_parameter
 from .params import SAMPLE_HELP, GeostatsAlgorithm, optional_number
-
-MODEL_CHOICES = ["auto", "spherical", "exponential", "gaussian", "stable"]
 
 
 class FitVariogram(GeostatsAlgorithm):
@@ -21,7 +21,7 @@ class FitVariogram(GeostatsAlgorithm):
         "a variogram model to it by weighted least squares (weights: pairs / lag&sup2;). The model is written as "
         "a small JSON file that <i>Ordinary kriging</i>, <i>Kriging cross-validation</i> and <i>Kriged features</i> "
         "accept as their variogram model.<br>" + SAMPLE_HELP +
-        "<b>Model</b> (MODEL): <i>auto</i> fits every model and keeps the one with the smallest weighted error.<br>"
+        "<b>Variogram model</b> (VARIOGRAM_MODEL): <i>auto</i> fits every model and keeps the one with the smallest weighted error.<br>"
         "<b>Lag classes</b> (LAGS) and <b>Maximum lag</b> (MAX_LAG, default a third of the samples' bounding-box "
         "diagonal).<br>"
         "<b>Nugget / Sill / Range</b> (optional): keep these parameters fixed (SILL is the total sill).<br>"
@@ -33,18 +33,18 @@ class FitVariogram(GeostatsAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
         self.add_sample_params()
-        self.addParameter(QgsProcessingParameterEnum("MODEL", self.tr("Model"), MODEL_CHOICES, defaultValue=0))
+        self.addParameter(enum_parameter("VARIOGRAM_MODEL", self.tr("Variogram model"), MODEL_CHOICES, "auto"))
         self.addParameter(QgsProcessingParameterNumber(
-            "LAGS", self.tr("Lag classes"), QgsProcessingParameterNumber.Integer, defaultValue=15, minValue=2))
+            "LAGS", self.tr("Lag classes"), NUMBER_INTEGER, defaultValue=15, minValue=2))
         self.addParameter(QgsProcessingParameterNumber(
-            "MAX_LAG", self.tr("Maximum lag distance"), QgsProcessingParameterNumber.Double, optional=True, minValue=0.0))
+            "MAX_LAG", self.tr("Maximum lag distance"), NUMBER_DOUBLE, optional=True, minValue=0.0))
         for name, label in (("NUGGET", "Nugget (fixed)"), ("SILL", "Total sill (fixed)"), ("RANGE", "Range (fixed)")):
             self.addParameter(QgsProcessingParameterNumber(
-                name, self.tr(label), QgsProcessingParameterNumber.Double, optional=True, minValue=0.0))
+                name, self.tr(label), NUMBER_DOUBLE, optional=True, minValue=0.0))
         self.addParameter(QgsProcessingParameterNumber(
-            "DIRECTION", self.tr("Direction (degrees CCW from east)"), QgsProcessingParameterNumber.Double, optional=True))
+            "DIRECTION", self.tr("Direction (degrees CCW from east)"), NUMBER_DOUBLE, optional=True))
         self.addParameter(QgsProcessingParameterNumber(
-            "TOLERANCE", self.tr("Angular tolerance (degrees)"), QgsProcessingParameterNumber.Double,
+            "TOLERANCE", self.tr("Angular tolerance (degrees)"), NUMBER_DOUBLE,
             defaultValue=22.5, minValue=0.1, maxValue=90.0))
         self.addParameter(QgsProcessingParameterFileDestination(
             "OUTPUT_MODEL", self.tr("Variogram model"), "JSON files (*.json)"))
@@ -63,7 +63,7 @@ class FitVariogram(GeostatsAlgorithm):
             optional_number(self, parameters, "MAX_LAG", context) or None, direction,
             self.parameterAsDouble(parameters, "TOLERANCE", context),
         )
-        kind = MODEL_CHOICES[self.parameterAsEnum(parameters, "MODEL", context)]
+        kind = enum_choice(self, parameters, "VARIOGRAM_MODEL", MODEL_CHOICES, context)
         model, errors = fit_variogram(
             ev, kind, optional_number(self, parameters, "NUGGET", context),
             optional_number(self, parameters, "SILL", context), optional_number(self, parameters, "RANGE", context))

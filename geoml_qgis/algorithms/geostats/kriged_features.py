@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from qgis.core import QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination
 
+from ...compat import NUMBER_DOUBLE
 from ..common.base import progress_callback
 from .params import MODEL_HELP, NEIGHBOUR_HELP, SAMPLE_HELP, GeostatsAlgorithm, optional_number
 
@@ -28,10 +29,10 @@ class KrigedFeatures(GeostatsAlgorithm):
         self.add_model_params()
         self.add_neighbour_params()
         self.addParameter(QgsProcessingParameterNumber(
-            "DENSITY_RADIUS", self.tr("Density radius"), QgsProcessingParameterNumber.Double, optional=True,
+            "DENSITY_RADIUS", self.tr("Density radius"), NUMBER_DOUBLE, optional=True,
             minValue=0.0))
         self.addParameter(QgsProcessingParameterNumber(
-            "Z_LEVEL", self.tr("Z level of the slice (3D)"), QgsProcessingParameterNumber.Double, optional=True))
+            "Z_LEVEL", self.tr("Z level of the slice (3D)"), NUMBER_DOUBLE, optional=True))
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT", self.tr("Kriged features")))
 
     def execute(self, parameters, context, feedback):

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from qgis.core import (
-    QgsProcessing,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterFileDestination,
@@ -10,6 +9,7 @@ from qgis.core import (
     QgsProcessingParameterRasterDestination,
 )
 
+from ...compat import NUMBER_DOUBLE, SOURCE_VECTOR_POINT
 from ...core.errors import GeoMLError
 from ..common.base import progress_callback
 from .params import GRID_HELP, MODEL_HELP, NEIGHBOUR_HELP, SAMPLE_HELP, GeostatsAlgorithm, optional_number
@@ -38,9 +38,9 @@ class OrdinaryKrigingAlgorithm(GeostatsAlgorithm):
         self.add_model_params()
         self.add_neighbour_params()
         self.addParameter(QgsProcessingParameterNumber(
-            "Z_LEVEL", self.tr("Z level of the slice (3D)"), QgsProcessingParameterNumber.Double, optional=True))
+            "Z_LEVEL", self.tr("Z level of the slice (3D)"), NUMBER_DOUBLE, optional=True))
         self.addParameter(QgsProcessingParameterFeatureSource(
-            "TARGET_POINTS", self.tr("Target points"), [QgsProcessing.TypeVectorPoint], optional=True))
+            "TARGET_POINTS", self.tr("Target points"), [SOURCE_VECTOR_POINT], optional=True))
         self.addParameter(QgsProcessingParameterFeatureSink(
             "OUTPUT_POINTS", self.tr("Kriged target points"), optional=True, createByDefault=False))
         self.addParameter(QgsProcessingParameterRasterDestination(

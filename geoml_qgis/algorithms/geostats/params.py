@@ -2,18 +2,20 @@
 from __future__ import annotations
 
 from qgis.core import (
-    QgsProcessing,
     QgsProcessingParameterExtent,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
+    QgsProcessingParameterFile,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterLayer,
-    QgsProcessingParameterString,
 )
 
+from ...compat import FIELD_NUMERIC, NUMBER_DOUBLE, NUMBER_INTEGER, SOURCE_VECTOR_POINT
 from ...core.errors import GeoMLError
+from ...core.geostats.models import MODEL_CHOICES
 from ...core.io.vector import numeric_column
 from ..common.base import GeoMLAlgorithm
+from ..common.parameters import enum_choice, enum_parameter
 from ..common.qgisio import source_to_points
 
 SAMPLE_HELP = (
@@ -24,8 +26,9 @@ SAMPLE_HELP = (
 )
 MODEL_HELP = (
     "<b>Variogram model</b> (VARIOGRAM_MODEL): <i>auto</i> (fit spherical, exponential, gaussian and stable, "
-    "keep the best), a model name (<i>spherical</i>, <i>exponential</i>, <i>gaussian</i>, <i>stable</i>), or the "
-    "path of a JSON model file written by <i>Fit variogram</i>.<br>"
+    "keep the best) or a model name (<i>spherical</i>, <i>exponential</i>, <i>gaussian</i>, <i>stable</i>).<br>"
+    "<b>Variogram model file</b> (VARIOGRAM_FILE, optional): a JSON model written by <i>Fit variogram</i>; "
+    "when given it is used instead of VARIOGRAM_MODEL.<br>"
     "<b>Nugget / Sill / Range</b> (NUGGET, SILL, RANGE, optional): fixed model parameters. SILL is the "
     "<i>total</i> sill (nugget + partial sill), RANGE the practical range in map units. With a model name and "
     "all three given, nothing is fitted; parameters left empty are fitted to the data.<br>"
@@ -60,42 +63,43 @@ class GeostatsAlgorithm(GeoMLAlgorithm):
 
     def add_sample_params(self, z=True) -> None:
         self.addParameter(QgsProcessingParameterFeatureSource(
-            "INPUT", self.tr("Input points"), [QgsProcessing.TypeVectorPoint]))
+            "INPUT", self.tr("Input points"), [SOURCE_VECTOR_POINT]))
         self.addParameter(QgsProcessingParameterField(
             "FIELD", self.tr("Value field"), parentLayerParameterName="INPUT",
-            type=QgsProcessingParameterField.Numeric))
+            type=FIELD_NUMERIC))
         if z:
             self.addParameter(QgsProcessingParameterField(
                 "Z_FIELD", self.tr("Z field (3D kriging)"), parentLayerParameterName="INPUT",
-                type=QgsProcessingParameterField.Numeric, optional=True))
+                type=FIELD_NUMERIC, optional=True))
 
     def add_model_params(self) -> None:
-        self.addParameter(QgsProcessingParameterString(
-            "VARIOGRAM_MODEL", self.tr("Variogram model (auto, spherical, exponential, gaussian, stable, or a JSON file)"),
-            defaultValue="auto"))
+        self.addParameter(enum_parameter("VARIOGRAM_MODEL", self.tr("Variogram model"), MODEL_CHOICES, "auto"))
+        self.addParameter(QgsProcessingParameterFile(
+            "VARIOGRAM_FILE", self.tr("Variogram model file (JSON from Fit variogram)"), extension="json",
+            optional=True))
         for name, label in (("NUGGET", "Nugget (fixed)"), ("SILL", "Total sill (fixed)"), ("RANGE", "Range (fixed)")):
             self.addParameter(QgsProcessingParameterNumber(
-                name, self.tr(label), QgsProcessingParameterNumber.Double, optional=True, minValue=0.0))
+                name, self.tr(label), NUMBER_DOUBLE, optional=True, minValue=0.0))
         self.addParameter(QgsProcessingParameterNumber(
-            "ANISOTROPY_RATIO", self.tr("Anisotropy ratio (minor / major range)"), QgsProcessingParameterNumber.Double,
+            "ANISOTROPY_RATIO", self.tr("Anisotropy ratio (minor / major range)"), NUMBER_DOUBLE,
             defaultValue=1.0, minValue=0.001, maxValue=1.0))
         self.addParameter(QgsProcessingParameterNumber(
-            "ANISOTROPY_ANGLE", self.tr("Anisotropy angle (degrees CCW from east)"), QgsProcessingParameterNumber.Double,
+            "ANISOTROPY_ANGLE", self.tr("Anisotropy angle (degrees CCW from east)"), NUMBER_DOUBLE,
             defaultValue=0.0, minValue=-360.0, maxValue=360.0))
 
     def add_neighbour_params(self) -> None:
         self.addParameter(QgsProcessingParameterNumber(
-            "NEIGHBOURS", self.tr("Neighbours (0 = all samples)"), QgsProcessingParameterNumber.Integer,
+            "NEIGHBOURS", self.tr("Neighbours (0 = all samples)"), NUMBER_INTEGER,
             defaultValue=32, minValue=0))
         self.addParameter(QgsProcessingParameterNumber(
-            "SEARCH_RADIUS", self.tr("Search radius"), QgsProcessingParameterNumber.Double, optional=True,
+            "SEARCH_RADIUS", self.tr("Search radius"), NUMBER_DOUBLE, optional=True,
             minValue=0.0))
 
     def add_grid_params(self, reference_required=False) -> None:
         if not reference_required:
             self.addParameter(QgsProcessingParameterExtent("EXTENT", self.tr("Output extent"), optional=True))
             self.addParameter(QgsProcessingParameterNumber(
-                "PIXEL_SIZE", self.tr("Pixel size"), QgsProcessingParameterNumber.Double, optional=True, minValue=0.0))
+                "PIXEL_SIZE", self.tr("Pixel size"), NUMBER_DOUBLE, optional=True, minValue=0.0))
         self.addParameter(QgsProcessingParameterRasterLayer(
             "REFERENCE", self.tr("Reference raster (its grid is used)"), optional=not reference_required))
 
@@ -122,8 +126,10 @@ class GeostatsAlgorithm(GeoMLAlgorithm):
     def read_model(self, parameters, context, samples, feedback):
         from ...core.geostats.workflow import resolve_model
 
+        spec = (self.parameterAsFile(parameters, "VARIOGRAM_FILE", context)
+                or enum_choice(self, parameters, "VARIOGRAM_MODEL", MODEL_CHOICES, context))
         choice = resolve_model(
-            self.parameterAsString(parameters, "VARIOGRAM_MODEL", context),
+            spec,
             samples,
             optional_number(self, parameters, "NUGGET", context),
             optional_number(self, parameters, "SILL", context),

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from qgis.core import (
-    QgsProcessing,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterFile,
     QgsProcessingParameterMultipleLayers,
@@ -10,6 +9,7 @@ from qgis.core import (
     QgsProcessingParameterRasterDestination,
 )
 
+from ...compat import NUMBER_DOUBLE, SOURCE_RASTER, SOURCE_VECTOR_POINT
 from ...core.errors import GeoMLError
 from ..common.base import progress_callback
 from ..geostats.params import GRID_HELP, GeostatsAlgorithm, optional_number
@@ -34,12 +34,12 @@ class PredictHybrid(GeostatsAlgorithm):
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
         self.addParameter(QgsProcessingParameterFile("MODEL", self.tr("Hybrid model"), extension="pt"))
         self.addParameter(QgsProcessingParameterFeatureSource(
-            "INPUT", self.tr("Training points"), [QgsProcessing.TypeVectorPoint], optional=True))
+            "INPUT", self.tr("Training points"), [SOURCE_VECTOR_POINT], optional=True))
         self.addParameter(QgsProcessingParameterMultipleLayers(
-            "COVARIATES", self.tr("Covariate rasters"), QgsProcessing.TypeRaster, optional=True))
+            "COVARIATES", self.tr("Covariate rasters"), SOURCE_RASTER, optional=True))
         self.add_grid_params()
         self.addParameter(QgsProcessingParameterNumber(
-            "Z_LEVEL", self.tr("Z level of the slice (3D)"), QgsProcessingParameterNumber.Double, optional=True))
+            "Z_LEVEL", self.tr("Z level of the slice (3D)"), NUMBER_DOUBLE, optional=True))
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT_PREDICTION", self.tr("Prediction")))
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT_UNCERTAINTY", self.tr("Uncertainty (spread)")))
 

@@ -8,6 +8,7 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
+from ...compat import NUMBER_DOUBLE
 from ..common.base import GeoMLAlgorithm, progress_callback
 
 
@@ -33,7 +34,7 @@ class ClassifyHyperspectral(GeoMLAlgorithm):
         self.addParameter(QgsProcessingParameterRasterLayer("INPUT", self.tr("Input cube")))
         self.addParameter(QgsProcessingParameterFile("MODEL", self.tr("Model file"), fileFilter="GeoML model (*.pt)"))
         self.addParameter(QgsProcessingParameterNumber("MIN_CONFIDENCE", self.tr("Minimum confidence"),
-                                                       QgsProcessingParameterNumber.Double, 0.0, minValue=0.0, maxValue=1.0))
+                                                       NUMBER_DOUBLE, 0.0, minValue=0.0, maxValue=1.0))
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT_CLASSES", self.tr("Classes")))
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT_CONFIDENCE", self.tr("Confidence"), optional=True))
 

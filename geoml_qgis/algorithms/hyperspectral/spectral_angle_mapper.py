@@ -8,6 +8,7 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
+from ...compat import NUMBER_DOUBLE
 from ..common.base import GeoMLAlgorithm, progress_callback
 
 
@@ -34,7 +35,7 @@ class SpectralAngleMapper(GeoMLAlgorithm):
         self.addParameter(QgsProcessingParameterFile("LIBRARY", self.tr("Spectral library (.sli or .csv)"),
                                                      fileFilter="Spectral libraries (*.sli *.hdr *.csv);;All files (*.*)"))
         self.addParameter(QgsProcessingParameterNumber("MAX_ANGLE", self.tr("Maximum angle (radians)"),
-                                                       QgsProcessingParameterNumber.Double, 0.1, minValue=0.0001, maxValue=3.1416))
+                                                       NUMBER_DOUBLE, 0.1, minValue=0.0001, maxValue=3.1416))
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT_CLASSES", self.tr("Classes")))
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT_ANGLE", self.tr("Spectral angle"), optional=True))
 

@@ -5,7 +5,6 @@ from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsCoordinateTransform,
     QgsFeatureRequest,
-    QgsProcessing,
     QgsProcessingOutputNumber,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterEnum,
@@ -17,6 +16,7 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
+from ...compat import NUMBER_DOUBLE, NUMBER_INTEGER, SOURCE_VECTOR_POINT, SOURCE_VECTOR_POLYGON
 from ...core.errors import Cancelled, GeoMLError
 from ..common.base import GeoMLAlgorithm, progress_callback
 
@@ -57,15 +57,15 @@ class TrainSpectralClassifier(GeoMLAlgorithm):
         self.addParameter(QgsProcessingParameterRasterLayer("TRAINING_CUBE", self.tr("Training cube"), optional=True))
         self.addParameter(QgsProcessingParameterFeatureSource(
             "TRAINING_LABELS", self.tr("Training labels (points or polygons)"),
-            [QgsProcessing.TypeVectorPoint, QgsProcessing.TypeVectorPolygon], optional=True))
+            [SOURCE_VECTOR_POINT, SOURCE_VECTOR_POLYGON], optional=True))
         self.addParameter(QgsProcessingParameterField("CLASS_FIELD", self.tr("Class field"), parentLayerParameterName="TRAINING_LABELS", optional=True))
         self.addParameter(QgsProcessingParameterRasterLayer("TARGET_CUBE", self.tr("Target cube (resample the library onto its bands)"), optional=True))
         self.addParameter(QgsProcessingParameterEnum("PREPROCESSING", self.tr("Preprocessing"), PREPROCESSING, defaultValue=0))
         self.addParameter(QgsProcessingParameterBoolean("AUGMENT", self.tr("Augment the training set"), defaultValue=True))
         self.addParameter(QgsProcessingParameterNumber("SNR", self.tr("Signal-to-noise ratio of augmentation noise"),
-                                                       QgsProcessingParameterNumber.Double, 100.0, minValue=5.0))
-        self.addParameter(QgsProcessingParameterNumber("EPOCHS", self.tr("Epochs"), QgsProcessingParameterNumber.Integer, 40, minValue=1, maxValue=1000))
-        self.addParameter(QgsProcessingParameterNumber("SEED", self.tr("Random seed"), QgsProcessingParameterNumber.Integer, 0, minValue=0))
+                                                       NUMBER_DOUBLE, 100.0, minValue=5.0))
+        self.addParameter(QgsProcessingParameterNumber("EPOCHS", self.tr("Epochs"), NUMBER_INTEGER, 40, minValue=1, maxValue=1000))
+        self.addParameter(QgsProcessingParameterNumber("SEED", self.tr("Random seed"), NUMBER_INTEGER, 0, minValue=0))
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_MODEL", self.tr("Model file"), "GeoML model (*.pt)"))
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_REPORT", self.tr("Training report"), "HTML (*.html)", optional=True))
         self.addOutput(QgsProcessingOutputNumber("HELD_OUT_ACCURACY", self.tr("Held-out accuracy")))

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from qgis.core import (
-    QgsProcessing,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterNumber,
@@ -10,6 +9,7 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
+from ...compat import NUMBER_INTEGER, SOURCE_RASTER, SOURCE_VECTOR_ANY_GEOMETRY
 from ...core.errors import GeoMLError
 from ..common.base import GeoMLAlgorithm, progress_callback
 
@@ -36,14 +36,14 @@ class BuildFeatureStack(GeoMLAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
         self.addParameter(QgsProcessingParameterMultipleLayers("INPUTS", self.tr("Evidence rasters (continuous)"),
-                                                               QgsProcessing.TypeRaster))
+                                                               SOURCE_RASTER))
         self.addParameter(QgsProcessingParameterMultipleLayers("CATEGORICAL", self.tr("Categorical rasters"),
-                                                               QgsProcessing.TypeRaster, optional=True))
+                                                               SOURCE_RASTER, optional=True))
         self.addParameter(QgsProcessingParameterMultipleLayers("VECTORS", self.tr("Vector evidence (distance to)"),
-                                                               QgsProcessing.TypeVectorAnyGeometry, optional=True))
+                                                               SOURCE_VECTOR_ANY_GEOMETRY, optional=True))
         self.addParameter(QgsProcessingParameterRasterLayer("REFERENCE", self.tr("Reference grid"), optional=True))
         self.addParameter(QgsProcessingParameterNumber("PCA_COMPONENTS", self.tr("PCA components (0 = none)"),
-                                                       QgsProcessingParameterNumber.Integer, 0, minValue=0))
+                                                       NUMBER_INTEGER, 0, minValue=0))
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT", self.tr("Feature stack")))
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_TRANSFORM", self.tr("Feature transform"),
                                                                 "JSON (*.json)", optional=True))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 from qgis.core import (
-    QgsProcessing,
+    QgsProcessingOutputNumber,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
     QgsProcessingParameterFileDestination,
@@ -11,6 +11,7 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
+from ...compat import SOURCE_VECTOR, SOURCE_VECTOR_POINT
 from ...core.errors import GeoMLError
 from ..common.base import GeoMLAlgorithm
 
@@ -34,15 +35,17 @@ class EvaluateProspectivity(GeoMLAlgorithm):
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
         self.addParameter(QgsProcessingParameterRasterLayer("PROBABILITY", self.tr("Probability raster"), optional=True))
         self.addParameter(QgsProcessingParameterFeatureSource("SCORED", self.tr("Scored layer"),
-                                                              [QgsProcessing.TypeVector], optional=True))
+                                                              [SOURCE_VECTOR], optional=True))
         self.addParameter(QgsProcessingParameterString("SCORE_FIELD", self.tr("Score field"), "probability"))
         self.addParameter(QgsProcessingParameterFeatureSource("VALIDATION", self.tr("Validation points"),
-                                                              [QgsProcessing.TypeVectorPoint], optional=True))
+                                                              [SOURCE_VECTOR_POINT], optional=True))
         self.addParameter(QgsProcessingParameterField("LABEL_FIELD", self.tr("Label field (1 deposit / 0 not)"),
                                                       parentLayerParameterName="VALIDATION", optional=True))
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_REPORT", self.tr("Report"), "HTML (*.html)"))
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_CSV", self.tr("Figures (CSV)"), "CSV (*.csv)",
                                                                 optional=True))
+        self.addOutput(QgsProcessingOutputNumber("SUCCESS_RATE_AUC", self.tr("Success-rate curve AUC")))
+        self.addOutput(QgsProcessingOutputNumber("ROC_AUC", self.tr("ROC AUC (needs negative labels)")))
 
     def execute(self, parameters, context, feedback):
         from ...core.io import numeric_column

@@ -3,15 +3,14 @@ from __future__ import annotations
 
 import numpy as np
 from qgis.core import (
-    QgsProcessing,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterFile,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
-    QgsWkbTypes,
 )
 
+from ...compat import SOURCE_VECTOR, WKB_NO_GEOMETRY
 from ...core.errors import GeoMLError
 from ..common.base import GeoMLAlgorithm, progress_callback
 
@@ -39,7 +38,7 @@ class PredictProspectivity(GeoMLAlgorithm):
         self.addParameter(QgsProcessingParameterFile("MODEL", self.tr("Model"), extension="pt"))
         self.addParameter(QgsProcessingParameterRasterLayer("FEATURES", self.tr("Feature stack"), optional=True))
         self.addParameter(QgsProcessingParameterFeatureSource("INPUT", self.tr("Points or table"),
-                                                              [QgsProcessing.TypeVector], optional=True))
+                                                              [SOURCE_VECTOR], optional=True))
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT_PROBABILITY", self.tr("Probability"),
                                                                   optional=True, createByDefault=False))
         for key, label in (("OUTPUT_ALEATORIC", "Aleatoric uncertainty"), ("OUTPUT_EPISTEMIC", "Epistemic uncertainty"),
@@ -99,7 +98,7 @@ class PredictProspectivity(GeoMLAlgorithm):
                                 uncertainty=unc)
             out["OUTPUT_PROBABILITY"] = target
             out.update({f"OUTPUT_{k.upper()}": v for k, v in unc.items()})
-        if source.wkbType() != QgsWkbTypes.NoGeometry:
+        if source.wkbType() != WKB_NO_GEOMETRY:
             from ..common.styling import graduated, style_vector_output
 
             style_vector_output(self, context, dest, graduated("probability"))

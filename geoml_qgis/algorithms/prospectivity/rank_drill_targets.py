@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from qgis.core import (
+    QgsProcessingOutputNumber,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
@@ -9,6 +10,7 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
+from ...compat import NUMBER_DOUBLE, NUMBER_INTEGER
 from ..common.base import GeoMLAlgorithm, progress_callback
 
 
@@ -35,19 +37,20 @@ class RankDrillTargets(GeoMLAlgorithm):
         self.addParameter(QgsProcessingParameterRasterLayer("PROBABILITY", self.tr("Probability")))
         self.addParameter(QgsProcessingParameterRasterLayer("UNCERTAINTY", self.tr("Uncertainty (total)")))
         self.addParameter(QgsProcessingParameterNumber("COST", self.tr("Cost per target"),
-                                                       QgsProcessingParameterNumber.Double, 1.0, minValue=0))
+                                                       NUMBER_DOUBLE, 1.0, minValue=0))
         self.addParameter(QgsProcessingParameterNumber("VALUE", self.tr("Value of a discovery"),
-                                                       QgsProcessingParameterNumber.Double, 10.0, minValue=0))
+                                                       NUMBER_DOUBLE, 10.0, minValue=0))
         self.addParameter(QgsProcessingParameterNumber("CONFIDENCE", self.tr("Confidence"),
-                                                       QgsProcessingParameterNumber.Double, 0.9, minValue=0.5, maxValue=0.999))
+                                                       NUMBER_DOUBLE, 0.9, minValue=0.5, maxValue=0.999))
         self.addParameter(QgsProcessingParameterNumber("N_TARGETS", self.tr("Number of targets"),
-                                                       QgsProcessingParameterNumber.Integer, 10, minValue=1))
+                                                       NUMBER_INTEGER, 10, minValue=1))
         self.addParameter(QgsProcessingParameterNumber("MIN_SPACING", self.tr("Minimum spacing (map units)"),
-                                                       QgsProcessingParameterNumber.Double, 0.0, minValue=0))
+                                                       NUMBER_DOUBLE, 0.0, minValue=0))
         self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT_TARGETS", self.tr("Targets")))
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT_CATEGORIES", self.tr("Risk-return categories")))
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_REPORT", self.tr("Report"), "HTML (*.html)",
                                                                 optional=True))
+        self.addOutput(QgsProcessingOutputNumber("N_FOUND", self.tr("Number of targets found")))
 
     def execute(self, parameters, context, feedback):
         import numpy as np
@@ -78,7 +81,7 @@ class RankDrillTargets(GeoMLAlgorithm):
         style_vector_output(self, context, dest, ranked("rank"))
         for k, lbl in CATEGORIES.items():
             feedback.pushInfo(f"{lbl}: {100 * shares[k]:.1f} % of the area")
-        out = {"OUTPUT_TARGETS": dest, "OUTPUT_CATEGORIES": cats, "N_TARGETS_FOUND": len(targets)}
+        out = {"OUTPUT_TARGETS": dest, "OUTPUT_CATEGORIES": cats, "N_FOUND": len(targets)}
         report = self.parameterAsFileOutput(parameters, "OUTPUT_REPORT", context)
         if report:
             rows = [{"category": f"{k}: {v}", "share of area": shares[k]} for k, v in CATEGORIES.items()]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from qgis.core import (
-    QgsProcessing,
+    QgsProcessingOutputNumber,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
@@ -13,6 +13,7 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
+from ...compat import FIELD_NUMERIC, NUMBER_INTEGER, SOURCE_VECTOR
 from ...core.errors import GeoMLError
 from ..common.base import GeoMLAlgorithm, progress_callback
 
@@ -68,37 +69,38 @@ class TrainProspectivity(GeoMLAlgorithm):
     REQUIRES = ("torch",)
 
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
-        any_layer = [QgsProcessing.TypeVector]
+        any_layer = [SOURCE_VECTOR]
         self.addParameter(QgsProcessingParameterFeatureSource("INPUT", self.tr("Occurrences (points or table)"), any_layer))
         self.addParameter(QgsProcessingParameterField("LABEL_FIELD", self.tr("Label field (1 deposit / 0 not)"),
                                                       parentLayerParameterName="INPUT"))
         self.addParameter(QgsProcessingParameterRasterLayer("FEATURES", self.tr("Feature stack"), optional=True))
         self.addParameter(QgsProcessingParameterField("FEATURE_FIELDS", self.tr("Feature fields"), parentLayerParameterName="INPUT",
-                                                      type=QgsProcessingParameterField.Numeric, allowMultiple=True, optional=True))
+                                                      type=FIELD_NUMERIC, allowMultiple=True, optional=True))
         self.addParameter(QgsProcessingParameterNumber("BACKGROUND", self.tr("Background non-deposits (0 = none)"),
-                                                       QgsProcessingParameterNumber.Integer, 0, minValue=0))
+                                                       NUMBER_INTEGER, 0, minValue=0))
         self.addParameter(QgsProcessingParameterEnum("METHOD", self.tr("Method"), METHODS, defaultValue=0))
         self.addParameter(QgsProcessingParameterFeatureSource("PRETEXT", self.tr("Pretext points or table"), any_layer, optional=True))
         self.addParameter(QgsProcessingParameterField("PRETEXT_FIELD", self.tr("Pretext class field"),
                                                       parentLayerParameterName="PRETEXT", optional=True))
         self.addParameter(QgsProcessingParameterRasterLayer("PRETEXT_RASTER", self.tr("Pretext categorical raster"), optional=True))
         self.addParameter(QgsProcessingParameterNumber("PRETEXT_SAMPLES", self.tr("Pretext raster samples"),
-                                                       QgsProcessingParameterNumber.Integer, 1000, minValue=20))
+                                                       NUMBER_INTEGER, 1000, minValue=20))
         self.addParameter(QgsProcessingParameterString("CLASS_WEIGHTS", self.tr("Class weights"), "auto"))
-        self.addParameter(QgsProcessingParameterNumber("EPOCHS", self.tr("Epochs"), QgsProcessingParameterNumber.Integer, 200, minValue=1))
-        self.addParameter(QgsProcessingParameterNumber("SEED", self.tr("Seed"), QgsProcessingParameterNumber.Integer, 0))
+        self.addParameter(QgsProcessingParameterNumber("EPOCHS", self.tr("Epochs"), NUMBER_INTEGER, 200, minValue=1))
+        self.addParameter(QgsProcessingParameterNumber("SEED", self.tr("Random seed"), NUMBER_INTEGER, 0))
         self.addParameter(QgsProcessingParameterNumber("FOLDS", self.tr("Cross-validation folds"),
-                                                       QgsProcessingParameterNumber.Integer, 5, minValue=2))
+                                                       NUMBER_INTEGER, 5, minValue=2))
         self.addParameter(QgsProcessingParameterBoolean("SPATIAL_FOLDS", self.tr("Spatially blocked folds"), False))
         self.addParameter(QgsProcessingParameterBoolean("COMPARE", self.tr("Compare all methods on the same folds"), False))
         self.addParameter(QgsProcessingParameterNumber("MEMBERS", self.tr("Ensemble members (vae_ensemble)"),
-                                                       QgsProcessingParameterNumber.Integer, 10, minValue=2))
+                                                       NUMBER_INTEGER, 10, minValue=2))
         self.addParameter(QgsProcessingParameterNumber("LATENT_DIM", self.tr("Latent dimension (vae_ensemble)"),
-                                                       QgsProcessingParameterNumber.Integer, 4, minValue=1))
+                                                       NUMBER_INTEGER, 4, minValue=1))
         self.addParameter(QgsProcessingParameterNumber("UNLABELLED", self.tr("Unlabelled background cells (vae_ensemble)"),
-                                                       QgsProcessingParameterNumber.Integer, 2000, minValue=0))
+                                                       NUMBER_INTEGER, 2000, minValue=0))
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_MODEL", self.tr("Model"), "GeoML model (*.pt)"))
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_REPORT", self.tr("Report"), "HTML (*.html)", optional=True))
+        self.addOutput(QgsProcessingOutputNumber("CV_ROC_AUC", self.tr("Cross-validated ROC AUC of the chosen method")))
 
     def execute(self, parameters, context, feedback):
         from ...core.prospectivity import workflow

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from qgis.core import (
-    QgsProcessing,
     QgsProcessingParameterEnum,
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
 )
 
+from ...compat import SOURCE_RASTER
 from ...core.errors import GeoMLError
 from ..common.base import GeoMLAlgorithm, progress_callback
 
@@ -28,7 +28,7 @@ class AlignRasters(GeoMLAlgorithm):
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
-        self.addParameter(QgsProcessingParameterMultipleLayers("INPUTS", self.tr("Input rasters"), QgsProcessing.TypeRaster))
+        self.addParameter(QgsProcessingParameterMultipleLayers("INPUTS", self.tr("Input rasters"), SOURCE_RASTER))
         self.addParameter(QgsProcessingParameterRasterLayer("REFERENCE", self.tr("Reference grid"), optional=True))
         self.addParameter(QgsProcessingParameterEnum("RESAMPLING", self.tr("Resampling"), METHODS, defaultValue=1))
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT", self.tr("Aligned stack")))

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 from qgis.core import (
-    QgsProcessing,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
@@ -11,9 +10,9 @@ from qgis.core import (
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterLayer,
     QgsProcessingParameterString,
-    QgsWkbTypes,
 )
 
+from ...compat import FIELD_NUMERIC, NUMBER_INTEGER, SOURCE_VECTOR, SOURCE_VECTOR_POINT, WKB_NO_GEOMETRY
 from ...core.errors import Cancelled, GeoMLError
 from ...core.io.vector import numeric_column
 from ..common.base import GeoMLAlgorithm, progress_callback
@@ -53,19 +52,19 @@ class TrainEnsembleRemote(GeoMLAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
         self.addParameter(QgsProcessingParameterFeatureSource(
-            "INPUT", self.tr("Training points or table"), [QgsProcessing.TypeVectorPoint, QgsProcessing.TypeVector]))
+            "INPUT", self.tr("Training points or table"), [SOURCE_VECTOR_POINT, SOURCE_VECTOR]))
         self.addParameter(QgsProcessingParameterField(
             "LABEL_FIELD", self.tr("Label field (1 deposit / 0 not)"), parentLayerParameterName="INPUT",
-            type=QgsProcessingParameterField.Numeric))
+            type=FIELD_NUMERIC))
         self.addParameter(QgsProcessingParameterField(
             "FEATURE_FIELDS", self.tr("Feature fields (for a table)"), parentLayerParameterName="INPUT",
-            type=QgsProcessingParameterField.Numeric, allowMultiple=True, optional=True))
+            type=FIELD_NUMERIC, allowMultiple=True, optional=True))
         self.addParameter(QgsProcessingParameterRasterLayer(
             "FEATURES", self.tr("Feature stack (raster, sampled at the points)"), optional=True))
         for name, label, default, minimum in (("MEMBERS", "Members", 10, 1), ("LATENT_DIM", "Latent dimensions", 4, 1),
-                                              ("EPOCHS", "Epochs", 100, 1), ("SEED", "Seed", 0, 0),
-                                              ("UNLABELLED", "Unlabelled samples", 5000, 0)):
-            self.addParameter(QgsProcessingParameterNumber(name, self.tr(label), QgsProcessingParameterNumber.Integer,
+                                              ("EPOCHS", "Epochs", 200, 1), ("SEED", "Random seed", 0, 0),
+                                              ("UNLABELLED", "Unlabelled background samples", 2000, 0)):
+            self.addParameter(QgsProcessingParameterNumber(name, self.tr(label), NUMBER_INTEGER,
                                                            default, minValue=minimum))
         self.addParameter(QgsProcessingParameterEnum("BACKEND", self.tr("Backend"), BACKENDS, defaultValue=0))
         for name, label, default in (("BUCKET", "S3 bucket", None), ("PREFIX", "S3 prefix", "geoml"),
@@ -75,7 +74,7 @@ class TrainEnsembleRemote(GeoMLAlgorithm):
             self.addParameter(QgsProcessingParameterString(name, self.tr(label), default, optional=True))
         self.addParameter(QgsProcessingParameterNumber(
             "MIN_MEMBERS", self.tr("Minimum members that must succeed (0 = all)"),
-            QgsProcessingParameterNumber.Integer, 0, minValue=0))
+            NUMBER_INTEGER, 0, minValue=0))
         self.addParameter(QgsProcessingParameterFileDestination(
             "OUTPUT_MODEL", self.tr("Ensemble model"), "GeoML model (*.pt)"))
 
@@ -140,7 +139,7 @@ class TrainEnsembleRemote(GeoMLAlgorithm):
             from ...core.io.raster import RasterStack
             from ..common.qgisio import source_to_points
 
-            if source.wkbType() == QgsWkbTypes.NoGeometry:
+            if source.wkbType() == WKB_NO_GEOMETRY:
                 raise GeoMLError("A feature stack is sampled at points: the input must be a point layer.")
             points = source_to_points(source, [label], feedback=feedback)
             with RasterStack([stack_layer.source()]) as stack:
