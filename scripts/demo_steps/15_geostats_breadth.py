@@ -28,7 +28,7 @@ def meuse_external_drift(demo):
              FIELD_TYPE=0, FIELD_LENGTH=12, FIELD_PRECISION=6, FORMULA='ln("zinc")', OUTPUT=points)
     cov = _sqrt_dist(demo)
     ked = demo.run("geoml:trendkriging", INPUT=points, FIELD="log_zinc", DRIFT=0, COVARIATES=cov, REFERENCE=cov,
-                   VARIOGRAM_MODEL="exponential", NEIGHBOURS=0, CROSS_VALIDATION=1,
+                   VARIOGRAM_MODEL=2, NEIGHBOURS=0, CROSS_VALIDATION=1,
                    OUTPUT_ESTIMATE=demo.out / "meuse_logzinc_ked.tif", OUTPUT_VARIANCE=demo.out / "meuse_logzinc_kedvar.tif",
                    OUTPUT_REPORT=demo.out / "meuse_ked_variogram.html")
     demo.report("kriging with external drift sqrt(dist)", f"leave-one-out RMSE {ked['RMSE']:.3f}, MSDR {ked['MSDR']:.2f}",
@@ -39,10 +39,10 @@ def meuse_exceedance(demo):
     """Meuse zinc: P(zinc > 500 ppm) from indicator kriging and from 50 simulations"""
     grid = demo.sample / "meuse" / "grids" / "dist.tif"
     zinc = demo.sample / "meuse" / "meuse.gpkg"
-    ik = demo.run("geoml:indicatorkriging", INPUT=zinc, FIELD="zinc", CUTOFFS="200,500,1000", VARIOGRAM_MODEL="spherical",
+    ik = demo.run("geoml:indicatorkriging", INPUT=zinc, FIELD="zinc", CUTOFFS="200,500,1000", VARIOGRAM_MODEL=1,
                   REFERENCE=grid, NEIGHBOURS=32, OUTPUT_EXCEEDANCE=demo.out / "meuse_zinc_ik_exceedance.tif",
                   OUTPUT_ETYPE=demo.out / "meuse_zinc_ik_etype.tif")
-    sgs = demo.run("geoml:gaussiansimulation", INPUT=zinc, FIELD="zinc", REFERENCE=grid, VARIOGRAM_MODEL="spherical",
+    sgs = demo.run("geoml:gaussiansimulation", INPUT=zinc, FIELD="zinc", REFERENCE=grid, VARIOGRAM_MODEL=1,
                    REALISATIONS=50, SEED=1, NEIGHBOURS=12, NODE_NEIGHBOURS=12, CUTOFFS="500",
                    OUTPUT_ETYPE=demo.out / "meuse_zinc_sgs_etype.tif", OUTPUT_SD=demo.out / "meuse_zinc_sgs_sd.tif",
                    OUTPUT_EXCEEDANCE=demo.out / "meuse_zinc_sgs_p500.tif")

@@ -10,7 +10,7 @@ from .conftest import SAMPLE
 
 MEUSE = SAMPLE / "meuse" / "meuse.gpkg"
 DIST = SAMPLE / "meuse" / "grids" / "dist.tif"
-EXP = {"VARIOGRAM_MODEL": "exponential", "NUGGET": 0.05, "SILL": 0.35, "RANGE": 900.0}
+EXP = {"VARIOGRAM_MODEL": 2, "NUGGET": 0.05, "SILL": 0.35, "RANGE": 900.0}
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +44,7 @@ def test_ked_algorithm_matches_core_and_cross_validates(run_alg, logzinc, sqrt_d
 
     res = run_alg("geoml:trendkriging", {
         "INPUT": str(logzinc), "FIELD": "log_zinc", "DRIFT": 0, "COVARIATES": [sqrt_dist], "REFERENCE": sqrt_dist,
-        **EXP, "NEIGHBOURS": 24, "CROSS_VALIDATION": 1, "OUTPUT_CV": str(tmp_path / "cv.csv"),
+        **EXP, "NEIGHBOURS": 24, "CROSS_VALIDATION": 1, "OUTPUT_CSV": str(tmp_path / "cv.csv"),
         "OUTPUT_ESTIMATE": str(tmp_path / "est.tif"), "OUTPUT_VARIANCE": str(tmp_path / "var.tif")})
     d = pd.read_csv(SAMPLE / "meuse" / "meuse.txt")
     xy = d[["x", "y"]].to_numpy(float)
@@ -61,14 +61,14 @@ def test_ked_algorithm_matches_core_and_cross_validates(run_alg, logzinc, sqrt_d
     np.testing.assert_allclose(var[rows, cols], ref.variance, rtol=1e-5)
     assert (est[c < 0] == -9999).all()
     assert QgsRasterLayer(res["OUTPUT_ESTIMATE"], "e").renderer().type() == "singlebandpseudocolor"
-    cv = pd.read_csv(res["OUTPUT_CV"])
+    cv = pd.read_csv(res["OUTPUT_CSV"])
     assert len(cv) == 155 and 0.2 < res["RMSE"] < 0.5 and 0.5 < res["MSDR"] < 2
 
 
 def test_universal_kriging_algorithm_fits_residual_variogram(run_alg, logzinc, tmp_path):
     res = run_alg("geoml:trendkriging", {
         "INPUT": str(logzinc), "FIELD": "log_zinc", "DRIFT": 1, "REFERENCE": str(DIST),
-        "VARIOGRAM_MODEL": "spherical", "KRIGING_TYPE": 1, "NEIGHBOURS": 32,
+        "VARIOGRAM_MODEL": 1, "KRIGING_TYPE": 1, "NEIGHBOURS": 32,
         "OUTPUT_REPORT": str(tmp_path / "r.html"),
         "OUTPUT_ESTIMATE": str(tmp_path / "est.tif"), "OUTPUT_VARIANCE": str(tmp_path / "var.tif")})
     e = gdal.Open(res["OUTPUT_ESTIMATE"]).ReadAsArray()
@@ -99,7 +99,7 @@ def test_indicator_kriging_algorithm(run_alg, logzinc, tmp_path):
 
     res = run_alg("geoml:indicatorkriging", {
         "INPUT": str(MEUSE), "FIELD": "zinc", "CUTOFFS": "200, 500, 1000", "INDICATOR_VARIOGRAM": 1,
-        "VARIOGRAM_MODEL": "spherical", "REFERENCE": str(DIST), "NEIGHBOURS": 24, "CROSS_VALIDATION": 1,
+        "VARIOGRAM_MODEL": 1, "REFERENCE": str(DIST), "NEIGHBOURS": 24, "CROSS_VALIDATION": 1,
         "OUTPUT_EXCEEDANCE": str(tmp_path / "p.tif"), "OUTPUT_ETYPE": str(tmp_path / "e.tif"),
         "OUTPUT_VARIANCE": str(tmp_path / "v.tif")})
     p = gdal.Open(res["OUTPUT_EXCEEDANCE"])
@@ -139,7 +139,7 @@ def test_fit_nested_variogram_then_krige(run_alg, logzinc, tmp_path):
     assert [s["psill"] for s in m["structures"]] == [pytest.approx(0.0970645, abs=1e-6), pytest.approx(0.5565096, abs=1e-6)]
     assert res["SSERR"] == pytest.approx(8.87279848e-06, rel=1e-6)
     ok = run_alg("geoml:ordinarykriging", {
-        "INPUT": str(logzinc), "FIELD": "log_zinc", "REFERENCE": str(DIST), "VARIOGRAM_MODEL": res["OUTPUT_MODEL"],
+        "INPUT": str(logzinc), "FIELD": "log_zinc", "REFERENCE": str(DIST), "VARIOGRAM_FILE": res["OUTPUT_MODEL"],
         "OUTPUT_ESTIMATE": str(tmp_path / "e.tif"), "OUTPUT_VARIANCE": str(tmp_path / "v.tif")})
     e = gdal.Open(ok["OUTPUT_ESTIMATE"]).ReadAsArray()
     assert 4.5 < e[e != -9999].min() and e.max() < 7.7
@@ -170,7 +170,7 @@ def test_gaussian_simulation_algorithm(run_alg, tmp_path):
     from qgis.core import QgsProcessingException
 
     params = {"INPUT": str(MEUSE), "FIELD": "zinc", "EXTENT": "178500,181400,329700,333700 [EPSG:28992]",
-              "PIXEL_SIZE": 100.0, "VARIOGRAM_MODEL": "spherical", "NUGGET": 0.1, "SILL": 1.0, "RANGE": 900.0,
+              "PIXEL_SIZE": 100.0, "VARIOGRAM_MODEL": 1, "NUGGET": 0.1, "SILL": 1.0, "RANGE": 900.0,
               "REALISATIONS": 3, "SEED": 4, "CUTOFFS": "500"}
     res = run_alg("geoml:gaussiansimulation", {
         **params, "OUTPUT_REALISATIONS": str(tmp_path / "r.tif"), "OUTPUT_ETYPE": str(tmp_path / "e.tif"),

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from qgis.core import QgsProcessingParameterEnum, QgsProcessingParameterNumber
 
+from ...compat import NUMBER_INTEGER
+from ...core.geostats.block import DISCRETISATIONS
 from .params import GRID_HELP, MODEL_HELP, NEIGHBOUR_HELP, SAMPLE_HELP
 from .trend_kriging import TrendKriging
 
-DISCRETISATIONS = ["gauss", "regular"]
 
 
 class BlockKrigingAlgorithm(TrendKriging):
@@ -30,12 +31,18 @@ class BlockKrigingAlgorithm(TrendKriging):
         "<i>Kriging cross-validation</i> or <i>Kriging with a trend</i> (point support)."
     )
 
+    def execute(self, parameters, context, feedback):
+        results = {"OUTPUT_ESTIMATE": None, "OUTPUT_VARIANCE": None}
+        results.update(super().execute(parameters, context, feedback))  # the trend-kriging plumbing, block estimator
+        return results
+
     def add_type_params(self) -> None:
         self.addParameter(QgsProcessingParameterNumber(
             "DISCRETISATION", self.tr("Block discretisation (points per side)"),
-            QgsProcessingParameterNumber.Type.Integer, defaultValue=4, minValue=1, maxValue=20))
+            NUMBER_INTEGER, defaultValue=4, minValue=1, maxValue=20))
         self.addParameter(QgsProcessingParameterEnum(
-            "DISCRETISATION_KIND", self.tr("Discretisation points"), DISCRETISATIONS, defaultValue=0))
+            "DISCRETISATION_KIND", self.tr("Discretisation points"), list(DISCRETISATIONS),
+            defaultValue=DISCRETISATIONS.index("gauss")))
 
     def make_estimator(self, parameters, context, grid, model, drift, neighbours, radius, names):
         from ...core.geostats.block import BlockKriging

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from qgis.core import (
-    QgsProcessing,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
@@ -12,9 +11,10 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
+from ...compat import NUMBER_DOUBLE, NUMBER_INTEGER, SOURCE_VECTOR_POINT
 from ...core.errors import GeoMLError
 from ..common.base import progress_callback
-from .cv_outputs import CV_HELP, add_cv_params, cv_outputs, read_cv
+from .cv_outputs import CV_HELP_LOO, add_cv_params, cv_outputs, read_cv
 from .params import GRID_HELP, GeostatsAlgorithm, optional_number
 
 STRUCTURES = ["spherical", "exponential", "gaussian"]
@@ -41,16 +41,15 @@ class Cokriging(GeostatsAlgorithm):
         "<b>Structure</b> (STRUCTURE) and <b>Range</b> (RANGE, default: the range of the primary field's own "
         "fitted variogram) of the common structure.<br>"
         "<b>Neighbours</b> (NEIGHBOURS): nearest samples of each variable (0 = all).<br>" + GRID_HELP
-        + CV_HELP.replace("none, leave-one-out, or spatially blocked k-fold with", "none or leave-one-out (the "
-                          "primary value left out, the secondary values kept, as gstat.cv; ordinary cokriging); not")
-        +
+        + CV_HELP_LOO.replace("none or leave-one-out;", "none or leave-one-out of ordinary cokriging (the primary "
+                              "value left out, the secondary values kept, as gstat.cv);") +
         "<b>Outputs</b>: OUTPUT_ESTIMATE and OUTPUT_VARIANCE (styled GeoTIFFs), OUTPUT_MODEL (optional JSON of "
         "the coregionalisation)."
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
         self.addParameter(QgsProcessingParameterFeatureSource(
-            "INPUT", self.tr("Input points"), [QgsProcessing.SourceType.TypeVectorPoint]))
+            "INPUT", self.tr("Input points"), [SOURCE_VECTOR_POINT]))
         self.addParameter(QgsProcessingParameterField(
             "FIELD", self.tr("Primary field"), parentLayerParameterName="INPUT"))
         self.addParameter(QgsProcessingParameterField(
@@ -60,12 +59,12 @@ class Cokriging(GeostatsAlgorithm):
             "SECONDARY_RASTER", self.tr("Secondary raster (collocated cokriging)"), optional=True))
         self.addParameter(QgsProcessingParameterEnum("STRUCTURE", self.tr("Structure"), STRUCTURES, defaultValue=0))
         self.addParameter(QgsProcessingParameterNumber(
-            "RANGE", self.tr("Range"), QgsProcessingParameterNumber.Type.Double, optional=True, minValue=0.0))
+            "RANGE", self.tr("Range"), NUMBER_DOUBLE, optional=True, minValue=0.0))
         self.addParameter(QgsProcessingParameterNumber(
             "NEIGHBOURS", self.tr("Neighbours per variable (0 = all samples)"),
-            QgsProcessingParameterNumber.Type.Integer, defaultValue=16, minValue=0))
+            NUMBER_INTEGER, defaultValue=16, minValue=0))
         self.add_grid_params()
-        add_cv_params(self)
+        add_cv_params(self, blocked=False)
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT_ESTIMATE", self.tr("Cokriging estimate")))
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT_VARIANCE", self.tr("Cokriging variance")))
         self.addParameter(QgsProcessingParameterFileDestination(
@@ -133,8 +132,8 @@ class Cokriging(GeostatsAlgorithm):
         results = {}
         cv_setup = read_cv(self, parameters, context)
         if cv_setup is not None:
-            if cv_setup["method"] != "leave-one-out" or raster is not None:
-                raise GeoMLError("Cokriging offers leave-one-out cross-validation of ordinary cokriging only.")
+            if raster is not None:
+                raise GeoMLError("Cross-validation is offered for ordinary cokriging (secondary fields) only.")
             results.update(cv_outputs(self, parameters, context, feedback,
                                       leave_one_out_cokriging(lmc, xy, z, neighbours)))
         if raster is None:

@@ -9,6 +9,7 @@ from qgis.core import (
     QgsProcessingParameterNumber,
 )
 
+from ...compat import NUMBER_DOUBLE, NUMBER_INTEGER
 from ...core.errors import GeoMLError
 from .params import SAMPLE_HELP, GeostatsAlgorithm, optional_number
 
@@ -45,12 +46,12 @@ class FitNestedVariogram(GeostatsAlgorithm):
                             ("RANGE_1", "Range 1 (start)"), ("PSILL_2", "Partial sill 2 (start)"),
                             ("RANGE_2", "Range 2 (start)")):
             self.addParameter(QgsProcessingParameterNumber(
-                name, self.tr(label), QgsProcessingParameterNumber.Type.Double, optional=True, minValue=0.0))
+                name, self.tr(label), NUMBER_DOUBLE, optional=True, minValue=0.0))
         self.addParameter(QgsProcessingParameterBoolean("FIT_RANGES", self.tr("Fit ranges"), defaultValue=True))
         self.addParameter(QgsProcessingParameterNumber(
-            "LAGS", self.tr("Lag classes"), QgsProcessingParameterNumber.Type.Integer, defaultValue=15, minValue=2))
+            "LAGS", self.tr("Lag classes"), NUMBER_INTEGER, defaultValue=15, minValue=2))
         self.addParameter(QgsProcessingParameterNumber(
-            "MAX_LAG", self.tr("Maximum lag distance"), QgsProcessingParameterNumber.Type.Double, optional=True,
+            "MAX_LAG", self.tr("Maximum lag distance"), NUMBER_DOUBLE, optional=True,
             minValue=0.0))
         self.addParameter(QgsProcessingParameterFileDestination(
             "OUTPUT_MODEL", self.tr("Variogram model"), "JSON files (*.json)"))

@@ -7,6 +7,7 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
+from ...compat import NUMBER_DOUBLE, NUMBER_INTEGER
 from ...core.errors import GeoMLError
 from ..common.base import progress_callback
 from .indicator_kriging import parse_cutoffs
@@ -43,16 +44,16 @@ class GaussianSimulation(GeostatsAlgorithm):
         self.add_grid_params()
         self.add_model_params()
         num = QgsProcessingParameterNumber
-        self.addParameter(num("REALISATIONS", self.tr("Realisations"), num.Type.Integer, defaultValue=20, minValue=1))
-        self.addParameter(num("SEED", self.tr("Random seed"), num.Type.Integer, defaultValue=0))
-        self.addParameter(num("NEIGHBOURS", self.tr("Neighbours (data)"), num.Type.Integer, defaultValue=16, minValue=0))
-        self.addParameter(num("NODE_NEIGHBOURS", self.tr("Simulated neighbours (cells)"), num.Type.Integer,
+        self.addParameter(num("REALISATIONS", self.tr("Realisations"), NUMBER_INTEGER, defaultValue=20, minValue=1))
+        self.addParameter(num("SEED", self.tr("Random seed"), NUMBER_INTEGER, defaultValue=0))
+        self.addParameter(num("NEIGHBOURS", self.tr("Neighbours (data)"), NUMBER_INTEGER, defaultValue=16, minValue=0))
+        self.addParameter(num("NODE_NEIGHBOURS", self.tr("Simulated neighbours (cells)"), NUMBER_INTEGER,
                               defaultValue=16, minValue=0))
-        self.addParameter(num("SEARCH_RADIUS", self.tr("Search radius"), num.Type.Double, optional=True, minValue=0.0))
-        self.addParameter(num("MULTIGRID", self.tr("Multigrid levels"), num.Type.Integer, defaultValue=3, minValue=0,
+        self.addParameter(num("SEARCH_RADIUS", self.tr("Search radius"), NUMBER_DOUBLE, optional=True, minValue=0.0))
+        self.addParameter(num("MULTIGRID", self.tr("Multigrid levels"), NUMBER_INTEGER, defaultValue=3, minValue=0,
                               maxValue=8))
-        self.addParameter(num("ZMIN", self.tr("Lower tail bound"), num.Type.Double, optional=True))
-        self.addParameter(num("ZMAX", self.tr("Upper tail bound"), num.Type.Double, optional=True))
+        self.addParameter(num("ZMIN", self.tr("Lower tail bound"), NUMBER_DOUBLE, optional=True))
+        self.addParameter(num("ZMAX", self.tr("Upper tail bound"), NUMBER_DOUBLE, optional=True))
         self.addParameter(QgsProcessingParameterString("CUTOFFS", self.tr("Cut-offs for P(value > cut-off)"),
                                                        defaultValue="", optional=True))
         for name, label in (("OUTPUT_REALISATIONS", "Realisations"), ("OUTPUT_ETYPE", "E-type (mean of realisations)"),
@@ -101,4 +102,8 @@ class GaussianSimulation(GeostatsAlgorithm):
         if info["dropped"]:
             feedback.pushInfo(f"{info['dropped']} samples share a cell with a sample nearer its centre and were "
                               "not used; use a finer grid to honour them all.")
-        return {k: v for k, v in paths.items() if v}
+        results = {"OUTPUT_REALISATIONS": paths["OUTPUT_REALISATIONS"], "OUTPUT_ETYPE": paths["OUTPUT_ETYPE"],
+                   "OUTPUT_SD": paths["OUTPUT_SD"], "OUTPUT_EXCEEDANCE": paths["OUTPUT_EXCEEDANCE"]}
+        for key in [k for k, v in results.items() if not v]:
+            del results[key]  # outputs not asked for
+        return results

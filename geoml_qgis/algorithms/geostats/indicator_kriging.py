@@ -3,13 +3,16 @@ from __future__ import annotations
 
 from qgis.core import (
     QgsProcessingParameterEnum,
+    QgsProcessingParameterFile,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterString,
 )
 
 from ...core.errors import GeoMLError
+from ...core.geostats.models import MODEL_CHOICES
 from ..common.base import progress_callback
-from .cv_outputs import CV_HELP, add_cv_params, cv_outputs, read_cv
+from ..common.parameters import enum_choice, enum_parameter
+from .cv_outputs import CV_HELP_LOO, add_cv_params, cv_outputs, read_cv
 from .params import GRID_HELP, NEIGHBOUR_HELP, SAMPLE_HELP, GeostatsAlgorithm
 
 VARIOGRAM_CHOICES = ["one per cut-off", "median indicator (one for all cut-offs)"]
@@ -42,12 +45,13 @@ class IndicatorKrigingAlgorithm(GeostatsAlgorithm):
         "median indicator and used for every cut-off (median indicator kriging: faster, fewer order-relation "
         "problems).<br>"
         "<b>Variogram model</b> (VARIOGRAM_MODEL): the model type fitted to the indicator variograms (auto, "
-        "spherical, exponential, gaussian, stable), or a JSON model file (from <i>Fit variogram</i> run on an "
-        "indicator field) used for every cut-off.<br>"
-        + NEIGHBOUR_HELP + GRID_HELP + CV_HELP.replace("ME, MAE", "the Brier score of the probabilities, ME, MAE") +
+        "spherical, exponential, gaussian, stable); <b>Variogram model file</b> (VARIOGRAM_FILE, optional): a "
+        "JSON model (from <i>Fit variogram</i> or <i>Fit nested variogram</i> run on an indicator field) used for "
+        "every cut-off instead.<br>"
+        + NEIGHBOUR_HELP + GRID_HELP + CV_HELP_LOO.replace("ME, MAE", "the Brier score of the probabilities (logged), ME, MAE") +
         "<b>Outputs</b>: OUTPUT_EXCEEDANCE (one band per cut-off, named P(&gt;cut-off), styled 0 to 1), "
         "OUTPUT_ETYPE (the mean of each cell's distribution, from the corrected probabilities and the mean of the "
-        "data in each class) and OUTPUT_VARIANCE (its conditional variance), optional OUTPUT_CV."
+        "data in each class) and OUTPUT_VARIANCE (its conditional variance), optional OUTPUT_CSV."
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
@@ -56,12 +60,13 @@ class IndicatorKrigingAlgorithm(GeostatsAlgorithm):
                                                        defaultValue="", optional=True))
         self.addParameter(QgsProcessingParameterEnum("INDICATOR_VARIOGRAM", self.tr("Indicator variogram"),
                                                      VARIOGRAM_CHOICES, defaultValue=0))
-        self.addParameter(QgsProcessingParameterString(
-            "VARIOGRAM_MODEL", self.tr("Variogram model (auto, spherical, exponential, gaussian, stable, or a JSON file)"),
-            defaultValue="spherical"))
+        self.addParameter(enum_parameter("VARIOGRAM_MODEL", self.tr("Variogram model"), MODEL_CHOICES, "spherical"))
+        self.addParameter(QgsProcessingParameterFile(
+            "VARIOGRAM_FILE", self.tr("Variogram model file (JSON, used for every cut-off)"), extension="json",
+            optional=True))
         self.add_grid_params()
         self.add_neighbour_params()
-        add_cv_params(self)
+        add_cv_params(self, blocked=False)
         self.addParameter(QgsProcessingParameterRasterDestination(
             "OUTPUT_EXCEEDANCE", self.tr("Probability of exceeding each cut-off")))
         self.addParameter(QgsProcessingParameterRasterDestination(
@@ -83,13 +88,14 @@ class IndicatorKrigingAlgorithm(GeostatsAlgorithm):
         grid = self.read_grid(parameters, context, crs, crs_wkt)
         check_extent(samples.coords, grid)
         cutoffs = parse_cutoffs(self.parameterAsString(parameters, "CUTOFFS", context) or "")
-        spec = (self.parameterAsString(parameters, "VARIOGRAM_MODEL", context) or "spherical").strip()
+        kind = enum_choice(self, parameters, "VARIOGRAM_MODEL", MODEL_CHOICES, context)
         median = self.parameterAsEnum(parameters, "INDICATOR_VARIOGRAM", context) == 1
-        models, kind = None, spec.lower()
-        if spec.lower().endswith(".json") or Path(spec).is_file():
-            if not Path(spec).is_file():
-                raise GeoMLError(f"Variogram model file not found: {spec}")
-            models, kind = model_from_json(Path(spec).read_text(encoding="utf-8")), "spherical"
+        models = None
+        path = self.parameterAsFile(parameters, "VARIOGRAM_FILE", context)
+        if path:
+            if not Path(path).is_file():
+                raise GeoMLError(f"Variogram model file not found: {path}")
+            models = model_from_json(Path(path).read_text(encoding="utf-8"))
         neighbours, radius = self.read_neighbours(parameters, context)
         ik = IndicatorKriging(cutoffs, models, neighbours, radius, median, kind).fit(samples.coords, samples.values)
         for c, m in zip(ik.cutoffs_, ik.models_):
@@ -98,8 +104,6 @@ class IndicatorKrigingAlgorithm(GeostatsAlgorithm):
         results = {}
         cv_setup = read_cv(self, parameters, context)
         if cv_setup is not None:
-            if cv_setup["method"] != "leave-one-out":
-                raise GeoMLError("Indicator kriging offers leave-one-out cross-validation; choose it or none.")
             cv: CrossValidation = leave_one_out_indicator(ik, samples.coords, samples.values)
             results.update(cv_outputs(self, parameters, context, feedback, cv))
         exc_path = self.parameterAsOutputLayer(parameters, "OUTPUT_EXCEEDANCE", context)

@@ -2,20 +2,21 @@
 from __future__ import annotations
 
 from qgis.core import (
-    QgsProcessing,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterRasterDestination,
 )
 
+from ...compat import SOURCE_RASTER
 from ...core.errors import GeoMLError
+from ...core.geostats.drift import DRIFTS
 from ..common.base import progress_callback
+from ..common.parameters import enum_choice, enum_parameter
 from .cv_outputs import CV_HELP, add_cv_params, cv_outputs, read_cv
 from .params import GRID_HELP, MODEL_HELP, NEIGHBOUR_HELP, SAMPLE_HELP, GeostatsAlgorithm
 
 KRIGING_TYPES = ["universal kriging / kriging with external drift", "regression kriging (GLS trend + kriged residuals)"]
-DRIFTS = ["constant", "linear", "quadratic"]
 
 
 class TrendKriging(GeostatsAlgorithm):
@@ -41,7 +42,7 @@ class TrendKriging(GeostatsAlgorithm):
         + "A fitted model is fitted to the residuals of an ordinary least-squares trend with the same terms.<br>"
         + NEIGHBOUR_HELP + GRID_HELP + CV_HELP +
         "<b>Outputs</b>: OUTPUT_ESTIMATE and OUTPUT_VARIANCE (styled GeoTIFFs), OUTPUT_REPORT (optional HTML with "
-        "the residual variogram), OUTPUT_CV (optional CSV)."
+        "the residual variogram), OUTPUT_CSV (optional CSV)."
     )
 
     #: a block-support subclass allows a constant drift without covariates (ordinary block kriging)
@@ -50,10 +51,10 @@ class TrendKriging(GeostatsAlgorithm):
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
         self.add_sample_params(z=False)
         self.add_type_params()
-        self.addParameter(QgsProcessingParameterEnum("DRIFT", self.tr("Drift in the coordinates"), DRIFTS,
-                                                     defaultValue=1 if self.NEEDS_TREND else 0))
+        self.addParameter(enum_parameter("DRIFT", self.tr("Drift in the coordinates"), DRIFTS,
+                                         "linear" if self.NEEDS_TREND else "constant"))
         self.addParameter(QgsProcessingParameterMultipleLayers(
-            "COVARIATES", self.tr("Covariate rasters (external drift)"), QgsProcessing.SourceType.TypeRaster,
+            "COVARIATES", self.tr("Covariate rasters (external drift)"), SOURCE_RASTER,
             optional=True))
         self.add_grid_params()
         self.add_model_params()
@@ -96,7 +97,7 @@ class TrendKriging(GeostatsAlgorithm):
         check_extent(samples.coords, grid)
         layers = self.parameterAsLayerList(parameters, "COVARIATES", context) or []
         paths = [layer.source() for layer in layers]
-        drift = DRIFTS[self.parameterAsEnum(parameters, "DRIFT", context)]
+        drift = enum_choice(self, parameters, "DRIFT", DRIFTS, context)
         if drift == "constant" and not paths and self.NEEDS_TREND:
             raise GeoMLError("With a constant drift and no covariate there is no trend: use Ordinary kriging, "
                              "or choose a linear or quadratic drift or covariate rasters.")
