@@ -159,3 +159,13 @@ def test_trend_blocked_kfold_runs_every_estimator(data):
         assert cv.summary["n"] == len(pts) and 0.2 < cv.summary["RMSE"] < 0.6
     loo = leave_one_out_trend(RegressionKriging(SPH, "constant", 24), xy, pts.lz, pts[["sdist"]])
     assert 0.2 < loo.summary["RMSE"] < 0.5 and 0.5 < loo.summary["MSDR"] < 2
+
+
+def test_covariates_needed_at_targets(data):
+    from geoml_qgis.core.geostats.regression import RegressionKriging
+
+    pts, grid = data
+    for cls in (UniversalKriging, RegressionKriging):
+        est = cls(SPH, "constant", 16).fit(pts[["x", "y"]], pts.lz, pts[["sdist"]])
+        with pytest.raises(GeoMLError, match="give their values at the targets"):
+            est.predict(grid[["x", "y"]].to_numpy())

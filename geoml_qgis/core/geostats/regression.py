@@ -105,6 +105,8 @@ class RegressionKriging:
         if t.ndim != 2 or t.shape[1] != self.coords_.shape[1]:
             raise GeoMLError(f"Targets need {self.coords_.shape[1]} coordinates, like the samples.")
         q = self.drift_.n_covariates
+        if q and covariates is None:
+            raise GeoMLError(f"The model was fitted with {q} covariate(s): give their values at the targets.")
         cov = None if q == 0 else np.asarray(covariates, dtype=np.float64).reshape(len(t), q)
         est, var = np.full(len(t), np.nan), np.full(len(t), np.nan)
         ok = np.isfinite(t).all(axis=1)

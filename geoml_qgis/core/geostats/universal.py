@@ -115,6 +115,8 @@ class UniversalKriging:
         if t.ndim != 2 or t.shape[1] != self._xy.shape[1]:
             raise GeoMLError(f"Targets need {self._xy.shape[1]} coordinates, like the samples.")
         q = 0 if self.drift_ is None else self.drift_.n_covariates
+        if q and covariates is None:
+            raise GeoMLError(f"The model was fitted with {q} covariate(s): give their values at the targets.")
         cov = None if q == 0 else np.asarray(covariates, dtype=np.float64).reshape(len(t), q)
         est, var = np.full(len(t), np.nan), np.full(len(t), np.nan)
         ok = np.isfinite(t).all(axis=1) if cov is None else np.isfinite(t).all(axis=1) & np.isfinite(cov).all(axis=1)
