@@ -151,15 +151,32 @@ class BlockWriter:
         if self.dtype.kind == "f":
             mask = mask | ~np.isfinite(data)
         for i in range(self.count):
-            valid = data[i][~mask[i]]
-            if valid.size:
-                self._min[i] = min(self._min[i], float(valid.min()))
-                self._max[i] = max(self._max[i], float(valid.max()))
-                self._n[i] += valid.size
-                self._sum[i] += float(valid.sum(dtype=np.float64))
-                self._sum2[i] += float(np.square(valid, dtype=np.float64).sum())
-            out = np.where(mask[i], self.nodata, data[i]).astype(self.dtype, copy=False)
-            self._ds.GetRasterBand(i + 1).WriteArray(out, window.col_off, window.row_off)
+            self._write_band(window, i, data[i], mask[i])
+
+    def write_band(self, window: Window, band: int, block: np.ndarray) -> None:
+        """Write one band (0-based *band*) of *window* from ``(height, width)`` *block*, e.g. one
+        realisation of a simulation at a time; NaN and masked cells become nodata."""
+        if self._ds is None:
+            raise RuntimeError("BlockWriter.write_band() outside its 'with' block")
+        arr = np.ma.asarray(block)
+        if arr.shape != (window.height, window.width) or not 0 <= band < self.count:
+            raise ValueError(f"block shape {arr.shape} / band {band} do not match window {window} x {self.count} bands")
+        data = arr.data.astype(np.float64, copy=False) if self.dtype.kind == "f" else arr.data
+        mask = np.ma.getmaskarray(arr)
+        if self.dtype.kind == "f":
+            mask = mask | ~np.isfinite(data)
+        self._write_band(window, band, data, mask)
+
+    def _write_band(self, window: Window, i: int, data: np.ndarray, mask: np.ndarray) -> None:
+        valid = data[~mask]
+        if valid.size:
+            self._min[i] = min(self._min[i], float(valid.min()))
+            self._max[i] = max(self._max[i], float(valid.max()))
+            self._n[i] += valid.size
+            self._sum[i] += float(valid.sum(dtype=np.float64))
+            self._sum2[i] += float(np.square(valid, dtype=np.float64).sum())
+        out = np.where(mask, self.nodata, data).astype(self.dtype, copy=False)
+        self._ds.GetRasterBand(i + 1).WriteArray(out, window.col_off, window.row_off)
 
     def __exit__(self, exc_type, exc, tb) -> None:
         error = exc
