@@ -47,6 +47,7 @@ def data(tmp_path_factory):
     assays = pd.read_csv(BOREHOLES / "synthetic_assays.csv")
     assays[assays["hole"].isin(assays["hole"].unique()[:4])].to_csv(d / "synthetic_assays.csv", index=False)  # 4 holes
     (d / "model.pt").write_bytes(b"not a model")
+    (d / "model.json").write_text("{}")
     ref = gdal.Open(str(d / "dist.tif"))
     arr = ref.GetRasterBand(1).ReadAsArray().astype(np.float32)
     nd = ref.GetRasterBand(1).GetNoDataValue()
@@ -108,6 +109,30 @@ def good_params(alg: str, d: Path, out: Path) -> dict:
                                 "OUTPUT_ANGLE": "angle.tif"},
         "trainspectralclassifier": {"LIBRARY": lib, "TARGET_CUBE": cube, "EPOCHS": 1, "OUTPUT_MODEL": "cnn.pt",
                                     "OUTPUT_REPORT": "cnn.html"},
+        "blockkriging": {"INPUT": pts, "FIELD": "log_zinc", "REFERENCE": str(d / "dist.tif"), **VARIOGRAM,
+                         "OUTPUT_ESTIMATE": "bk.tif", "OUTPUT_VARIANCE": "bkv.tif", "OUTPUT_REPORT": "bk.html"},
+        "trendkriging": {"INPUT": pts, "FIELD": "log_zinc", "REFERENCE": str(d / "dist.tif"), **VARIOGRAM,
+                         "OUTPUT_ESTIMATE": "tk.tif", "OUTPUT_VARIANCE": "tkv.tif", "OUTPUT_CSV": "tk.csv",
+                         "OUTPUT_REPORT": "tk.html"},
+        "indicatorkriging": {"INPUT": pts, "FIELD": "log_zinc", "REFERENCE": str(d / "dist.tif"),
+                             "OUTPUT_EXCEEDANCE": "ik.tif", "OUTPUT_ETYPE": "ike.tif", "OUTPUT_VARIANCE": "ikv.tif"},
+        "cokriging": {"INPUT": pts, "FIELD": "log_zinc", "SECONDARY_RASTER": str(d / "dist.tif"),
+                      "REFERENCE": str(d / "dist.tif"), "OUTPUT_ESTIMATE": "ck.tif", "OUTPUT_VARIANCE": "ckv.tif",
+                      "OUTPUT_MODEL": "ck.json"},
+        "gaussiansimulation": {"INPUT": pts, "FIELD": "log_zinc", "REFERENCE": str(d / "dist.tif"), **VARIOGRAM,
+                               "REALISATIONS": 2, "OUTPUT_ETYPE": "sim_e.tif", "OUTPUT_SD": "sim_sd.tif"},
+        "fitnestedvariogram": {"INPUT": pts, "FIELD": "log_zinc", "OUTPUT_MODEL": "nv.json", "OUTPUT_REPORT": "nv.html"},
+        "fuzzymembership": {"INPUT": str(d / "dist.tif"), "OUTPUT": "fm.tif"},
+        "fuzzyoverlay": {"INPUTS": [str(d / "prob.tif"), str(d / "unc.tif")], "OUTPUT": "fo.tif"},
+        "weightsofevidence": {"EVIDENCE": [str(d / "dist.tif")], "DEPOSITS": pts, "OUTPUT_POSTERIOR": "woe.tif",
+                              "OUTPUT_SD": "woe_sd.tif", "OUTPUT_REPORT": "woe.html"},
+        "predictweightsofevidence": {"MODEL": str(d / "model.json"), "EVIDENCE": [str(d / "dist.tif")],
+                                     "OUTPUT_POSTERIOR": "pw.tif", "OUTPUT_SD": "pw_sd.tif"},
+        "unmixabundances": {"INPUT": cube, "LIBRARY": lib, "OUTPUT": "abund.tif"},
+        "spectralfeaturefitting": {"INPUT": cube, "LIBRARY": lib, "OUTPUT_CLASSES": "sff.tif",
+                                   "OUTPUT_SCORE": "sff_score.tif"},
+        "minimumwavelength": {"INPUT": cube, "OUTPUT": "mwl.tif", "OUTPUT_POSITION": "mwl_pos.tif",
+                              "OUTPUT_REPORT": "mwl.html"},
     }
     params = dict(table[alg])
     for k, v in params.items():
@@ -119,7 +144,10 @@ def good_params(alg: str, d: Path, out: Path) -> dict:
 ALGORITHMS = ["fitvariogram", "ordinarykriging", "krigingcrossvalidation", "krigedfeatures", "alignrasters",
               "buildfeaturestack", "trainprospectivity", "predictprospectivity", "evaluateprospectivity",
               "rankdrilltargets", "suggestsamples", "trainhybridpredictor", "predicthybrid", "boreholeclustering",
-              "boreholesequencemodel", "classifyhyperspectral", "spectralanglemapper", "trainspectralclassifier"]
+              "boreholesequencemodel", "classifyhyperspectral", "spectralanglemapper", "trainspectralclassifier",
+              "blockkriging", "trendkriging", "indicatorkriging", "cokriging", "gaussiansimulation",
+              "fitnestedvariogram", "fuzzymembership", "fuzzyoverlay", "weightsofevidence", "predictweightsofevidence",
+              "unmixabundances", "spectralfeaturefitting", "minimumwavelength"]
 
 
 def outputs(params: dict) -> list[str]:
@@ -310,6 +338,11 @@ def test_not_a_raster_is_named(run_alg, data, tmp_path):
     fake.write_text("this is text, not a GeoTIFF")
     params["INPUTS"] = [str(fake)]
     refused(run_alg, "alignrasters", params, "'notes.tif' .* cannot be opened: .*not recognized")
+
+
+def test_model_of_the_wrong_kind_of_file_is_named(run_alg, data, tmp_path):
+    params = {**good_params("predictweightsofevidence", data, tmp_path), "MODEL": str(data / "model.pt")}
+    refused(run_alg, "predictweightsofevidence", params, r"'model.pt' \(.*\) must be a .json file")
 
 
 def test_damaged_model_file_is_named(run_alg, data, tmp_path):

@@ -287,6 +287,10 @@ def explain_invalid(alg, parameters: dict, context, message: str) -> str:
         for v in values if isinstance(values, (list, tuple)) else [values]:
             if isinstance(v, str) and ("/" in v or "\\" in v) and not v.startswith(_SPECIAL):
                 path = v.split("|")[0]
+                ext = d.extension() if d.type() == "file" and hasattr(d, "extension") else ""
+                if ext and not path.lower().endswith("." + ext.lower()):
+                    parts.append(f"'{Path(path).name}' ({d.description()}) must be a .{ext} file.")
+                    continue
                 parts.append(f"'{Path(path).name}' ({d.description()}) cannot be opened: {_why_unreadable(path)}. "
                              "Check the path, and that the file is complete and in a format QGIS reads.")
     return "\n".join(parts)
