@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import GeoMLError
-from .assays import CleaningLog, clean_assays, hole_ids, intervals_to_positions
+from .assays import DEFAULT_MISSING_CODES, CleaningLog, clean_assays, hole_ids, intervals_to_positions
 
 
 @dataclass
@@ -71,13 +71,16 @@ def build_samples(
     collars: pd.DataFrame | None = None,
     crs_wkt: str = "",
     carry: list[str] | None = None,
+    missing_values=DEFAULT_MISSING_CODES,
+    negative: str = "detection_limit",
 ) -> Samples:
     """Samples from an assay table.
 
     Positions come either from *xyz* (n, 3) (Z may be NaN where *depth* is given: then
     Z = -depth below the sample's X, Y, i.e. vertical holes from elevation 0), or from
     *intervals* ``(from, to)`` with *collars* (straight holes, sample at the midpoint).
-    Columns *carry* of *table* are kept in ``extra``.
+    Columns *carry* of *table* are kept in ``extra``. *missing_values* and *negative*: see
+    :func:`~geoml_qgis.core.borehole.assays.clean_assays`.
     Without *hole*, every sample is its own hole (surface samples). Duplicated positions
     within a hole (field duplicates) are averaged into one sample.
     """
@@ -107,7 +110,7 @@ def build_samples(
     bad = ~np.isfinite(xyz).all(axis=1)
     if bad.any():
         raise GeoMLError(f"{int(bad.sum())} sample(s) have no X, Y or Z/depth (row {int(np.flatnonzero(bad)[0]) + 1}).")
-    values, kept, log = clean_assays(table, elements)
+    values, kept, log = clean_assays(table, elements, missing_values, negative)
     holes, xyz, extra = holes[kept], xyz[kept], extra[kept]
     depth = _depth_from_xyz(holes, xyz) if depth is None else np.asarray(depth, float)[kept]
     order = np.lexsort((depth, holes))
