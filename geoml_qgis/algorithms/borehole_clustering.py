@@ -17,6 +17,7 @@ from qgis.core import (
 )
 
 from ..core.borehole.clustering import METHODS
+from ..core.borehole.pipeline import K_METHODS
 from ..core.borehole.transforms import TRANSFORMS
 from ..core.errors import GeoMLError
 from ..core.io.crs import require_projected
@@ -54,7 +55,9 @@ class BoreholeClustering(GeoMLAlgorithm):
         "result is standardised before clustering.<br>"
         "<b>Number of clusters</b>: 0 chooses it from 2 to <b>Largest number of clusters</b> by the knee of "
         "the inertia (elbow) curve, the silhouette, Calinski-Harabasz and Davies-Bouldin indices "
-        "(the k most of them agree on). The choice per hole is reported too.<br>"
+        "(the k most of them agree on), or (<b>How to choose</b>, advanced) by the BIC of Gaussian mixtures with a "
+        "shared covariance. The report and workbook give the chosen k, the runner-up and how strongly it is "
+        "rejected, and say when the evidence is weak. The choice per hole is reported too.<br>"
         "<b>Method</b>: k-means, or a Gaussian mixture (for elongated clusters).<br>"
         "<b>Maximum lag</b> for the continuity curves (0 = half the median hole length downhole, a third "
         "of the data extent in 3D). <b>Seed</b> makes runs repeatable. <b>CRS</b> for tables without "
@@ -91,6 +94,8 @@ class BoreholeClustering(GeoMLAlgorithm):
                                                        QgsProcessingParameterNumber.Integer, 10, minValue=2, maxValue=50))
         advanced = [
             QgsProcessingParameterEnum("METHOD", self.tr("Method"), list(METHODS), defaultValue=0),
+            QgsProcessingParameterEnum("K_METHOD", self.tr("How to choose the number of clusters"),
+                                       ["vote of elbow and indices", "BIC of Gaussian mixtures"], defaultValue=0),
             QgsProcessingParameterNumber("MAX_LAG", self.tr("Maximum lag for continuity (0 = automatic)"),
                                          QgsProcessingParameterNumber.Double, 0.0, minValue=0.0),
             QgsProcessingParameterNumber("SEED", self.tr("Random seed"), QgsProcessingParameterNumber.Integer, 0),
@@ -166,6 +171,7 @@ class BoreholeClustering(GeoMLAlgorithm):
             n_clusters=self.parameterAsInt(parameters, "N_CLUSTERS", context),
             k_max=self.parameterAsInt(parameters, "K_MAX", context),
             method=METHODS[self.parameterAsEnum(parameters, "METHOD", context)],
+            k_method=K_METHODS[self.parameterAsEnum(parameters, "K_METHOD", context)],
             max_lag=self.parameterAsDouble(parameters, "MAX_LAG", context),
             seed=self.parameterAsInt(parameters, "SEED", context),
             progress=progress_callback(feedback),

@@ -46,7 +46,22 @@ def _pairplot(features: np.ndarray, names: list[str], labels: np.ndarray, seed: 
     return fig
 
 
+def _bic_figure(sel):
+    t = sel.table
+    fig = new_figure(10, 3.2)
+    ax = fig.add_subplot(1, 2, 1)
+    ax.plot(t["k"], t["bic"], "o-", color="#4e79a7")
+    ax.axvline(sel.k, color="#e15759", ls="--", label=f"chosen k = {sel.k}")
+    ax.set_title("BIC of tied Gaussian mixtures (min)", fontsize=10), ax.set_xlabel("k"), ax.legend(fontsize=8)
+    ax = fig.add_subplot(1, 2, 2)
+    ax.bar(t["k"], t["weight"], color=["#e15759" if k == sel.k else "#4e79a7" for k in t["k"]])
+    ax.set_title("BIC weight (approx. probability of k)", fontsize=10), ax.set_xlabel("k"), ax.set_ylim(0, 1)
+    return fig
+
+
 def _kselection_figure(outcome):
+    if outcome.selection.method == "bic":
+        return _bic_figure(outcome.selection)
     t = outcome.selection.table
     fig = new_figure(13, 3.2)
     specs = [("inertia", "inertia (elbow)"), ("silhouette", "silhouette (max)"),
@@ -96,7 +111,8 @@ def clustering_report(outcome, path: str | os.PathLike, title: str = "Borehole c
              f"<b>{outcome.k} clusters</b>.</p>",
              "<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in outcome.notes) + "</ul>",
              "<h2>Cleaning</h2>", _table(s.log.counts),
-             "<h2>Choosing the number of clusters</h2>", img_tag(_kselection_figure(outcome)),
+             "<h2>Choosing the number of clusters</h2>",
+             f"<p><b>{html.escape(outcome.selection.evidence)}</b></p>", img_tag(_kselection_figure(outcome)),
              _table(outcome.selection.table)]
     if not outcome.per_hole.empty:
         parts += ["<h3>Per hole</h3>", _table(outcome.per_hole.fillna(""))]
