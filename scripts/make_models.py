@@ -14,9 +14,11 @@ from qgis.core import (
     QgsApplication,
     QgsProcessingModelAlgorithm,
     QgsProcessingModelChildAlgorithm,
-    QgsProcessingModelChildParameterSource as Src,
     QgsProcessingModelOutput,
     QgsProcessingModelParameter,
+)
+from qgis.core import (
+    QgsProcessingModelChildParameterSource as Src,
 )
 from qgis.PyQt.QtCore import QPointF
 
@@ -102,7 +104,7 @@ def prospectivity_workflow() -> QgsProcessingModelAlgorithm:
     temp = Src.fromStaticValue("TEMPORARY_OUTPUT")
     step(m, "kriged", "geoml:krigedfeatures", "Kriged features",
          {"INPUT": Src.fromModelParameter("samples"), "FIELD": Src.fromModelParameter("value_field"),
-          "REFERENCE": Src.fromModelParameter("reference"), "VARIOGRAM_MODEL": Src.fromStaticValue("auto"),
+          "REFERENCE": Src.fromModelParameter("reference"), "VARIOGRAM_MODEL": Src.fromStaticValue(0),
           "NEIGHBOURS": Src.fromStaticValue(32), "OUTPUT": temp}, {"OUTPUT": "Kriged features"}, 100)
     step(m, "stack", "geoml:buildfeaturestack", "Feature stack",
          {"INPUTS": [Src.fromModelParameter("evidence"), Src.fromChildOutput("kriged", "OUTPUT")],

@@ -110,7 +110,26 @@ class BlockWriter:
             band.SetNoDataValue(self.nodata)
             if i <= len(self.band_names):
                 band.SetDescription(self.band_names[i - 1])
+        if self.style is not None and self.style.kind == "categorical" and self.dtype.kind in "ui":
+            self._set_categories(self._ds.GetRasterBand(self.style.band))
         return self
+
+    def _set_categories(self, band: gdal.Band) -> None:
+        """Category names and, for unsigned bands, a colour table.
+
+        Set before any block is written: libtiff 4.7 (GDAL 3.10) refuses to change the
+        photometric interpretation of a tiled GeoTIFF whose blocks are already on disk.
+        """
+        top = max(self.style.classes, default=0)
+        names = [""] * (top + 1)
+        ct = gdal.ColorTable()
+        for v, lbl in self.style.classes.items():
+            names[int(v)] = str(lbl)
+            h = category_color(int(v)).lstrip("#")
+            ct.SetColorEntry(int(v), tuple(int(h[k:k + 2], 16) for k in (0, 2, 4)) + (255,))
+        band.SetCategoryNames(names)
+        if self.dtype.kind == "u" and self.dtype.itemsize <= 2:
+            band.SetColorTable(ct)
 
     def write(self, window: Window, block: np.ndarray) -> None:
         """Write *block* ``(count, height, width)`` or ``(height, width)`` at *window*.
@@ -173,18 +192,6 @@ class BlockWriter:
                 band.SetStatistics(self._min[i], self._max[i], mean, std)
         if self.metadata:
             ds.SetMetadata({k: str(v) for k, v in self.metadata.items()})
-        if self.style is not None and self.style.kind == "categorical" and self.dtype.kind in "ui":
-            band = ds.GetRasterBand(self.style.band)
-            top = max(self.style.classes, default=0)
-            names = [""] * (top + 1)
-            ct = gdal.ColorTable()
-            for v, lbl in self.style.classes.items():
-                names[int(v)] = str(lbl)
-                h = category_color(int(v)).lstrip("#")
-                ct.SetColorEntry(int(v), tuple(int(h[k:k + 2], 16) for k in (0, 2, 4)) + (255,))
-            band.SetCategoryNames(names)
-            if self.dtype == np.uint8 or self.dtype == np.uint16:
-                band.SetColorTable(ct)
         ds.FlushCache()
 
     def _resolved_style(self) -> RasterStyle:

@@ -1,0 +1,1 @@
+"""Hyperspectral mapping: spectral angle mapper and the 1D CNN classifier (core/hyperspectral)."""
