@@ -28,6 +28,12 @@ def _layer_frame(path):
     return pd.DataFrame(rows, columns=names), lyr.GetGeomType(), lyr.GetSpatialRef()
 
 
+def _layer_xyz(path) -> np.ndarray:
+    ds = ogr.Open(str(path))  # kept alive while its features are read
+    xyz = [[f.GetGeometryRef().GetX(), f.GetGeometryRef().GetY(), f.GetGeometryRef().GetZ()] for f in ds.GetLayer(0)]
+    return np.array(xyz)
+
+
 def _cluster_params(tmp_path, **extra):
     return {
         "INPUT": str(BOREHOLES / "synthetic_assays.csv"), "HOLE_FIELD": "hole", "FROM_FIELD": "from", "TO_FIELD": "to",
@@ -78,6 +84,35 @@ def test_clustering_then_sequence_model_on_synthetic_holes(run_alg, tmp_path):
     val = pred[pred["split"] == "validation"]
     assert np.isclose((val["predicted"] == val["cluster"]).mean(), seq["VALIDATION_ACCURACY"])
     assert set(pred.loc[pred["split"] == "train", "hole"]).isdisjoint(val["hole"])
+
+    # the trained model applied to the held-out holes alone, as new holes (a table without geometry)
+    from qgis.core import QgsProcessingException
+
+    new = df[df["hole"].isin(set(val["hole"]))].drop(columns=["cluster", "pc1", "pc2"])
+    xyz = _layer_xyz(res["OUTPUT"])[new.index]
+    new = new.assign(known=df.loc[new.index, "cluster"], X=xyz[:, 0], Y=xyz[:, 1], Z=xyz[:, 2])
+    new.to_csv(tmp_path / "new_holes.csv", index=False)
+    applied = run_alg("geoml:applysequencemodel", {
+        "MODEL": str(tmp_path / "seq.pt"), "INPUT": str(tmp_path / "new_holes.csv"), "HOLE_FIELD": "hole",
+        "DEPTH_FIELD": "depth", "LABEL_FIELD": "known", "X_FIELD": "X", "Y_FIELD": "Y", "Z_FIELD": "Z",
+        "CRS": "EPSG:28992", "OUTPUT": str(tmp_path / "applied.gpkg"),
+    })
+    out, gtype, _ = _layer_frame(applied["OUTPUT"])
+    assert np.allclose(np.sort(_layer_xyz(applied["OUTPUT"])[:, 2]), np.sort(xyz[:, 2]))
+    assert gtype == ogr.wkbPoint25D and len(out) == len(val) and {"predicted", "probability"} <= set(out.columns)
+    assert out["probability"].between(1 / 4, 1).all()
+    # the same network on the same samples: the labels of the training run's validation holes
+    merged = out.merge(val[["hole", "depth", "predicted"]], on=["hole", "depth"], suffixes=("", "_train"))
+    assert len(merged) == len(out) and (merged["predicted"] == merged["predicted_train"]).all()
+    assert np.isclose(applied["AGREEMENT"], seq["VALIDATION_ACCURACY"])
+    layer = QgsVectorLayer(applied["OUTPUT"], "applied", "ogr")
+    assert layer.renderer().type() == "categorizedSymbol" and layer.renderer3D() is not None
+    new.drop(columns=["Zn_ppm"]).to_csv(tmp_path / "no_zn.csv", index=False)
+    with pytest.raises(QgsProcessingException, match="lacks: Zn_ppm"):
+        run_alg("geoml:applysequencemodel", {
+            "MODEL": str(tmp_path / "seq.pt"), "INPUT": str(tmp_path / "no_zn.csv"), "HOLE_FIELD": "hole",
+            "DEPTH_FIELD": "depth", "OUTPUT": str(tmp_path / "no_zn.gpkg")})
+    assert not (tmp_path / "no_zn.gpkg").exists()
 
 
 def test_clustering_real_meuse_metals_end_to_end(run_alg, tmp_path):
