@@ -114,3 +114,10 @@ def test_interval_samples_take_survey_positions():
     s = build_samples(table, ["Cu", "Zn"], table["hole"].to_numpy(), intervals=(frm, frm + 10), collars=collars,
                       survey=survey)
     assert np.allclose(s.xyz, _arc(frm + 5, rate)) and np.allclose(s.depth, frm + 5)
+
+
+def test_trace_reaches_the_collar_length():
+    survey = pd.DataFrame({"hole": "A", "depth": [0.0, 50.0], "azimuth": [0.0, 0.0], "dip": [-90.0, -90.0]})
+    path = desurvey(COLLAR.assign(length=120.0), survey).paths["A"]
+    trace = path.trace(step=0)
+    assert path.end == 120.0 and np.allclose(trace[-1], [1000.0, 2000.0, 180.0]) and len(trace) == 3

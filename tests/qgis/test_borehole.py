@@ -161,3 +161,36 @@ def test_clustering_headless_through_qgis_process(qgis_process, tmp_path):
     assert out["results"]["K_USED"] == 4
     df, gtype, _ = _layer_frame(out["results"]["OUTPUT"])
     assert gtype == ogr.wkbPoint25D and set(df["cluster"]) == {1, 2, 3, 4}
+
+
+def test_desurvey_holes_writes_3d_traces_along_the_survey(run_alg, tmp_path):
+    from qgis.core import QgsProcessingException
+
+    rate = np.radians(3.0) / 30.0
+    st = np.arange(0.0, 151.0, 30.0)
+    pd.DataFrame({"HOLEID": ["A", "B"], "EAST": [1000.0, 1200.0], "NORTH": [2000.0, 2000.0], "RL": [300.0, 310.0],
+                  "AZI": [0.0, 45.0], "DIP": [-90.0, -60.0], "DEPTH": [150.0, 100.0]}).to_csv(tmp_path / "collar.csv", index=False)
+    survey = pd.DataFrame({"HOLEID": "A", "AT": st, "AZ": 90.0, "INCL": -(90.0 - np.degrees(rate * st))})
+    survey.to_csv(tmp_path / "survey.csv", index=False)
+    params = {"COLLARS": str(tmp_path / "collar.csv"), "COLLAR_HOLE_FIELD": "HOLEID", "COLLAR_X_FIELD": "EAST",
+              "COLLAR_Y_FIELD": "NORTH", "COLLAR_Z_FIELD": "RL", "AZIMUTH_FIELD": "AZI", "DIP_FIELD": "DIP",
+              "LENGTH_FIELD": "DEPTH", "SURVEY": str(tmp_path / "survey.csv"), "SURVEY_HOLE_FIELD": "HOLEID",
+              "SURVEY_DEPTH_FIELD": "AT", "SURVEY_AZIMUTH_FIELD": "AZ", "SURVEY_DIP_FIELD": "INCL", "STEP": 10.0,
+              "CRS": "EPSG:28992", "OUTPUT": str(tmp_path / "traces.gpkg")}
+    res = run_alg("geoml:desurveyholes", params)
+    assert res["N_HOLES"] == 2
+    ds = ogr.Open(res["OUTPUT"])
+    lyr = ds.GetLayer(0)
+    assert lyr.GetGeomType() == ogr.wkbLineString25D and lyr.GetSpatialRef().GetAuthorityCode(None) == "28992"
+    traces = {f.GetField("hole"): (np.array(f.GetGeometryRef().GetPoints()), f.GetField("length")) for f in lyr}
+    a, length = traces["A"]
+    s = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(a, axis=0), axis=1))])
+    arc = np.column_stack([1000 + (1 - np.cos(rate * s)) / rate, np.full(len(s), 2000.0), 300 - np.sin(rate * s) / rate])
+    assert length == 150.0 and len(a) == 16 and np.abs(a - arc).max() < 0.01
+    b, length_b = traces["B"]  # no survey rows: straight along the collar's azimuth and dip, to its length
+    assert length_b == 100.0 and np.allclose(b[-1], [1200 + 50 * np.sin(np.pi / 4), 2000 + 50 * np.cos(np.pi / 4),
+                                                     310 - 100 * np.sin(np.pi / 3)])
+    survey.assign(AZ=[90.0, 90.0, 400.0, 90.0, 90.0, 90.0]).to_csv(tmp_path / "bad.csv", index=False)
+    with pytest.raises(QgsProcessingException, match="'A' has azimuth 400 at 60 m"):
+        run_alg("geoml:desurveyholes", {**params, "SURVEY": str(tmp_path / "bad.csv"), "OUTPUT": str(tmp_path / "bad.gpkg")})
+    assert not (tmp_path / "bad.gpkg").exists()

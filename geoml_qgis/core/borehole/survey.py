@@ -63,6 +63,12 @@ class HolePath:
     directions: np.ndarray
     positions: np.ndarray
     method: str
+    length: float | None = None
+
+    @property
+    def end(self) -> float:
+        """The hole's length: the collar table's, else the deepest survey station."""
+        return max(self.length or 0.0, float(self.depths[-1]))
 
     def at(self, depth: np.ndarray) -> np.ndarray:
         """Positions (n, 3) at along-hole *depth* (n,)."""
@@ -88,11 +94,12 @@ class HolePath:
         return out
 
     def trace(self, step: float = 0.0) -> np.ndarray:
-        """Vertices (k, 3) of the hole from collar to its last station, every *step* along arcs."""
-        if step <= 0 or len(self.depths) < 2:
-            return self.positions.copy()
-        d = np.unique(np.concatenate([np.arange(0.0, self.depths[-1], step), self.depths]))
-        return self.at(d)
+        """Vertices (k, 3) of the hole from collar to its end (:attr:`end`), at the stations and
+        every *step* along the arcs (step 0: stations only)."""
+        d = np.concatenate([self.depths, [self.end]])
+        if step > 0:
+            d = np.concatenate([d, np.arange(0.0, self.end, step)])
+        return self.at(np.unique(d))
 
 
 def hole_path(hole: str, collar_xyz, depths, azimuths, dips_down, method: str = "minimum_curvature",
@@ -121,7 +128,7 @@ def hole_path(hole: str, collar_xyz, depths, azimuths, dips_down, method: str = 
         else:
             beta = np.arccos(np.clip(t[k - 1] @ t[k], -1.0, 1.0))
             pos[k] = pos[k - 1] + L / 2.0 * float(_ratio_factor(np.array([beta]))[0]) * (t[k - 1] + t[k])
-    return HolePath(hole, depths, t, pos, method)
+    return HolePath(hole, depths, t, pos, method, length)
 
 
 def check_angles(hole: str, depth: np.ndarray, azimuth: np.ndarray, dip: np.ndarray,
