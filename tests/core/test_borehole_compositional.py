@@ -65,3 +65,24 @@ def test_bad_compositions_are_refused():
         multiplicative_replacement(np.array([[0.0, 1.0], [0.0, 2.0]]))
     with pytest.raises(GeoMLError, match="Unknown"):
         log_ratio(X, "plr")
+
+
+def test_transform_table_names_and_zero_notes():
+    import pandas as pd
+
+    from geoml_qgis.core.borehole.compositional import transform_table
+
+    df = pd.DataFrame(X[:, :3] * [1e4, 10, 1], columns=["Cu", "Zn", "Fe"])
+    df.iloc[2, 1] = 0.0
+    out, notes = transform_table(df, "ilr")
+    assert list(out.columns) == ["ilr_1", "ilr_2"] and any("zero" in n for n in notes)
+    assert any("ilr_2 = Cu+Zn vs Fe" in n for n in notes)
+    back, _ = transform_table(out, "ilr", inverse=True, total=100)
+    fixed = multiplicative_replacement(df.to_numpy(), delta=0.65 * np.where(df > 0, df, np.inf).min(axis=0))
+    assert np.allclose(back.to_numpy(), closure(fixed, 100))
+    a, notes = transform_table(df.drop(index=2), "alr", denominator=0)
+    assert list(a.columns) == ["alr_Zn", "alr_Fe"] and "alr denominator: Cu." in notes
+    c, _ = transform_table(df.drop(index=2), "clr")
+    assert list(transform_table(c, "clr", inverse=True)[0].columns) == ["Cu", "Zn", "Fe"]
+    with pytest.raises(GeoMLError, match="'Zn' is negative .* row 1"):
+        transform_table(df.assign(Zn=-df["Zn"]), "clr")

@@ -194,3 +194,26 @@ def test_desurvey_holes_writes_3d_traces_along_the_survey(run_alg, tmp_path):
     with pytest.raises(QgsProcessingException, match="'A' has azimuth 400 at 60 m"):
         run_alg("geoml:desurveyholes", {**params, "SURVEY": str(tmp_path / "bad.csv"), "OUTPUT": str(tmp_path / "bad.gpkg")})
     assert not (tmp_path / "bad.gpkg").exists()
+
+
+def test_log_ratio_transform_keeps_features_and_round_trips(run_alg, tmp_path):
+    from qgis.core import QgsProcessingException
+    from scipy.stats import gmean
+
+    meuse = str(SAMPLE / "meuse" / "meuse.gpkg")
+    parts = ["cadmium", "copper", "lead", "zinc"]
+    res = run_alg("geoml:logratiotransform", {"INPUT": meuse, "FIELDS": parts, "LOG_RATIO": 2,
+                                              "OUTPUT": str(tmp_path / "ilr.gpkg")})
+    df, gtype, _ = _layer_frame(res["OUTPUT"])
+    src, src_type, _ = _layer_frame(meuse)
+    assert gtype == src_type and len(df) == len(src) == 155
+    x = src[parts].to_numpy(float)
+    assert np.allclose(df["ilr_3"], np.sqrt(3 / 4) * np.log(gmean(x[:, :3], axis=1) / x[:, 3]))
+    back = run_alg("geoml:logratiotransform", {"INPUT": res["OUTPUT"], "FIELDS": ["ilr_1", "ilr_2", "ilr_3"],
+                                               "LOG_RATIO": 2, "INVERSE": True, "TOTAL": 1e6,
+                                               "OUTPUT": str(tmp_path / "back.gpkg")})
+    parts_back, _, _ = _layer_frame(back["OUTPUT"])
+    assert np.allclose(parts_back[[f"part_{j}" for j in range(1, 5)]].to_numpy(), 1e6 * x / x.sum(axis=1, keepdims=True))
+    with pytest.raises(QgsProcessingException, match="already has field"):
+        run_alg("geoml:logratiotransform", {"INPUT": res["OUTPUT"], "FIELDS": parts, "LOG_RATIO": 2,
+                                            "OUTPUT": str(tmp_path / "again.gpkg")})

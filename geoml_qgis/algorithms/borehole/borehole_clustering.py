@@ -21,7 +21,7 @@ from ...core.borehole.transforms import TRANSFORMS
 from ...core.errors import GeoMLError
 from ...core.io.crs import require_projected
 from ..common.base import GeoMLAlgorithm, progress_callback
-from .io import source_frame, write_clusters
+from .io import add_survey_parameters, source_frame, survey_table, write_clusters
 
 
 class BoreholeClustering(GeoMLAlgorithm):
@@ -43,7 +43,9 @@ class BoreholeClustering(GeoMLAlgorithm):
         "<b>Collar table</b> with its hole id, X, Y, elevation and optional azimuth (degrees from north) "
         "and dip (degrees from horizontal, the sign is ignored: holes go down; vertical when absent), "
         "and the <b>From / To fields</b> of the assay table: samples sit at interval midpoints along "
-        "straight holes.<br>"
+        "straight holes, or, with a <b>Survey table</b> (hole id, depth, azimuth, dip; dips negative downward "
+        "unless <b>Dip convention</b> says otherwise), along the holes desurveyed by minimum curvature "
+        "(see <i>Desurvey drill holes</i>).<br>"
         "<b>Element fields</b>: the assays to cluster on, in any units (ppm, %, ppb). Below-detection "
         "values such as '&lt;0.01', negative numbers (-0.01 meaning &lt;0.01) and an '&lt;element&gt;_flag' "
         "column holding '&lt;' are replaced by half the detection limit; zeros by half the element's smallest "
@@ -86,6 +88,7 @@ class BoreholeClustering(GeoMLAlgorithm):
                             ("AZIMUTH_FIELD", "Azimuth field"), ("DIP_FIELD", "Dip field")):
             self.addParameter(QgsProcessingParameterField(name, self.tr(label), parentLayerParameterName="COLLARS",
                                                           type=any_field, optional=True))
+        add_survey_parameters(self)
         self.addParameter(QgsProcessingParameterEnum("TRANSFORM", self.tr("Transform"), list(TRANSFORMS), defaultValue=2))
         self.addParameter(QgsProcessingParameterNumber("N_CLUSTERS", self.tr("Number of clusters (0 = automatic)"),
                                                        NUMBER_INTEGER, 0, minValue=0))
@@ -141,7 +144,11 @@ class BoreholeClustering(GeoMLAlgorithm):
             collars = collar_frame(ctable, f["COLLAR_HOLE_FIELD"] or f["HOLE_FIELD"], f["COLLAR_X_FIELD"],
                                    f["COLLAR_Y_FIELD"], f["COLLAR_Z_FIELD"], f["AZIMUTH_FIELD"], f["DIP_FIELD"])
             intervals = (numeric_column(table, f["FROM_FIELD"]), numeric_column(table, f["TO_FIELD"]))
-            return build_samples(table, elements, hole, intervals=intervals, collars=collars, crs_wkt=crs or ccrs)
+            from ...core.borehole.survey import DIP_CONVENTIONS
+
+            return build_samples(table, elements, hole, intervals=intervals, collars=collars, crs_wkt=crs or ccrs,
+                                 survey=survey_table(self, parameters, context, feedback),
+                                 dip_convention=DIP_CONVENTIONS[self.parameterAsEnum(parameters, "DIP_CONVENTION", context)])
         if f["X_FIELD"] and f["Y_FIELD"]:
             z = numeric_column(table, f["Z_FIELD"]) if f["Z_FIELD"] else np.full(len(table), np.nan)
             xyz = np.column_stack([numeric_column(table, f["X_FIELD"]), numeric_column(table, f["Y_FIELD"]), z])

@@ -23,7 +23,7 @@ from ...compat import FAST_INSERT, FIELD_ANY, NUMBER_DOUBLE, SOURCE_VECTOR, new_
 from ...core.borehole.survey import DIP_CONVENTIONS, METHODS
 from ...core.errors import GeoMLError
 from ..common.base import GeoMLAlgorithm
-from .io import source_frame
+from .io import add_survey_parameters, source_frame, survey_table
 
 LINESTRING_Z = getattr(QgsWkbTypes, "LineStringZ", None)
 if LINESTRING_Z is None:  # QGIS 4: the enum lives in Qgis.WkbType
@@ -65,16 +65,8 @@ class DesurveyHoles(GeoMLAlgorithm):
                                       ("LENGTH_FIELD", "Collar total length field", True)):
             self.addParameter(QgsProcessingParameterField(name, self.tr(label), parentLayerParameterName="COLLARS",
                                                           type=FIELD_ANY, optional=optional))
-        self.addParameter(QgsProcessingParameterFeatureSource("SURVEY", self.tr("Survey table"), [SOURCE_VECTOR],
-                                                              optional=True))
-        for name, label in (("SURVEY_HOLE_FIELD", "Survey hole id field"), ("SURVEY_DEPTH_FIELD", "Survey depth field"),
-                            ("SURVEY_AZIMUTH_FIELD", "Survey azimuth field"), ("SURVEY_DIP_FIELD", "Survey dip field")):
-            self.addParameter(QgsProcessingParameterField(name, self.tr(label), parentLayerParameterName="SURVEY",
-                                                          type=FIELD_ANY, optional=True))
+        add_survey_parameters(self)
         self.addParameter(QgsProcessingParameterEnum("DESURVEY_METHOD", self.tr("Method"), list(METHODS), defaultValue=0))
-        self.addParameter(QgsProcessingParameterEnum("DIP_CONVENTION", self.tr("Dip convention"),
-                                                     ["negative downward (-90 = down)", "positive downward (90 = down)"],
-                                                     defaultValue=0))
         step = QgsProcessingParameterNumber("STEP", self.tr("Vertex spacing along the hole (0 = stations only)"),
                                             NUMBER_DOUBLE, 5.0, minValue=0.0)
         self.addParameter(set_advanced(step))
@@ -84,15 +76,13 @@ class DesurveyHoles(GeoMLAlgorithm):
         self.addOutput(QgsProcessingOutputNumber("N_HOLES", self.tr("Number of holes")))
 
     def execute(self, parameters, context, feedback):
-        import pandas as pd
-
         from ...core.borehole.samples import collar_frame
         from ...core.borehole.survey import desurvey
         from ...core.io.vector import numeric_column
 
         f = {n: self.parameterAsString(parameters, n, context) or None for n in (
             "COLLAR_HOLE_FIELD", "COLLAR_X_FIELD", "COLLAR_Y_FIELD", "COLLAR_Z_FIELD", "AZIMUTH_FIELD", "DIP_FIELD",
-            "LENGTH_FIELD", "SURVEY_HOLE_FIELD", "SURVEY_DEPTH_FIELD", "SURVEY_AZIMUTH_FIELD", "SURVEY_DIP_FIELD")}
+            "LENGTH_FIELD")}
         ctable, _, crs = source_frame(self.parameterAsSource(parameters, "COLLARS", context), "collar table", feedback)
         collars = collar_frame(ctable, f["COLLAR_HOLE_FIELD"], f["COLLAR_X_FIELD"], f["COLLAR_Y_FIELD"],
                                f["COLLAR_Z_FIELD"], f["AZIMUTH_FIELD"], f["DIP_FIELD"])
@@ -100,20 +90,7 @@ class DesurveyHoles(GeoMLAlgorithm):
             collars["azimuth"], collars["dip"] = float("nan"), float("nan")
         if f["LENGTH_FIELD"]:
             collars["length"] = numeric_column(ctable, f["LENGTH_FIELD"])
-        survey = None
-        source = self.parameterAsSource(parameters, "SURVEY", context)
-        if source is not None:
-            missing = [k for k in ("SURVEY_HOLE_FIELD", "SURVEY_DEPTH_FIELD", "SURVEY_AZIMUTH_FIELD", "SURVEY_DIP_FIELD")
-                       if not f[k]]
-            if missing:
-                raise GeoMLError(f"Choose the survey table's {', '.join(m.split('_')[1].lower() for m in missing)} field(s).")
-            stable, _, _ = source_frame(source, "survey table", feedback)
-            from ...core.borehole.assays import hole_ids
-
-            survey = pd.DataFrame({"hole": hole_ids(stable[f["SURVEY_HOLE_FIELD"]]),
-                                   "depth": numeric_column(stable, f["SURVEY_DEPTH_FIELD"]),
-                                   "azimuth": numeric_column(stable, f["SURVEY_AZIMUTH_FIELD"]),
-                                   "dip": numeric_column(stable, f["SURVEY_DIP_FIELD"])})
+        survey = survey_table(self, parameters, context, feedback)
         result = desurvey(collars, survey, METHODS[self.parameterAsEnum(parameters, "DESURVEY_METHOD", context)],
                           DIP_CONVENTIONS[self.parameterAsEnum(parameters, "DIP_CONVENTION", context)])
         for note in result.notes:

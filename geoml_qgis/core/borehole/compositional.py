@@ -138,3 +138,58 @@ def log_ratio_inverse(y: np.ndarray, kind: str, total: float = 1.0) -> np.ndarra
     if kind not in funcs:
         raise GeoMLError(f"Unknown log-ratio '{kind}'; choose one of {', '.join(LOG_RATIOS)}.")
     return funcs[kind](y, total=total)
+
+
+def transform_table(values, kind: str, inverse: bool = False, denominator: int = -1, total: float = 1.0,
+                    zero_fraction: float = 0.65):
+    """Log-ratio coordinates of a table of parts, or parts from coordinates (``inverse``).
+
+    *values*: DataFrame (n, D) of parts (forward) or coordinates (inverse). Forward, zeros are
+    first replaced multiplicatively by *zero_fraction* x the part's smallest positive value.
+    Returns ``(DataFrame of new columns, notes)``; columns ``alr_<part>`` (over the denominator
+    part), ``clr_<part>``, ``ilr_<i>`` (balance i: parts 1..i against part i+1, in column order),
+    or, inverse, ``<name>`` for clr coordinates named ``clr_<name>`` and ``part_<j>`` otherwise,
+    closed to *total*.
+    """
+    import pandas as pd
+
+    names = [str(c) for c in values.columns]
+    x = values.to_numpy(float)
+    notes = []
+    if kind not in LOG_RATIOS:
+        raise GeoMLError(f"Unknown log-ratio '{kind}'; choose one of {', '.join(LOG_RATIOS)}.")
+    if inverse:
+        if not np.isfinite(x).all():
+            raise GeoMLError("Some coordinates are missing or not finite.")
+        if kind == "alr":
+            parts = alr_inverse(x, denominator if denominator >= 0 else -1, total)
+        else:
+            parts = log_ratio_inverse(x, kind, total)
+        if kind == "clr":
+            out = [n[4:] if n.startswith("clr_") else n for n in names]
+        else:
+            out = [f"part_{j + 1}" for j in range(parts.shape[1])]
+        return pd.DataFrame(parts, columns=out, index=values.index), notes
+    if np.isnan(x).any():
+        i = int(np.flatnonzero(np.isnan(x).any(axis=1))[0])
+        raise GeoMLError(f"Row {i + 1} has a blank part; fill or remove it before a log-ratio transform.")
+    if (x < 0).any():
+        i, j = (int(v[0]) for v in np.nonzero(x < 0))
+        raise GeoMLError(f"'{names[j]}' is negative ({x[i, j]:g}) in row {i + 1}: parts must be concentrations "
+                         "(negative detection-limit codes must be cleaned first).")
+    zeros = int((x == 0).sum())
+    if zeros:
+        pos = np.where(x > 0, x, np.inf).min(axis=0)
+        if np.isinf(pos).any():
+            raise GeoMLError(f"'{names[int(np.flatnonzero(np.isinf(pos))[0])]}' is zero in every row.")
+        x = multiplicative_replacement(x, delta=zero_fraction * pos)
+        notes.append(f"{zeros} zero(s) replaced multiplicatively by {zero_fraction:g} x the part's smallest positive value.")
+    if kind == "alr":
+        j = denominator % len(names)
+        cols = [f"alr_{n}" for k, n in enumerate(names) if k != j]
+        notes.append(f"alr denominator: {names[j]}.")
+        return pd.DataFrame(alr(x, j), columns=cols, index=values.index), notes
+    if kind == "clr":
+        return pd.DataFrame(clr(x), columns=[f"clr_{n}" for n in names], index=values.index), notes
+    notes.append("ilr balances: " + "; ".join(f"ilr_{i} = {'+'.join(names[:i])} vs {names[i]}" for i in range(1, len(names))))
+    return pd.DataFrame(ilr(x), columns=[f"ilr_{i}" for i in range(1, len(names))], index=values.index), notes
