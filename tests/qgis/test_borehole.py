@@ -48,8 +48,10 @@ def _cluster_params(tmp_path, **extra):
 def test_clustering_then_sequence_model_on_synthetic_holes(run_alg, tmp_path):
     from qgis.core import QgsVectorLayer
 
-    res = run_alg("geoml:boreholeclustering", _cluster_params(tmp_path))
+    res = run_alg("geoml:boreholeclustering", _cluster_params(tmp_path, OUTPUT_LOGS=str(tmp_path / "logs.pdf")))
     assert res["K_USED"] == 4  # the generator's four units
+    pdf = (tmp_path / "logs.pdf").read_bytes()
+    assert res["OUTPUT_LOGS"] and pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") == 12  # one page per hole
     df, gtype, srs = _layer_frame(res["OUTPUT"])
     assert gtype == ogr.wkbPoint25D and srs.GetAuthorityCode(None) == "28992"
     assert {"hole", "depth", "from", "to", "cluster", "pc1", "pc2", *ELEMENTS} <= set(df.columns)
@@ -64,7 +66,8 @@ def test_clustering_then_sequence_model_on_synthetic_holes(run_alg, tmp_path):
     cleaning = pd.read_excel(res["OUTPUT_WORKBOOK"], sheet_name="cleaning").set_index("element")
     assert cleaning.loc["As_ppm", "negative_flag"] > 0 and cleaning.loc["Au_ppb", "flag_column"] > 0
     html = open(res["OUTPUT_REPORT"], encoding="utf-8").read()
-    assert html.count("<img") >= 4 and "continuity" in html
+    assert html.count("<img") >= 9 and "continuity" in html
+    assert all(t in html for t in ("Strip logs", "Vertical section", "3D view", "chosen by"))
     from qgis._3d import Qgs3D
 
     Qgs3D.initialize()  # desktop QGIS does this; needed here to read 3D renderers back

@@ -67,7 +67,9 @@ class BoreholeClustering(GeoMLAlgorithm):
         "<i>cluster</i>, pc1, pc2; styled by cluster), <b>Workbook</b> (.xlsx: samples, cluster_summary, "
         "k_selection, k_votes, k_per_hole, continuity, cleaning, notes), <b>Report</b> (HTML: pair plot, "
         "elbow and index plots, PCA view, transiogram-like continuity curves, i.e. the probability that two "
-        "samples a lag h apart fall in each pair of clusters, downhole and in 3D)."
+        "samples a lag h apart fall in each pair of clusters, downhole and in 3D; strip logs of a few holes, a "
+        "vertical section along the collars' main direction and a 3D view of the clustered samples), "
+        "<b>Strip logs</b> (optional PDF: one page per hole, cluster column and element curves against depth)."
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
@@ -111,6 +113,8 @@ class BoreholeClustering(GeoMLAlgorithm):
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_WORKBOOK", self.tr("Workbook"),
                                                                 "Excel workbook (*.xlsx)"))
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_REPORT", self.tr("Report"), "HTML (*.html)"))
+        self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_LOGS", self.tr("Strip logs (PDF, one page per hole)"),
+                                                                "PDF (*.pdf)", optional=True, createByDefault=False))
         self.addOutput(QgsProcessingOutputNumber("K_USED", self.tr("Number of clusters used")))
 
     def _field(self, parameters, name, context) -> str | None:
@@ -188,6 +192,13 @@ class BoreholeClustering(GeoMLAlgorithm):
         report = self.parameterAsFileOutput(parameters, "OUTPUT_REPORT", context)
         write_workbook(workbook, clustering_sheets(outcome))
         clustering_report(outcome, report)
+        logs = self.parameterAsFileOutput(parameters, "OUTPUT_LOGS", context)
+        if logs:
+            from ...core.borehole.logs import strip_logs_pdf
+
+            pages = strip_logs_pdf(logs, outcome.sample_frame(), samples.elements)
+            feedback.pushInfo(f"{pages} strip log page(s) written.")
         layer = write_clusters(self, context, parameters, "OUTPUT", outcome.sample_frame(), samples.crs_wkt,
                                "cluster", {k: f"cluster {k}" for k in range(1, outcome.k + 1)})
-        return {"OUTPUT": layer, "OUTPUT_WORKBOOK": workbook, "OUTPUT_REPORT": report, "K_USED": outcome.k}
+        return {"OUTPUT": layer, "OUTPUT_WORKBOOK": workbook, "OUTPUT_REPORT": report, "OUTPUT_LOGS": logs or None,
+                "K_USED": outcome.k}

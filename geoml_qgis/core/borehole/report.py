@@ -103,6 +103,27 @@ def _continuity_figure(curves):
     return fig
 
 
+REPORT_LOGS = 3
+
+
+def _downhole_views(outcome) -> list[str]:
+    """Strip logs of a few holes, a vertical section through all holes and a 3D view."""
+    from .logs import section_figure, strip_log, view3d_figure
+
+    frame, s = outcome.sample_frame(), outcome.samples
+    parts = ["<h2>3D view of the clustered samples</h2>", img_tag(view3d_figure(frame))]
+    if s.n_holes == len(s):
+        return parts
+    names = list(dict.fromkeys(s.hole))
+    shown = [names[i] for i in np.unique(np.linspace(0, len(names) - 1, min(REPORT_LOGS, len(names))).astype(int))]
+    parts += ["<h2>Strip logs</h2>", f"<p>Cluster column and the first element curves against depth for holes "
+              f"{html.escape(', '.join(shown))} (every hole in the PDF of logs).</p>"]
+    parts += [img_tag(strip_log(frame, h, s.elements)) for h in shown]
+    parts += ["<h2>Vertical section</h2>", "<p>Along the main direction of the collars, samples within a tenth "
+              "of the line's length on either side, projected onto the section.</p>", img_tag(section_figure(frame))]
+    return parts
+
+
 def clustering_report(outcome, path: str | os.PathLike, title: str = "Borehole clustering") -> None:
     """The clustering report: notes, pair plot, k-selection plots, PCA view, continuity curves, tables."""
     s = outcome.samples
@@ -124,6 +145,7 @@ def clustering_report(outcome, path: str | os.PathLike, title: str = "Borehole c
                   "<p>For each pair of clusters, the probability that two samples a lag h apart fall in that "
                   "pair (Gaussian kernel density over pair separations; curves sum to 1 at every lag).</p>",
                   img_tag(_continuity_figure(outcome.continuity))]
+    parts += _downhole_views(outcome)
     wide = outcome.summary.pivot(index="cluster", columns="element", values="geometric_mean").reset_index()
     parts += ["<h2>Cluster geometric means</h2>", _table(wide)]
     write_text_atomic(path, html_page(title, parts))
