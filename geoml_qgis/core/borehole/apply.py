@@ -1,7 +1,6 @@
 """Labelling the samples of new holes with a trained downhole sequence model."""
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from ..errors import GeoMLError
