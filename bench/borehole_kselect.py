@@ -3,8 +3,8 @@
 Configurations come from :mod:`geoml_qgis.core.borehole.family` (2-8 units of 5-60 % of the
 samples, 5-30 elements, log-normal noise 0.2-0.6, censoring up to 40 %, gradational contacts,
 holes at 45-90 degrees; every unit with a Bayes error below 5 %). On each, today's vote
-(elbow, silhouette, Calinski-Harabasz, Davies-Bouldin) and the BIC of tied Gaussian mixtures
-choose k in 1..10 (clr features); k-means with the chosen k (n_init = 10) gives the ARI.
+(elbow, silhouette, Calinski-Harabasz, Davies-Bouldin), the BIC of tied Gaussian mixtures and
+the gap statistic choose k in 1..10 (clr features); k-means with the chosen k (n_init = 10) gives the ARI.
 Printed: the hit rate (chosen k = number of units) and the share with ARI >= 0.9, overall and
 by number of units, and the BIC's hit rate when its evidence is called weak / not weak.
 
@@ -25,6 +25,7 @@ from sklearn.cluster import KMeans  # noqa: E402
 from sklearn.metrics import adjusted_rand_score  # noqa: E402
 
 from geoml_qgis.core.borehole.family import family  # noqa: E402
+from geoml_qgis.core.borehole.kgap import select_k_gap  # noqa: E402
 from geoml_qgis.core.borehole.kmodel import select_k_bic  # noqa: E402
 from geoml_qgis.core.borehole.kselect import select_k  # noqa: E402
 from geoml_qgis.core.borehole.transforms import prepare_features  # noqa: E402
@@ -37,9 +38,12 @@ def score(case) -> dict:
     t1 = time.perf_counter()
     bic = select_k_bic(case.values, "clr", 10)
     t2 = time.perf_counter()
+    gap = select_k_gap(X, 10).k
+    t3 = time.perf_counter()
     row = {"units": case.n_units, "n": len(X), "m": X.shape[1], "noise": case.config.noise,
-           "vote_k": vote, "bic_k": bic.k, "bic_delta": bic.delta_bic, "vote_s": t1 - t0, "bic_s": t2 - t1}
-    for name, k in (("vote", vote), ("bic", bic.k)):
+           "vote_k": vote, "bic_k": bic.k, "gap_k": gap, "bic_delta": bic.delta_bic, "vote_s": t1 - t0,
+           "bic_s": t2 - t1, "gap_s": t3 - t2}
+    for name, k in (("vote", vote), ("bic", bic.k), ("gap", gap)):
         labels = KMeans(k, n_init=10, random_state=0).fit_predict(X)
         row[f"{name}_ari"] = adjusted_rand_score(case.truth, labels)
     return row
@@ -51,7 +55,8 @@ def main(n: int, seed: int) -> None:
         rows.append(score(case))
         r = rows[-1]
         print(f"{i:4d} units {r['units']} n {r['n']:5d} m {r['m']:2d}: vote {r['vote_k']} (ARI {r['vote_ari']:.2f}), "
-              f"bic {r['bic_k']} (ARI {r['bic_ari']:.2f}, dBIC {r['bic_delta']:.1f})", flush=True)
+              f"bic {r['bic_k']} (ARI {r['bic_ari']:.2f}, dBIC {r['bic_delta']:.1f}), gap {r['gap_k']} (ARI {r['gap_ari']:.2f})",
+              flush=True)
         if (i + 1) % 25 == 0 and i + 1 < n:
             summary(pd.DataFrame(rows), seed)
     summary(pd.DataFrame(rows), seed)
@@ -59,12 +64,13 @@ def main(n: int, seed: int) -> None:
 
 def summary(df: pd.DataFrame, seed: int) -> None:
     print(f"\n{len(df)} configurations (seed {seed}); load {os.getloadavg()[0]:.1f}")
-    for name in ("vote", "bic"):
+    for name in ("vote", "bic", "gap"):
         hit = (df[f"{name}_k"] == df["units"]).mean()
         ari = (df[f"{name}_ari"] >= 0.9).mean()
         print(f"  {name:5s}: right k {100 * hit:5.1f} %, ARI >= 0.9 {100 * ari:5.1f} %, "
               f"median time {df[f'{name}_s'].median():.2f} s")
-    by = df.assign(vote=df["vote_k"] == df["units"], bic=df["bic_k"] == df["units"]).groupby("units")[["vote", "bic"]]
+    by = df.assign(vote=df["vote_k"] == df["units"], bic=df["bic_k"] == df["units"],
+                   gap=df["gap_k"] == df["units"]).groupby("units")[["vote", "bic", "gap"]]
     print("  right k by number of units:\n" + by.mean().round(2).assign(n=by.size()).to_string())
     weak = df["bic_delta"] < 2
     for label, sel in (("weak", weak), ("not weak", ~weak)):

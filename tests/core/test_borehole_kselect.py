@@ -9,6 +9,7 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from geoml_qgis.core.borehole.family import FamilyConfig, bayes_error, family, make_case
+from geoml_qgis.core.borehole.kgap import select_k_gap
 from geoml_qgis.core.borehole.kmodel import censored_cells, evidence_word, select_k_bic, spread_censored
 from geoml_qgis.core.borehole.pipeline import run_clustering
 from geoml_qgis.core.borehole.samples import build_samples
@@ -69,20 +70,21 @@ def _issue_like_case():
     return case, table
 
 
-@pytest.mark.parametrize("k_method", ["vote", "bic"])
-def test_issue_like_inclined_holes_get_four_clusters(k_method):
+def test_issue_like_inclined_holes_get_four_clusters():
     case, table = _issue_like_case()
     samples = build_samples(table, list(table.columns), case.hole, xyz=case.xyz, depth=case.depth)
-    out = run_clustering(samples, "clr", k_max=8, seed=0, k_method=k_method)
+    out = run_clustering(samples, "clr", k_max=8, seed=0)  # the default: the vote
     assert out.k == 4, out.selection.evidence
     assert adjusted_rand_score(case.truth, out.result.labels) >= 0.9
-    assert out.selection.runner_up not in (None, 4) and 0 < out.selection.confidence <= 1
-    if k_method == "bic":
-        assert out.selection.delta_bic > 10 and "very strong" in out.selection.evidence
-    else:  # two of four criteria: the report says the evidence is weak
-        assert "Weak evidence" in out.selection.evidence
+    assert out.selection.runner_up not in (None, 4) and out.selection.confidence == 0.5
+    assert "Weak evidence" in out.selection.evidence  # two of four criteria: the report says so
     votes = clustering_sheets(out)["k_votes"]
     assert "evidence" in set(votes["criterion"]) and out.selection.evidence in out.notes
+    # the other two ways of choosing k on the same samples
+    bic = select_k_bic(samples.values.to_numpy(), "clr", 8)
+    assert bic.k == 4 and bic.delta_bic > 10 and "very strong" in bic.evidence
+    gap = select_k_gap(out.features, 8)
+    assert gap.k == 4 and gap.confidence > 1 and "Weak" not in gap.evidence
 
 
 def test_weak_evidence_is_said():
@@ -90,3 +92,14 @@ def test_weak_evidence_is_said():
     v = rng.lognormal(0, 0.4, (120, 5))
     sel = select_k_bic(v, "clr", 5)
     assert sel.k == 1 or "weak" in sel.evidence
+
+
+def test_gap_statistic_on_analytic_blobs():
+    rng = np.random.default_rng(4)
+    one = rng.normal(0, 1, (150, 4))
+    assert select_k_gap(one, 4).k == 1
+    centres = np.array([[0, 0, 0, 0], [8, 0, 0, 0], [0, 8, 0, 0]], float)
+    three = np.vstack([c + rng.normal(0, 1, (50, 4)) for c in centres])
+    sel = select_k_gap(three, 5)
+    assert sel.k == 3 and sel.confidence > 1 and "Weak" not in sel.evidence
+    assert sel.table["gap"].idxmax() == 2  # k = 3 has the largest gap too

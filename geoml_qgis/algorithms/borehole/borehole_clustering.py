@@ -57,7 +57,7 @@ class BoreholeClustering(GeoMLAlgorithm):
         "<b>Number of clusters</b>: 0 chooses it from 2 to <b>Largest number of clusters</b> by the knee of "
         "the inertia (elbow) curve, the silhouette, Calinski-Harabasz and Davies-Bouldin indices "
         "(the k most of them agree on), or (<b>How to choose</b>, advanced) by the BIC of Gaussian mixtures with a "
-        "shared covariance. The report and workbook give the chosen k, the runner-up and how strongly it is "
+        "shared covariance or by the gap statistic. The report and workbook give the chosen k, the runner-up and how strongly it is "
         "rejected, and say when the evidence is weak. The choice per hole is reported too.<br>"
         "<b>Method</b>: k-means, or a Gaussian mixture (for elongated clusters).<br>"
         "<b>Maximum lag</b> for the continuity curves (0 = half the median hole length downhole, a third "
@@ -99,7 +99,8 @@ class BoreholeClustering(GeoMLAlgorithm):
         advanced = [
             QgsProcessingParameterEnum("METHOD", self.tr("Method"), list(METHODS), defaultValue=0),
             QgsProcessingParameterEnum("K_METHOD", self.tr("How to choose the number of clusters"),
-                                       ["vote of elbow and indices", "BIC of Gaussian mixtures"], defaultValue=0),
+                                       ["vote of elbow and indices", "BIC of Gaussian mixtures", "gap statistic"],
+                                       defaultValue=0),
             QgsProcessingParameterNumber("MAX_LAG", self.tr("Maximum lag for continuity (0 = automatic)"),
                                          NUMBER_DOUBLE, 0.0, minValue=0.0),
             QgsProcessingParameterNumber("SEED", self.tr("Random seed"), NUMBER_INTEGER, 0),

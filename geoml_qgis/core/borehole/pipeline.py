@@ -11,12 +11,13 @@ from ..errors import GeoMLError
 from ..progress import ProgressCallback, report, scaled
 from .clustering import ClusterResult, cluster, cluster_summary
 from .continuity import ContinuityCurves, downhole_continuity, spatial_continuity
+from .kgap import select_k_gap
 from .kmodel import select_k_bic
 from .kselect import KSelection, select_k, select_k_per_hole
 from .samples import Samples
 from .transforms import prepare_features
 
-K_METHODS = ("vote", "bic")
+K_METHODS = ("vote", "bic", "gap")
 
 
 @dataclass
@@ -50,7 +51,8 @@ def run_clustering(samples: Samples, transform: str = "clr", n_clusters: int = 0
                    method: str = "kmeans", max_lag: float = 0.0, seed: int = 0, k_method: str = "vote",
                    progress: ProgressCallback | None = None) -> ClusteringOutcome:
     """Cluster *samples*; ``n_clusters = 0`` chooses k automatically within 2..k_max, by *k_method*:
-    ``bic`` (Gaussian mixtures, :mod:`.kmodel`) or ``vote`` (elbow and indices, :mod:`.kselect`)."""
+    ``vote`` (elbow and indices, :mod:`.kselect`), ``bic`` (Gaussian mixtures, :mod:`.kmodel`) or
+    ``gap`` (gap statistic, :mod:`.kgap`)."""
     if k_method not in K_METHODS:
         raise GeoMLError(f"Unknown way of choosing k '{k_method}'; choose one of {', '.join(K_METHODS)}.")
     if k_max < 2:
@@ -72,6 +74,8 @@ def run_clustering(samples: Samples, transform: str = "clr", n_clusters: int = 0
     if k_method == "bic":
         selection = select_k_bic(samples.values.to_numpy(), transform, k_max, seed,
                                  progress=scaled(progress, 0.05, 0.45))
+    elif k_method == "gap":
+        selection = select_k_gap(X, k_max, seed, progress=scaled(progress, 0.05, 0.45))
     else:
         selection = select_k(X, k_max, seed, progress=scaled(progress, 0.05, 0.45))
     lap("k_selection")

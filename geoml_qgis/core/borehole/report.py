@@ -59,9 +59,22 @@ def _bic_figure(sel):
     return fig
 
 
+def _gap_figure(sel):
+    t = sel.table
+    fig = new_figure(6, 3.2)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.errorbar(t["k"], t["gap"], yerr=t["gap_sd"], fmt="o-", color="#4e79a7", capsize=3)
+    ax.axvline(sel.k, color="#e15759", ls="--", label=f"chosen k = {sel.k}")
+    ax.set_title("gap statistic (first k within one s.e. of the next)", fontsize=10), ax.set_xlabel("k")
+    ax.legend(fontsize=8)
+    return fig
+
+
 def _kselection_figure(outcome):
     if outcome.selection.method == "bic":
         return _bic_figure(outcome.selection)
+    if outcome.selection.method == "gap":
+        return _gap_figure(outcome.selection)
     t = outcome.selection.table
     fig = new_figure(13, 3.2)
     specs = [("inertia", "inertia (elbow)"), ("silhouette", "silhouette (max)"),
