@@ -73,14 +73,14 @@ def _issue_like_case():
 def test_issue_like_inclined_holes_get_four_clusters():
     case, table = _issue_like_case()
     samples = build_samples(table, list(table.columns), case.hole, xyz=case.xyz, depth=case.depth)
-    out = run_clustering(samples, "clr", k_max=8, seed=0)  # the default: the vote
+    out = run_clustering(samples, "clr", k_max=8, seed=0, k_method="vote")
     assert out.k == 4, out.selection.evidence
     assert adjusted_rand_score(case.truth, out.result.labels) >= 0.9
     assert out.selection.runner_up not in (None, 4) and out.selection.confidence == 0.5
     assert "Weak evidence" in out.selection.evidence  # two of four criteria: the report says so
     votes = clustering_sheets(out)["k_votes"]
     assert "evidence" in set(votes["criterion"]) and out.selection.evidence in out.notes
-    # the other two ways of choosing k on the same samples
+    # the other two ways of choosing k on the same samples (the gap statistic is the default)
     bic = select_k_bic(samples.values.to_numpy(), "clr", 8)
     assert bic.k == 4 and bic.delta_bic > 10 and "very strong" in bic.evidence
     gap = select_k_gap(out.features, 8)
@@ -98,6 +98,8 @@ def test_gap_statistic_on_analytic_blobs():
     rng = np.random.default_rng(4)
     one = rng.normal(0, 1, (150, 4))
     assert select_k_gap(one, 4).k == 1
+    forced = select_k_gap(one, 4, k_min=2)  # clusters wanted: k >= 2, and the report says there is no structure
+    assert forced.k >= 2 and "no clear cluster structure" in forced.evidence
     centres = np.array([[0, 0, 0, 0], [8, 0, 0, 0], [0, 8, 0, 0]], float)
     three = np.vstack([c + rng.normal(0, 1, (50, 4)) for c in centres])
     sel = select_k_gap(three, 5)

@@ -18,9 +18,12 @@ from ..progress import ProgressCallback, report
 from .kselect import MAX_SELECTION_SAMPLES, KSelection
 
 
-def select_k_gap(X: np.ndarray, k_max: int = 10, seed: int = 0, n_refs: int = 5,
+def select_k_gap(X: np.ndarray, k_max: int = 10, seed: int = 0, n_refs: int = 5, k_min: int = 1,
                  progress: ProgressCallback | None = None) -> KSelection:
-    """Gap statistic for k = 1 .. k_max on features X (n, m); table columns k, log_w, gap, gap_sd."""
+    """Gap statistic for k = 1 .. k_max on features X (n, m); table columns k, log_w, gap, gap_sd.
+
+    The rule is applied from *k_min* on (2 when clusters are wanted whatever the data); when the
+    gap would have chosen 1 the evidence says the samples show no clear cluster structure."""
     from sklearn.cluster import KMeans
 
     X = np.asarray(X, float)
@@ -43,7 +46,8 @@ def select_k_gap(X: np.ndarray, k_max: int = 10, seed: int = 0, n_refs: int = 5,
         report(progress, k / k_max)
     table = pd.DataFrame(rows)
     gap, sd = table["gap"].to_numpy(), table["gap_sd"].to_numpy()
-    k = next((i + 1 for i in range(k_max - 1) if gap[i] >= gap[i + 1] - sd[i + 1]), k_max)
+    k = next((i + 1 for i in range(max(k_min, 1) - 1, k_max - 1) if gap[i] >= gap[i + 1] - sd[i + 1]), k_max)
+    no_structure = k_min > 1 and gap[0] >= gap[1] - sd[1]
     margin = (gap[k - 1] - gap[k]) / max(sd[k], 1e-12) + 1 if k < k_max else np.nan
     others = table[table["k"] != k]
     runner = int(others.loc[others["gap"].idxmax(), "k"])
@@ -52,4 +56,7 @@ def select_k_gap(X: np.ndarray, k_max: int = 10, seed: int = 0, n_refs: int = 5,
                     f"of the next); margin {margin:.1f} standard errors; runner-up k = {runner}.")
     if not margin >= 1:
         sel.evidence += " Weak evidence: look at the runner-up too."
+    if no_structure:
+        sel.evidence += (" Weak evidence: by the same rule the samples show no clear cluster structure at all "
+                         "(k = 1); the clusters may only cut a continuum.")
     return sel

@@ -17,7 +17,7 @@ from .kselect import KSelection, select_k, select_k_per_hole
 from .samples import Samples
 from .transforms import prepare_features
 
-K_METHODS = ("vote", "bic", "gap")
+K_METHODS = ("gap", "vote", "bic")
 
 
 @dataclass
@@ -48,7 +48,7 @@ class ClusteringOutcome:
 
 
 def run_clustering(samples: Samples, transform: str = "clr", n_clusters: int = 0, k_max: int = 10,
-                   method: str = "kmeans", max_lag: float = 0.0, seed: int = 0, k_method: str = "vote",
+                   method: str = "kmeans", max_lag: float = 0.0, seed: int = 0, k_method: str = "gap",
                    progress: ProgressCallback | None = None) -> ClusteringOutcome:
     """Cluster *samples*; ``n_clusters = 0`` chooses k automatically within 2..k_max, by *k_method*:
     ``vote`` (elbow and indices, :mod:`.kselect`), ``bic`` (Gaussian mixtures, :mod:`.kmodel`) or
@@ -75,7 +75,7 @@ def run_clustering(samples: Samples, transform: str = "clr", n_clusters: int = 0
         selection = select_k_bic(samples.values.to_numpy(), transform, k_max, seed,
                                  progress=scaled(progress, 0.05, 0.45))
     elif k_method == "gap":
-        selection = select_k_gap(X, k_max, seed, progress=scaled(progress, 0.05, 0.45))
+        selection = select_k_gap(X, k_max, seed, k_min=2, progress=scaled(progress, 0.05, 0.45))
     else:
         selection = select_k(X, k_max, seed, progress=scaled(progress, 0.05, 0.45))
     lap("k_selection")
