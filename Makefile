@@ -11,7 +11,7 @@ VERSION := $(shell sed -n 's/^version=//p' geoml_qgis/metadata.txt)
 APT_PACKAGES := qgis python3-qgis qgis-providers gdal-bin python3-gdal python3-venv python3-pip \
 	python3-rasterio python3-geopandas python3-fiona python3-pyproj python3-shapely python3-sklearn \
 	python3-pandas python3-scipy python3-openpyxl python3-matplotlib python3-boto3 python3-pytest \
-	ca-certificates xvfb xauth $(TORCH_APT)
+	ca-certificates xvfb xauth r-base-core r-cran-gstat $(TORCH_APT)
 # torch never comes from PyPI here (its Linux wheels there are CUDA builds, gigabytes of nvidia
 # packages): the CPU wheel on this image's disk when one matches QGIS's Python, else Debian's.
 PYTAG := $(shell $(SYSPY) -c 'import sys; print("cp%d%d" % sys.version_info[:2])' 2>/dev/null)

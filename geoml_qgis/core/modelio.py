@@ -17,7 +17,7 @@ import numpy as np
 
 from .deps import require
 from .errors import GeoMLError
-from .io.atomic import atomic_path
+from .io.atomic import atomic_path, staged_path
 from .io.provenance import file_sha256
 
 FORMAT = "geoml-model"
@@ -60,12 +60,20 @@ def load_model(path: str | os.PathLike, kind: str | None = None) -> tuple[dict, 
     (a prefix match: ``kind="prospectivity"`` accepts ``"prospectivity.transfer"``).
     """
     torch = require("torch", "loading models")
+    path = staged_path(path)  # a model written earlier in this run
     if not os.path.exists(path):
         raise GeoMLError(f"Model file not found: {path}")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same message
-        raise GeoMLError(f"'{os.path.basename(path)}' is not a GeoML model file (or is damaged): {exc}") from exc
+        # torch's own text advises weights_only=False and filing an issue: wrong for a user, never shown
+        why = ("it holds Python objects, which GeoML never loads (a pickled model from elsewhere?)"
+               if "weights_only" in str(exc) or "Unpickl" in type(exc).__name__ + str(exc)[:200]
+               else "it is not a PyTorch archive, or it is truncated")
+        raise GeoMLError(
+            f"'{os.path.basename(path)}' is not a GeoML model file, or is damaged: {why}. Choose a model written by "
+            "one of GeoML's training algorithms, or train it again."
+        ) from exc
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise GeoMLError(f"'{os.path.basename(path)}' is not a GeoML model file.")
     if kind is not None and not str(payload.get("kind", "")).startswith(kind):

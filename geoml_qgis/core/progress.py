@@ -7,11 +7,20 @@ at the next check point.
 """
 from __future__ import annotations
 
+import logging
 from typing import Callable, Optional
 
 from .errors import Cancelled
 
 ProgressCallback = Callable[[float], Optional[bool]]
+
+#: warnings of the core for the user; the Processing wrappers show them in the log
+LOGGER = logging.getLogger("geoml_qgis")
+
+
+def warn(message: str) -> None:
+    """Tell the user about something that did not stop the run but may matter (named, with the fix)."""
+    LOGGER.warning(message)
 
 
 def report(progress: ProgressCallback | None, fraction: float) -> None:

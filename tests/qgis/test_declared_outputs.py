@@ -89,4 +89,4 @@ def test_scan_reads_return_dicts(qgis_app):
 
     assert returned_keys(RankDrillTargets) == {"OUTPUT_TARGETS", "OUTPUT_CATEGORIES", "N_FOUND",
                                                "OUTPUT_REPORT"}
-    assert returned_keys(TrainProspectivity) == {"OUTPUT_MODEL", "CV_ROC_AUC", "OUTPUT_REPORT"}
+    assert returned_keys(TrainProspectivity) == {"OUTPUT_MODEL", "CV_ROC_AUC", "OUTPUT_REPORT", "OUTPUT_EXPLANATIONS"}

@@ -99,8 +99,9 @@ def test_bad_input_becomes_a_processing_error(run_alg, tmp_path):
     assert not list(tmp_path.iterdir())
 
 
-def test_cancelled_run_returns_nothing_and_leaves_no_file(geoml_provider, tmp_path):
-    from qgis.core import QgsProcessingContext, QgsProcessingFeedback
+def test_cancelled_run_fails_and_leaves_no_file(geoml_provider, tmp_path):
+    # a cancelled run is a failure (qgis_process exits non-zero), never an empty success
+    from qgis.core import QgsProcessingContext, QgsProcessingException, QgsProcessingFeedback
 
     alg = geoml_provider.algorithm("alignrasters").create()
     feedback = QgsProcessingFeedback()
@@ -109,7 +110,8 @@ def test_cancelled_run_returns_nothing_and_leaves_no_file(geoml_provider, tmp_pa
     params = {"INPUTS": [str(GRIDS / "dem.tif")], "RESAMPLING": 1, "OUTPUT": str(out)}
     context = QgsProcessingContext()
     assert alg.prepare(params, context, feedback)
-    assert alg.processAlgorithm(params, context, feedback) == {}
+    with pytest.raises(QgsProcessingException, match="Cancelled"):
+        alg.processAlgorithm(params, context, feedback)
     assert not list(tmp_path.iterdir())
 
 

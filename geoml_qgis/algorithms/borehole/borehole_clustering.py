@@ -11,10 +11,12 @@ from qgis.core import (
     QgsProcessingParameterField,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
+    QgsProcessingParameterString,
     QgsProcessingParameterVectorDestination,
 )
 
 from ...compat import FIELD_ANY, NUMBER_DOUBLE, NUMBER_INTEGER, SOURCE_VECTOR, SOURCE_VECTOR_POINT, set_advanced
+from ...core.borehole.assays import DEFAULT_MISSING_CODES, NEGATIVE_CONVENTIONS
 from ...core.borehole.clustering import METHODS
 from ...core.borehole.pipeline import K_METHODS
 from ...core.borehole.transforms import TRANSFORMS
@@ -63,7 +65,10 @@ class BoreholeClustering(GeoMLAlgorithm):
         "<b>Method</b>: k-means, or a Gaussian mixture (for elongated clusters).<br>"
         "<b>Maximum lag</b> for the continuity curves (0 = half the median hole length downhole, a third "
         "of the data extent in 3D). <b>Seed</b> makes runs repeatable. <b>CRS</b> for tables without "
-        "geometry.<br>"
+        "geometry. <b>Missing-value codes</b> (default -9999, -999, -99; add your laboratory's, e.g. IS, LNR) are "
+        "missing, never detection limits; <b>Negative values are</b> below-detection flags (-0.01 = below 0.01, "
+        "replaced by half of it), missing, or an error. Every substitution is counted in the log, report and "
+        "workbook (sheet 'cleaning').<br>"
         "Outputs: <b>Clustered samples</b> (PointZ GeoPackage with hole, depth, element values, "
         "<i>cluster</i>, pc1, pc2; styled by cluster), <b>Workbook</b> (.xlsx: samples, cluster_summary, "
         "k_selection, k_votes, k_per_hole, continuity, cleaning, notes), <b>Report</b> (HTML: pair plot, "
@@ -106,6 +111,11 @@ class BoreholeClustering(GeoMLAlgorithm):
                                          NUMBER_DOUBLE, 0.0, minValue=0.0),
             QgsProcessingParameterNumber("SEED", self.tr("Random seed"), NUMBER_INTEGER, 0),
             QgsProcessingParameterCrs("CRS", self.tr("CRS of tables without geometry"), optional=True),
+            QgsProcessingParameterString("MISSING_VALUES", self.tr("Missing-value codes (numbers or text)"),
+                                         ", ".join(f"{v:g}" for v in DEFAULT_MISSING_CODES), optional=True),
+            QgsProcessingParameterEnum("NEGATIVE_VALUES", self.tr("Negative values are"),
+                                       ["below-detection flags (-0.01 = below 0.01)", "missing", "an error"],
+                                       defaultValue=0),
         ]
         for p in advanced:
             set_advanced(p)
@@ -154,7 +164,8 @@ class BoreholeClustering(GeoMLAlgorithm):
 
             return build_samples(table, elements, hole, intervals=intervals, collars=collars, crs_wkt=crs or ccrs,
                                  survey=survey_table(self, parameters, context, feedback),
-                                 dip_convention=DIP_CONVENTIONS[self.parameterAsEnum(parameters, "DIP_CONVENTION", context)])
+                                 dip_convention=DIP_CONVENTIONS[self.parameterAsEnum(parameters, "DIP_CONVENTION", context)],
+                                 **self._cleaning(parameters, context))
         if f["X_FIELD"] and f["Y_FIELD"]:
             z = numeric_column(table, f["Z_FIELD"]) if f["Z_FIELD"] else np.full(len(table), np.nan)
             xyz = np.column_stack([numeric_column(table, f["X_FIELD"]), numeric_column(table, f["Y_FIELD"]), z])
@@ -168,7 +179,15 @@ class BoreholeClustering(GeoMLAlgorithm):
         depth = numeric_column(table, f["DEPTH_FIELD"]) if f["DEPTH_FIELD"] else None
         if depth is None and np.isnan(xyz[:, 2]).any():
             raise GeoMLError("Samples need a Z (elevation) or a depth: choose the Z field or the depth field.")
-        return build_samples(table, elements, hole, xyz=xyz, depth=depth, crs_wkt=crs)
+        return build_samples(table, elements, hole, xyz=xyz, depth=depth, crs_wkt=crs, **self._cleaning(parameters, context))
+
+    def _cleaning(self, parameters, context) -> dict:
+        """Missing-value codes and the convention for negative assay values."""
+        import re
+
+        codes = [c for c in re.split(r"[,;\s]+", self.parameterAsString(parameters, "MISSING_VALUES", context) or "") if c]
+        negative = NEGATIVE_CONVENTIONS[self.parameterAsEnum(parameters, "NEGATIVE_VALUES", context)]
+        return {"missing_values": codes, "negative": negative}
 
     def execute(self, parameters, context, feedback):
         from ...core.borehole.pipeline import run_clustering

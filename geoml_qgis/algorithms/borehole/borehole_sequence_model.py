@@ -83,7 +83,7 @@ class BoreholeSequenceModel(GeoMLAlgorithm):
         from ...core.borehole.assays import hole_ids
         from ...core.borehole.report import sequence_report
         from ...core.borehole.samples import build_samples
-        from ...core.borehole.sequence import SequenceModel
+        from ...core.borehole.sequence import SequenceModel, check_class_labels
         from ...core.borehole.transforms import apply_transform
         from ...core.io.vector import numeric_column
 
@@ -98,6 +98,7 @@ class BoreholeSequenceModel(GeoMLAlgorithm):
             raise GeoMLError(f"Label field '{label_field}' not found; run the clustering first or choose the label field.")
         if table[label_field].isna().any():
             raise GeoMLError(f"{int(table[label_field].isna().sum())} sample(s) have no label in '{label_field}'.")
+        check_class_labels(table[label_field].to_numpy(), f"label field '{label_field}'")
         depth = numeric_column(table, depth_field) if depth_field else None
         if xyz is None:
             if depth is None:

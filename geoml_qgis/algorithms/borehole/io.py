@@ -10,6 +10,7 @@ from qgis.PyQt.QtGui import QColor
 
 from ...compat import WKB_NO_GEOMETRY, sphere_point_symbol
 from ...core.errors import GeoMLError
+from ...core.io.atomic import staged_path
 from ...core.io.style import category_color
 from ...core.io.vector import PointTable, write_points
 from ..common.qgisio import source_to_points
@@ -36,7 +37,7 @@ def style_3d(path: str, field: str, labels: dict[int, str], radius: float) -> bo
         from qgis._3d import QgsPhongMaterialSettings, QgsRuleBased3DRenderer
     except ImportError:
         return False
-    layer = QgsVectorLayer(path, Path(path).stem, "ogr")  # loads the 2D default style saved just before
+    layer = QgsVectorLayer(staged_path(path), Path(path).stem, "ogr")  # the 2D default style saved just before
     if not layer.isValid():
         return False
     root = QgsRuleBased3DRenderer.Rule(None)

@@ -2,19 +2,21 @@
 
 A subclass sets ``NAME``, ``DISPLAY_NAME``, ``GROUP``, ``HELP`` (and ``REQUIRES``
 for optional packages), declares parameters in ``initAlgorithm`` and implements
-``execute(parameters, context, feedback)``. Core errors (:class:`GeoMLError`) become
-:class:`QgsProcessingException` with the same message; a cancelled run returns
-no outputs.
+``execute(parameters, context, feedback)``. Every run is guarded
+(:func:`~.guard.guarded_run`): output paths checked before work, all outputs
+committed together or not at all, core errors (:class:`GeoMLError`) and system
+errors turned into :class:`QgsProcessingException` naming the file and the fix,
+and a cancelled run reported as a failure that wrote nothing.
 """
 from __future__ import annotations
 
 from typing import Any, Callable
 
-from qgis.core import QgsProcessingAlgorithm, QgsProcessingException, QgsProcessingFeedback
+from qgis.core import QgsProcessingAlgorithm, QgsProcessingFeedback
 from qgis.PyQt.QtCore import QCoreApplication
 
 from ...core.deps import available, require
-from ...core.errors import Cancelled, GeoMLError
+from .guard import explain_invalid, guarded_run
 
 README_URL = "https://github.com/geoml-qgis/geoml-qgis#"  # metadata.txt's homepage
 # README section (anchor) of each capability sub-package of algorithms/
@@ -91,16 +93,17 @@ class GeoMLAlgorithm(QgsProcessingAlgorithm):
     def createInstance(self):  # noqa: N802 - QGIS API
         return type(self)()
 
+    def checkParameterValues(self, parameters, context):  # noqa: N802 - QGIS API
+        ok, message = super().checkParameterValues(parameters, context)
+        return (ok, message) if ok else (ok, explain_invalid(self, parameters, context, message))
+
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 - QGIS API
-        try:
+        def run(params, ctx, fb):
             for module in self.REQUIRES:
                 require(module, self.DISPLAY_NAME)
-            return self.execute(parameters, context, feedback)
-        except Cancelled:
-            feedback.pushInfo("Cancelled: no output was written.")
-            return {}
-        except GeoMLError as exc:
-            raise QgsProcessingException(str(exc)) from exc
+            return self.execute(params, ctx, fb)
+
+        return guarded_run(self, parameters, context, feedback, run)
 
     def execute(self, parameters: dict, context, feedback) -> dict[str, Any]:
         """Do the work; return the outputs dictionary."""

@@ -5,6 +5,7 @@ which QGIS loads automatically.
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Callable, Mapping
 
 from qgis.core import (
@@ -20,7 +21,10 @@ from qgis.core import (
 )
 from qgis.PyQt.QtGui import QColor
 
+from ...core.io.atomic import staged_path
+from ...core.io.guards import public_name
 from ...core.io.style import RAMPS, category_color
+from .guard import attach_later
 
 RendererFactory = Callable[[QgsVectorLayer], object]
 
@@ -84,13 +88,25 @@ class _Styler(QgsProcessingLayerPostProcessorInterface):
 
 
 def style_vector_output(alg, context, dest_id: str, factory: RendererFactory) -> None:
-    """Style output *dest_id*: on load into the project, and as the GeoPackage's default style."""
-    layer = QgsProcessingUtils.mapLayerFromString(dest_id, context)
+    """Style output *dest_id*: on load into the project, and as the GeoPackage's default style.
+
+    A file output is still staged under a temporary name while the run goes on
+    (:func:`~geoml_qgis.core.io.atomic.staged_path`); its style is saved there, and the
+    layer is closed again before the run's outputs are moved into place.
+    """
+    path, _, rest = dest_id.partition("|")
+    if Path(path).suffix:
+        name = public_name(Path(path).stem)
+        layer = QgsVectorLayer(staged_path(path) + (f"|{rest}" if rest else ""), name, "ogr")
+    else:
+        layer = QgsProcessingUtils.mapLayerFromString(dest_id, context)
     if isinstance(layer, QgsVectorLayer) and layer.isValid():
         layer.setRenderer(factory(layer))
         if layer.providerType() == "ogr" and ".gpkg" in layer.source().lower():
             layer.saveStyleToDatabase(layer.name(), "GeoML default style", True, "")
+    del layer
     if context.willLoadLayerOnCompletion(dest_id):
         styler = _Styler(factory)
         alg._stylers = getattr(alg, "_stylers", []) + [styler]  # keep alive until QGIS has used it
-        context.layerToLoadOnCompletionDetails(dest_id).setPostProcessor(styler)
+        if not attach_later(dest_id, styler):  # a staged sink gets it under its final name
+            context.layerToLoadOnCompletionDetails(dest_id).setPostProcessor(styler)

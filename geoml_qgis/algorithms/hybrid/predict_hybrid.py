@@ -10,7 +10,7 @@ from qgis.core import (
 )
 
 from ...compat import NUMBER_DOUBLE, SOURCE_RASTER, SOURCE_VECTOR_POINT
-from ...core.errors import GeoMLError
+from ...core.io.matching import order_by_name, warn_outside_range
 from ..common.base import progress_callback
 from ..geostats.params import GRID_HELP, GeostatsAlgorithm, optional_number
 from .covariates import covariate_paths
@@ -61,9 +61,8 @@ class PredictHybrid(GeostatsAlgorithm):
             crs_wkt = meta.get("crs_wkt", "")
             crs = QgsCoordinateReferenceSystem.fromWkt(crs_wkt) if crs_wkt else QgsCoordinateReferenceSystem()
         cov_paths = covariate_paths(self, parameters, context, crs_wkt)
-        if len(cov_paths) != len(meta["covariates"]):
-            raise GeoMLError(f"The model was trained with {len(meta['covariates'])} covariate raster(s) "
-                             f"({', '.join(meta['covariates']) or 'none'}); give the same ones, in that order.")
+        cov_paths = order_by_name(meta["covariates"], cov_paths)  # by name, never by position
+        warn_outside_range(meta["covariates"], meta.get("covariate_ranges", []), cov_paths)
         grid = self.read_grid(parameters, context, crs, crs_wkt)
         check_extent(hp.builder_.coords, grid)
         z_level = None

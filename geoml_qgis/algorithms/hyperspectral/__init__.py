@@ -1,1 +1,2 @@
-"""Hyperspectral mapping: spectral angle mapper and the 1D CNN classifier (core/hyperspectral)."""
+"""Hyperspectral mapping: spectral angle mapper, the 1D CNN classifier, minimum wavelength mapping, abundance
+unmixing and spectral feature fitting (core/hyperspectral)."""

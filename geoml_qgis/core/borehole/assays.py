@@ -3,7 +3,13 @@
 Cleaning rules (every substitution is counted and reported, never silent):
 
 * ``<0.01`` (text) - below the detection limit 0.01: replaced by half the limit, 0.005;
-* a negative number ``-0.01`` - the laboratory flag for "below 0.01": replaced by 0.005;
+* missing-value codes - ``-9999``, ``-999``, ``-99`` and any value the user lists
+  (numbers or text such as ``IS``): missing, never a detection limit;
+* a negative number ``-0.01`` - with ``negative="detection_limit"`` (the convention of
+  many laboratories, chosen in the algorithm) the flag for "below 0.01": replaced by
+  0.005; a negative value larger than every measured value cannot be a detection limit
+  and is an error naming it. With ``negative="missing"`` it is missing; with
+  ``negative="error"`` an error;
 * a flag column ``<element>_flag`` holding ``<``, ``BDL`` or ``ND``: the value is the detection
   limit, replaced by half of it;
 * ``>1000`` (over range): the limit itself, 1000;
@@ -20,11 +26,17 @@ import numpy as np
 import pandas as pd
 
 from ..errors import GeoMLError
+from ..progress import warn
 from ..io.vector import MISSING_TOKENS
 
 _BELOW = re.compile(r"^\s*<\s*=?\s*([0-9.eE+-]+)\s*$")
 _ABOVE = re.compile(r"^\s*>\s*=?\s*([0-9.eE+-]+)\s*$")
 FLAG_TOKENS = {"<", "bdl", "nd", "<dl", "bd", "l"}
+#: numeric codes laboratories and databases write for "no value"
+DEFAULT_MISSING_CODES = (-9999.0, -999.0, -99.0)
+NEGATIVE_CONVENTIONS = ("detection_limit", "missing", "error")
+#: text that reads like "not analysed" (answered with advice about missing-value codes)
+_NOT_ANALYSED = re.compile(r"^\s*(n\.?\s*a\.?|n\.?\s*s\.?|is|lnr|nr|not\s+\w+|no\s+\w+|ins\w*)\b", re.I)
 
 
 @dataclass
@@ -63,19 +75,51 @@ def _parse_cell(value) -> tuple[float, str]:
         return np.nan, "text"
 
 
-def _parse_column(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Values and kinds of a column: numbers classified at once, text cell by cell."""
+def _split_codes(codes) -> tuple[np.ndarray, set[str]]:
+    """Missing-value codes as numbers and as lower-case text."""
+    nums, texts = [], set()
+    for c in codes:
+        try:
+            nums.append(float(str(c).strip()))
+        except ValueError:
+            if str(c).strip():
+                texts.add(str(c).strip().lower())
+    return np.asarray(nums, float), texts
+
+
+def _parse_column(col: pd.Series, codes: tuple[np.ndarray, set[str]] = (np.asarray(DEFAULT_MISSING_CODES), set())
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Values and kinds of a column: numbers classified at once, text cell by cell.
+
+    Kinds: ok, zero, negative (half the absolute value), below, above, blank, text and
+    missing_code (NaN). Negative values are left for :func:`clean_assays` to judge.
+    """
+    num_codes, text_codes = codes
+    text = col.astype(str).str.strip()
     numeric = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
+    coded = np.isin(numeric, num_codes) | text.str.lower().isin(text_codes).to_numpy()
     vals = np.abs(numeric)
     vals[numeric < 0] /= 2.0
     kinds = np.where(numeric < 0, "negative", np.where(numeric == 0, "zero", "ok")).astype(object)
-    for i in np.flatnonzero(np.isnan(numeric)):
+    for i in np.flatnonzero(np.isnan(numeric) & ~coded):
         vals[i], kinds[i] = _parse_cell(col.iat[i])
+        if kinds[i] in ("negative", "zero", "ok") and np.isin(-2.0 * vals[i] if kinds[i] == "negative" else vals[i], num_codes):
+            kinds[i] = "missing_code"  # '-999' written as text
+    vals[coded], kinds[coded] = np.nan, "missing_code"
+    vals[kinds == "missing_code"] = np.nan
     return vals, kinds
 
 
-def clean_assays(df: pd.DataFrame, elements: list[str]) -> tuple[pd.DataFrame, np.ndarray, CleaningLog]:
+def clean_assays(
+    df: pd.DataFrame,
+    elements: list[str],
+    missing_values=DEFAULT_MISSING_CODES,
+    negative: str = "detection_limit",
+) -> tuple[pd.DataFrame, np.ndarray, CleaningLog]:
     """Clean element columns of *df*.
+
+    *missing_values* are codes meaning "no value" (numbers or text); *negative* is the
+    convention for other negative numbers: ``detection_limit``, ``missing`` or ``error``.
 
     Returns
     -------
@@ -88,16 +132,44 @@ def clean_assays(df: pd.DataFrame, elements: list[str]) -> tuple[pd.DataFrame, n
     missing = [e for e in elements if e not in df.columns]
     if missing:
         raise GeoMLError(f"Element field(s) {', '.join(missing)} not found; available: {', '.join(map(str, df.columns))}.")
+    if negative not in NEGATIVE_CONVENTIONS:
+        raise ValueError(f"negative must be one of {NEGATIVE_CONVENTIONS}")
+    codes = _split_codes(missing_values)
     lower = {str(c).lower(): c for c in df.columns}
     out, rows = {}, []
     for el in elements:
-        vals, kinds = _parse_column(df[el])
+        vals, kinds = _parse_column(df[el], codes)
         if (kinds == "text").any():
             i = int(np.flatnonzero(kinds == "text")[0])
+            cell = str(df[el].iloc[i]).strip()
+            advice = (f"If '{cell}' means 'not analysed' or 'no value', add it to the missing-value codes "
+                      "(or blank those cells)." if _NOT_ANALYSED.match(cell)
+                      else "Fix it, or write below-detection values as '<0.01'.")
             raise GeoMLError(
                 f"Element '{el}' holds text that is not a number or a detection-limit value "
-                f"('{df[el].iloc[i]}' in row {i + 1}). Fix it, or write below-detection values as '<0.01'."
+                f"('{cell}' in row {i + 1}). {advice}"
             )
+        neg = kinds == "negative"
+        if neg.any():
+            i = int(np.flatnonzero(neg)[0])
+            if negative == "error":
+                raise GeoMLError(
+                    f"Element '{el}' holds negative values ({df[el].iloc[i]} in row {i + 1}). If your laboratory writes "
+                    "'below detection limit' as a negative number, choose that convention for negative values; if "
+                    "they are missing-value codes, list them as such."
+                )
+            if negative == "missing":
+                vals[neg], kinds[neg] = np.nan, "negative_missing"
+            else:
+                measured = vals[kinds == "ok"]
+                too_big = neg & (2.0 * vals > (measured.max() if measured.size else np.inf))
+                if too_big.any():
+                    j = int(np.flatnonzero(too_big)[0])
+                    raise GeoMLError(
+                        f"Element '{el}' holds {df[el].iloc[j]} (row {j + 1}): as a detection-limit flag it would mean "
+                        f"'below {2.0 * vals[j]:g}', above every measured value ({measured.max():g}), so it must be a "
+                        "missing-value code. Add it to the missing-value codes, or fix the value."
+                    )
         flag_col = lower.get(f"{str(el).lower()}_flag")
         flagged = np.zeros(len(df), bool)
         if flag_col is not None:
@@ -116,6 +188,7 @@ def clean_assays(df: pd.DataFrame, elements: list[str]) -> tuple[pd.DataFrame, n
             "below_dl_text": int((kinds == "below").sum()), "negative_flag": int((kinds == "negative").sum()),
             "flag_column": int((kinds == "flag").sum()), "zero": int(zero.sum()),
             "over_range": int((kinds == "above").sum()), "blank": int((kinds == "blank").sum()),
+            "missing_code": int((kinds == "missing_code").sum()), "negative_missing": int((kinds == "negative_missing").sum()),
         })
     values = pd.DataFrame(out, index=df.index)
     counts = pd.DataFrame(rows)
@@ -125,6 +198,12 @@ def clean_assays(df: pd.DataFrame, elements: list[str]) -> tuple[pd.DataFrame, n
         log.messages.append(f"{subst} below-detection value(s) replaced by half the detection limit.")
     if counts["zero"].sum():
         log.messages.append(f"{int(counts['zero'].sum())} zero value(s) replaced by half the element's smallest positive value.")
+    if counts["missing_code"].sum():
+        per = ", ".join(f"{r.element}: {r.missing_code}" for r in counts.itertuples() if r.missing_code)
+        log.messages.append(f"{int(counts['missing_code'].sum())} missing-value code(s) (e.g. -9999, -999, -99) read as "
+                            f"missing, not as values ({per}).")
+    if counts["negative_missing"].sum():
+        log.messages.append(f"{int(counts['negative_missing'].sum())} negative value(s) read as missing.")
     kept = values.notna().all(axis=1).to_numpy()
     log.dropped_rows = int((~kept).sum())
     if log.dropped_rows:
@@ -175,6 +254,20 @@ def desurvey_straight(collar_xyz: np.ndarray, azimuth: np.ndarray, dip: np.ndarr
     ])
 
 
+def _warn_overlaps(holes: np.ndarray, frm: np.ndarray, to: np.ndarray) -> int:
+    """Warn about intervals of one hole that overlap (a from/to typing error or duplicated rows); returns their count."""
+    order = np.lexsort((frm, holes))
+    h, f, t = np.asarray(holes, object)[order], frm[order], to[order]
+    same = h[1:] == h[:-1]
+    over = same & (f[1:] < t[:-1] - 1e-9)
+    n = int(over.sum())
+    if n:
+        i = int(np.flatnonzero(over)[0])
+        warn(f"{n} interval(s) overlap the one above them in the same hole (first: hole '{h[i]}', {f[i]:g}-{t[i]:g} "
+             f"and {f[i + 1]:g}-{t[i + 1]:g}). Check the FROM/TO depths: overlapping samples count twice.")
+    return n
+
+
 def intervals_to_positions(holes: np.ndarray, frm: np.ndarray, to: np.ndarray, collars: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Interval midpoints of straight holes.
 
@@ -189,6 +282,7 @@ def intervals_to_positions(holes: np.ndarray, frm: np.ndarray, to: np.ndarray, c
     if (to <= frm).any():
         i = int(np.flatnonzero(to <= frm)[0])
         raise GeoMLError(f"Interval in row {i + 1} of hole '{holes[i]}' has TO ({to[i]}) not below FROM ({frm[i]}).")
+    _warn_overlaps(holes, frm, to)
     table = collars.set_index("hole")
     unknown = sorted(set(holes) - set(table.index))
     if unknown:

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import GeoMLError
-from .assays import CleaningLog, clean_assays, hole_ids, intervals_to_positions
+from .assays import DEFAULT_MISSING_CODES, CleaningLog, clean_assays, hole_ids, intervals_to_positions
 
 
 @dataclass
@@ -71,6 +71,8 @@ def build_samples(
     collars: pd.DataFrame | None = None,
     crs_wkt: str = "",
     carry: list[str] | None = None,
+    missing_values=DEFAULT_MISSING_CODES,
+    negative: str = "detection_limit",
     survey: pd.DataFrame | None = None,
     desurvey_method: str = "minimum_curvature",
     dip_convention: str = "negative_down",
@@ -82,7 +84,8 @@ def build_samples(
     *intervals* ``(from, to)`` with *collars* (sample at the midpoint): straight holes along the
     collars' azimuth and dip, or, with a *survey* table (hole, depth, azimuth, dip), desurveyed by
     :func:`.survey.desurvey` (*desurvey_method*, *dip_convention*).
-    Columns *carry* of *table* are kept in ``extra``.
+    Columns *carry* of *table* are kept in ``extra``. *missing_values* and *negative*: see
+    :func:`~geoml_qgis.core.borehole.assays.clean_assays`.
     Without *hole*, every sample is its own hole (surface samples). Duplicated positions
     within a hole (field duplicates) are averaged into one sample.
     """
@@ -118,7 +121,7 @@ def build_samples(
     bad = ~np.isfinite(xyz).all(axis=1)
     if bad.any():
         raise GeoMLError(f"{int(bad.sum())} sample(s) have no X, Y or Z/depth (row {int(np.flatnonzero(bad)[0]) + 1}).")
-    values, kept, log = clean_assays(table, elements)
+    values, kept, log = clean_assays(table, elements, missing_values, negative)
     if intervals is not None and survey is not None:
         log.messages.extend(survey_notes)
     holes, xyz, extra = holes[kept], xyz[kept], extra[kept]

@@ -61,6 +61,30 @@ def _starts(n: int, length: int, stride: int) -> list[int]:
     return starts if starts[-1] == n - length else starts + [n - length]
 
 
+MAX_CLASSES = 50
+
+
+def check_class_labels(y: np.ndarray, what: str = "label field") -> None:
+    """Refuse continuous labels (a concentration, a depth): the model predicts classes, decided before training."""
+    y = np.asarray(y)
+    if y.dtype.kind == "O":
+        as_number = pd.to_numeric(pd.Series(y), errors="coerce").to_numpy(float)
+        if np.isfinite(as_number).mean() > 0.9:  # numbers, perhaps with a few '<0.01'
+            y = as_number[np.isfinite(as_number)]
+    if y.dtype.kind == "f":
+        finite = y[np.isfinite(y)]
+        fractional = finite[finite != np.round(finite)]
+        if fractional.size or len(np.unique(finite)) > MAX_CLASSES:
+            example = fractional[0] if fractional.size else finite[0]
+            raise GeoMLError(
+                f"The {what} holds continuous values (e.g. {example:g}, {len(np.unique(finite))} distinct values): the "
+                "sequence model predicts classes such as rock units or the clusters of 'Borehole clustering'. Choose "
+                "a class field (text or whole numbers)."
+            )
+    elif len(np.unique(y)) > MAX_CLASSES:
+        raise GeoMLError(f"The {what} has {len(np.unique(y))} distinct values; a class field has at most {MAX_CLASSES}.")
+
+
 class SequenceModel:
     """Recurrent classifier of downhole sample sequences (scikit-learn-like).
 
@@ -113,6 +137,7 @@ class SequenceModel:
             raise GeoMLError("Features, labels, holes and depths must have one value per sample.")
         if not np.isfinite(X).all():
             raise GeoMLError("Some sample features are missing or not finite.")
+        check_class_labels(y)
         self.classes_ = np.unique(y)
         if len(self.classes_) < 2:
             raise GeoMLError("All samples have the same label: there is nothing to learn.")

@@ -21,9 +21,22 @@ FEATURE_BANDS = ("estimate", "variance", "nearest_sample_distance", "sample_dens
 
 
 def check_extent(coords: np.ndarray, grid: Grid) -> None:
-    """Refuse a grid that holds none of the samples (kriging there is pure extrapolation)."""
+    """Refuse a grid far from every sample (kriging there is pure extrapolation).
+
+    A small extent between samples is fine: the grid is accepted when a sample lies
+    inside it, or when at least 3 lie within max(its diagonal, 3 x the median sample
+    spacing) of it.
+    """
     xmin, ymin, xmax, ymax = grid.bounds
-    inside = (coords[:, 0] >= xmin) & (coords[:, 0] <= xmax) & (coords[:, 1] >= ymin) & (coords[:, 1] <= ymax)
+    dx = np.maximum(np.maximum(xmin - coords[:, 0], coords[:, 0] - xmax), 0.0)
+    dy = np.maximum(np.maximum(ymin - coords[:, 1], coords[:, 1] - ymax), 0.0)
+    dist = np.hypot(dx, dy)
+    inside = dist == 0
+    if not inside.any() and len(coords) >= 3:
+        spacing = float(np.median(cKDTree(coords[:, :2]).query(coords[:, :2], k=2)[0][:, 1]))
+        reach = max(float(np.hypot(xmax - xmin, ymax - ymin)), 3.0 * spacing)
+        inside = dist <= reach
+        inside = inside if inside.sum() >= 3 else np.zeros_like(inside)
     if not inside.any():
         raise GeoMLError(
             f"None of the {len(coords)} samples lies inside the output extent "

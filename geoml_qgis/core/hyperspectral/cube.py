@@ -64,9 +64,13 @@ class Cube:
     wavelengths, fwhm : ``(n_bands,)`` float arrays, nm (``fwhm`` defaults to the band spacing)
     bad : ``(n_bands,)`` bool, bands flagged bad in the metadata or found empty
     grid : :class:`~geoml_qgis.core.io.Grid`
+
+    Unless *check* is False, a sample of the cube is checked to hold plausible spectra
+    (:func:`~geoml_qgis.core.hyperspectral.plausibility.check_plausible`): a header with
+    the wrong byte order or interleave is refused with the likely cause.
     """
 
-    def __init__(self, path: str | os.PathLike):
+    def __init__(self, path: str | os.PathLike, check: bool = True):
         p = Path(path)
         if not p.exists():
             raise GeoMLError(f"Cube not found: {p}")
@@ -90,6 +94,10 @@ class Cube:
         if self.bad.all():
             raise GeoMLError(f"Every band of '{p.name}' is flagged bad.")
         self.name = p.name
+        if check:
+            from .plausibility import check_plausible
+
+            check_plausible(self)
 
     # opening -----------------------------------------------------------------
     def _open_envi(self, hdr: Path) -> None:

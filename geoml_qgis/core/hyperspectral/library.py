@@ -18,6 +18,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from ..errors import GeoMLError
+from ..progress import warn
 from . import envi
 
 
@@ -137,8 +138,13 @@ def write_sli(path: str | os.PathLike, library: SpectralLibrary) -> None:
 
 def read_csv(path: str | os.PathLike) -> SpectralLibrary:
     """A CSV with a wavelength column (named ``wavelength...``/``wl``/``nm``/``um``, else the first) and one column per spectrum."""
+    from ..io.vector import text_encoding
+
     p = Path(path)
-    with open(p, newline="", encoding="utf-8-sig") as fh:
+    encoding, note = text_encoding(p)  # mineral names with accents from a Windows export survive
+    if note:
+        warn(note)
+    with open(p, newline="", encoding=encoding) as fh:
         sample = fh.read(4096)
         fh.seek(0)
         try:

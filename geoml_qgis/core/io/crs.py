@@ -22,6 +22,23 @@ def to_srs(crs: str | int | None) -> osr.SpatialReference | None:
     return srs
 
 
+#: names OGR gives a GeoPackage layer stored without a CRS (srs_id 0 / -1): no CRS, not a real one
+UNDEFINED_NAMES = ("undefined geographic srs", "undefined cartesian srs", "undefined srs")
+
+NO_CRS_HELP = (
+    "Assign its CRS first: in QGIS, Layer Properties > Source > Assigned Coordinate Reference System (or "
+    "'Assign projection' in Vector > Data Management Tools / Raster > Projections); a shapefile needs its .prj file."
+)
+
+
+def is_undefined(crs: str | None) -> bool:
+    """True for an empty CRS or one of the placeholder 'Undefined ... SRS' CRSs of GeoPackages."""
+    if crs is None or str(crs).strip() == "":
+        return True
+    text = str(crs).lower()
+    return any(n in text[:200] for n in UNDEFINED_NAMES)
+
+
 def to_wkt(crs: str | int | None) -> str:
     """WKT of *crs*, or an empty string when unknown."""
     srs = to_srs(crs)
@@ -51,6 +68,9 @@ def require_projected(crs: str | None, what: str = "the input layer") -> None:
     Distances in degrees are meaningless for variograms, neighbourhoods and
     spacing, so a geographic CRS is refused with the fix spelled out.
     """
+    if crs and is_undefined(crs):
+        raise GeoMLError(f"{what[0].upper() + what[1:]} has no coordinate reference system (stored as 'undefined'). "
+                         + NO_CRS_HELP)
     srs = to_srs(crs)
     if srs is None:
         return

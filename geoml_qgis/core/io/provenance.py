@@ -12,8 +12,10 @@ from ... import __version__
 
 def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
     """SHA-256 of a file, read in chunks."""
+    from .atomic import staged_path
+
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with open(staged_path(path), "rb") as fh:  # an output of this run may still be staged
         for block in iter(lambda: fh.read(chunk), b""):
             h.update(block)
     return h.hexdigest()

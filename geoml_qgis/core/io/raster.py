@@ -14,7 +14,9 @@ import numpy as np
 from osgeo import gdal
 
 from ..errors import GeoMLError
+from .atomic import staged_path
 from .crs import to_wkt
+from .guards import public_name
 from .grid import DEFAULT_BLOCK, Grid, Window
 
 gdal.UseExceptions()
@@ -24,7 +26,7 @@ RESAMPLING = {"nearest", "bilinear", "cubic", "average", "mode"}
 
 def open_raster(path: str | os.PathLike) -> gdal.Dataset:
     """Open a raster read-only with a clear error when it cannot be read."""
-    p = str(path)
+    p = staged_path(path)  # an output written earlier in this run is read from its staged file
     if not p.startswith("/vsi") and not Path(p).exists():
         raise GeoMLError(f"Raster not found: {p}")
     try:
@@ -37,8 +39,11 @@ def open_raster(path: str | os.PathLike) -> gdal.Dataset:
 
 
 def dataset_grid(ds: gdal.Dataset) -> Grid:
-    """The :class:`Grid` of an open dataset."""
-    return Grid(ds.RasterXSize, ds.RasterYSize, ds.GetGeoTransform(), ds.GetProjection() or "")
+    """The :class:`Grid` of an open dataset (a rotated or south-up raster is refused, named)."""
+    try:
+        return Grid(ds.RasterXSize, ds.RasterYSize, ds.GetGeoTransform(), ds.GetProjection() or "")
+    except GeoMLError as exc:
+        raise GeoMLError(f"'{Path(public_name(ds.GetDescription())).name}': {exc}") from exc
 
 
 def raster_grid(path: str | os.PathLike) -> Grid:

@@ -15,7 +15,8 @@ import pandas as pd
 from osgeo import ogr
 
 from ..errors import GeoMLError
-from .atomic import atomic_path
+from ..progress import warn
+from .atomic import atomic_path, staged_path
 from .crs import to_srs
 
 ogr.UseExceptions()
@@ -52,15 +53,51 @@ class PointTable:
         return np.column_stack([self.x, self.y])
 
 
-def read_table(path: str | os.PathLike, layer: str | int | None = None) -> pd.DataFrame:
-    """Read a table (CSV, XLSX or an OGR layer's attributes) into a DataFrame."""
-    p = Path(path)
+def text_encoding(path: str | os.PathLike, sample_bytes: int = 4 << 20) -> tuple[str, str]:
+    """The encoding of a text table: ``utf-8`` (with or without BOM), else ``cp1252``, else ``latin-1``.
+
+    Returns ``(encoding, note)``; *note* is empty for UTF-8, otherwise a sentence for
+    the log saying which encoding was assumed. Only the first *sample_bytes* are read;
+    a multi-byte character cut at that boundary is not counted as an error.
+    """
+    with open(path, "rb") as fh:
+        data = fh.read(sample_bytes + 1)
+    cut = len(data) > sample_bytes
+    data = data[:sample_bytes]
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig", ""
+    try:
+        data.decode("utf-8")
+        return "utf-8", ""
+    except UnicodeDecodeError as exc:
+        if cut and exc.start >= len(data) - 3:
+            return "utf-8", ""
+    name = Path(path).name
+    try:
+        data.decode("cp1252")
+        return "cp1252", (f"'{name}' is not UTF-8; read as Windows-1252 (Western European). If names look wrong, "
+                          "save the file as UTF-8.")
+    except UnicodeDecodeError:
+        return "latin-1", f"'{name}' is not UTF-8; read as Latin-1. If names look wrong, save the file as UTF-8."
+
+
+def read_table(path: str | os.PathLike, layer: str | int | None = None, encoding: str | None = None) -> pd.DataFrame:
+    """Read a table (CSV, XLSX or an OGR layer's attributes) into a DataFrame.
+
+    CSV files are read in *encoding*, or in the one :func:`text_encoding` detects
+    (UTF-8, then Windows-1252/Latin-1 with a warning), so accented names survive.
+    """
+    p = Path(staged_path(path))
     if not p.exists():
         raise GeoMLError(f"Table not found: {p}")
     suffix = p.suffix.lower()
     try:
         if suffix in (".csv", ".txt"):
-            return pd.read_csv(p, sep=None, engine="python")  # sniffs ',' or ';'
+            if encoding is None:
+                encoding, note = text_encoding(p)
+                if note:
+                    warn(note)
+            return pd.read_csv(p, sep=None, engine="python", encoding=encoding)  # sniffs ',' or ';'
         if suffix in (".xlsx", ".xls"):
             return pd.read_excel(p, sheet_name=layer if layer is not None else 0)
     except (ValueError, pd.errors.ParserError, OSError) as exc:
@@ -82,7 +119,7 @@ def read_points(
     Multi-points are not accepted; the Z of the geometry is used when present and
     no *z_field* is given.
     """
-    p = Path(path)
+    p = Path(staged_path(path))
     if p.suffix.lower() in TABLE_SUFFIXES:
         if not (x_field and y_field):
             raise GeoMLError(f"'{p.name}' is a table without geometry: choose its X and Y fields.")

@@ -16,8 +16,10 @@ import numpy as np
 from osgeo import gdal
 
 from ..errors import GeoMLError
-from .atomic import atomic_path, write_text_atomic
+from ..progress import warn
+from .atomic import atomic_path, move_into_place, remove_output, write_text_atomic
 from .grid import Grid, Window
+from .guards import check_output_size
 from .style import RasterStyle, category_color
 
 gdal.UseExceptions()
@@ -97,6 +99,7 @@ class BlockWriter:
         self._ds: gdal.Dataset | None = None
 
     def __enter__(self) -> "BlockWriter":
+        check_output_size(self.path, self.grid.width, self.grid.height, self.count, self.dtype.itemsize)
         self._tmp = self._stack.enter_context(atomic_path(self.path))
         opts = ["TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER",
                 f"PREDICTOR={3 if self.dtype.kind == 'f' else 2}"]
@@ -148,15 +151,32 @@ class BlockWriter:
         if self.dtype.kind == "f":
             mask = mask | ~np.isfinite(data)
         for i in range(self.count):
-            valid = data[i][~mask[i]]
-            if valid.size:
-                self._min[i] = min(self._min[i], float(valid.min()))
-                self._max[i] = max(self._max[i], float(valid.max()))
-                self._n[i] += valid.size
-                self._sum[i] += float(valid.sum(dtype=np.float64))
-                self._sum2[i] += float(np.square(valid, dtype=np.float64).sum())
-            out = np.where(mask[i], self.nodata, data[i]).astype(self.dtype, copy=False)
-            self._ds.GetRasterBand(i + 1).WriteArray(out, window.col_off, window.row_off)
+            self._write_band(window, i, data[i], mask[i])
+
+    def write_band(self, window: Window, band: int, block: np.ndarray) -> None:
+        """Write one band (0-based *band*) of *window* from ``(height, width)`` *block*, e.g. one
+        realisation of a simulation at a time; NaN and masked cells become nodata."""
+        if self._ds is None:
+            raise RuntimeError("BlockWriter.write_band() outside its 'with' block")
+        arr = np.ma.asarray(block)
+        if arr.shape != (window.height, window.width) or not 0 <= band < self.count:
+            raise ValueError(f"block shape {arr.shape} / band {band} do not match window {window} x {self.count} bands")
+        data = arr.data.astype(np.float64, copy=False) if self.dtype.kind == "f" else arr.data
+        mask = np.ma.getmaskarray(arr)
+        if self.dtype.kind == "f":
+            mask = mask | ~np.isfinite(data)
+        self._write_band(window, band, data, mask)
+
+    def _write_band(self, window: Window, i: int, data: np.ndarray, mask: np.ndarray) -> None:
+        valid = data[~mask]
+        if valid.size:
+            self._min[i] = min(self._min[i], float(valid.min()))
+            self._max[i] = max(self._max[i], float(valid.max()))
+            self._n[i] += valid.size
+            self._sum[i] += float(valid.sum(dtype=np.float64))
+            self._sum2[i] += float(np.square(valid, dtype=np.float64).sum())
+        out = np.where(mask, self.nodata, data).astype(self.dtype, copy=False)
+        self._ds.GetRasterBand(i + 1).WriteArray(out, window.col_off, window.row_off)
 
     def __exit__(self, exc_type, exc, tb) -> None:
         error = exc
@@ -171,9 +191,9 @@ class BlockWriter:
         if error is None:
             self._stack.close()  # renames the temporary file into place
             if aux.exists():
-                os.replace(aux, final_aux)
+                move_into_place(aux, final_aux)
             else:
-                final_aux.unlink(missing_ok=True)  # stale sidecar of an earlier output
+                remove_output(final_aux)  # stale sidecar of an earlier output
             if self.style is not None:
                 write_text_atomic(self.path.with_suffix(".qml"), self._resolved_style().to_qml())
             return
@@ -184,6 +204,9 @@ class BlockWriter:
 
     def _finish(self) -> None:
         ds = self._ds
+        if not self._n.any():
+            warn(f"The output {self.path.name} holds no value at all (every cell is nodata). Check that the "
+                 "inputs overlap the output extent and share its CRS, and that the inputs have data there.")
         for i in range(self.count):
             band = ds.GetRasterBand(i + 1)
             if self._n[i]:

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
+
 
 import numpy as np
 
@@ -101,6 +103,18 @@ def pick_spaced(cands: list[Candidate], n: int, min_spacing: float) -> list[Cand
     return picked
 
 
+def check_unit_interval(values: np.ndarray, path: str | os.PathLike, what: str) -> None:
+    """Refuse a *what* raster with values outside [0, 1] (a percentage, a score or a raw band is not a probability)."""
+    v = values[np.isfinite(values)]
+    if v.size and (v.min() < -1e-6 or v.max() > 1 + 1e-6):
+        bad = v.max() if v.max() > 1 + 1e-6 else v.min()
+        hint = " It looks like a percentage: divide it by 100 (Raster Calculator)." if 1 < v.max() <= 100 and v.min() >= 0 else ""
+        raise GeoMLError(
+            f"The {what} raster '{Path(path).name}' holds {bad:g}, outside 0 to 1: a {what} must be in probability units "
+            f"(0 to 1), such as the outputs of 'Predict prospectivity'.{hint}"
+        )
+
+
 def rank_targets(probability: str | os.PathLike, uncertainty: str | os.PathLike, cost: float, value: float,
                  confidence: float, n_targets: int, min_spacing: float, categories_path: str | os.PathLike,
                  parameters: dict | None = None, progress: ProgressCallback | None = None,
@@ -118,6 +132,8 @@ def rank_targets(probability: str | os.PathLike, uncertainty: str | os.PathLike,
         def read(win):
             b = st.read(win)
             p, u = (np.where(np.ma.getmaskarray(b[k]), np.nan, b.data[k]).astype(np.float64) for k in (0, 1))
+            check_unit_interval(p, probability, "probability")
+            check_unit_interval(u, uncertainty, "uncertainty")
             r = returns(p, u, cost, value, confidence)
             return r["risk_adjusted"], (p, u, r["expected"])
 

@@ -134,7 +134,12 @@ def fit_transform_stats(stack: RasterStack, categorical: Sequence[str], pca_comp
         ss += px.T @ px
         report(progress, 0.5 + 0.5 * (i + 1) / len(windows))
     if n < 2:
-        raise GeoMLError("The evidence rasters have no pixel where every layer has data; check their extents and nodata.")
+        g = stack.grid
+        if g.width * g.height < 2:
+            raise GeoMLError(f"The feature stack's grid has {g.width} x {g.height} cell(s) (from the reference or first "
+                             "raster): too small to learn from. Give a reference raster that covers the study area.")
+        raise GeoMLError(f"The evidence rasters have {'only one pixel' if n else 'no pixel'} where every layer has data "
+                         f"(of {g.width} x {g.height}); check their extents and nodata.")
     mean = s / n
     cov = ss / n - np.outer(mean, mean)
     std = np.sqrt(np.clip(np.diag(cov), 0, None))
@@ -221,7 +226,9 @@ def read_transform(stack_path: str | os.PathLike) -> FeatureTransform | None:
     """The transform stored in a feature stack's metadata, or None for any other raster."""
     from osgeo import gdal
 
-    ds = gdal.Open(str(stack_path))
+    from ..io.atomic import staged_path
+
+    ds = gdal.Open(staged_path(stack_path))
     text = (ds.GetMetadata() or {}).get("GEOML_FEATURE_TRANSFORM")
     return FeatureTransform.from_json(text) if text else None
 

@@ -123,7 +123,7 @@ def train_local(data: Mapping[str, np.ndarray], trainer: str, config: Mapping[st
         run = workdir or tmpdir
         Path(run).mkdir(parents=True, exist_ok=True)
         run_files.write_data(data, run_files.data_uri(run))
-        write_text_atomic(run_files.config_uri(run), json.dumps(doc, indent=1))
+        write_text_atomic(run_files.config_uri(run), json.dumps(doc, indent=1), defer=False)
         failures = run_workers(run, members, scaled(progress, 0.0, 0.95), max_workers, command)
         collected = collect_members(run_files.members_uri(run), members, failures=failures,
                                     progress=scaled(progress, 0.95, 1.0))

@@ -87,7 +87,7 @@ def check_data(data: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
 def write_data(data: Mapping[str, np.ndarray], path: str | os.PathLike) -> None:
     """Write the training arrays as an ``.npz`` (no pickled objects), atomically."""
     arrays = check_data(data)
-    with atomic_path(path, suffix=".npz") as tmp:
+    with atomic_path(path, suffix=".npz", defer=False) as tmp:  # read by worker processes during the run
         np.savez(tmp, **arrays)
 
 

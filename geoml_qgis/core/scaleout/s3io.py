@@ -116,7 +116,7 @@ def put_file(local: str | os.PathLike, uri: str, region: str | None = None) -> s
     """Copy a local file to *uri* (local path or ``s3://``) atomically; returns its SHA-256."""
     digest = file_sha256(local)
     if not is_s3(uri):
-        with atomic_path(uri) as tmp:
+        with atomic_path(uri, defer=False) as tmp:
             shutil.copyfile(local, tmp)
         return digest
     bucket, key = split_s3(uri)
@@ -142,7 +142,7 @@ def get_file(uri: str, local: str | os.PathLike, region: str | None = None) -> s
     if not is_s3(uri):
         if not os.path.exists(uri):
             raise FileNotFoundError(uri)
-        with atomic_path(local) as tmp:
+        with atomic_path(local, defer=False) as tmp:
             shutil.copyfile(uri, tmp)
         return file_sha256(local)
     bucket, key = split_s3(uri)
@@ -158,7 +158,7 @@ def get_file(uri: str, local: str | os.PathLike, region: str | None = None) -> s
             raise
         expected = obj.get("Metadata", {}).get(CHECKSUM_KEY)
         h = hashlib.sha256()
-        with atomic_path(local) as tmp:
+        with atomic_path(local, defer=False) as tmp:
             with open(tmp, "wb") as fh:
                 for block in obj["Body"].iter_chunks(CHUNK):
                     h.update(block)
