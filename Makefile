@@ -10,7 +10,7 @@ STAMP := $(VENV)/.geoml-installed
 APT_PACKAGES := qgis python3-qgis qgis-providers gdal-bin python3-gdal python3-venv python3-pip \
 	python3-rasterio python3-geopandas python3-fiona python3-pyproj python3-shapely python3-sklearn \
 	python3-pandas python3-scipy python3-openpyxl python3-matplotlib python3-boto3 python3-pytest \
-	xvfb xauth
+	xvfb xauth r-base-core r-cran-gstat
 # pip finds the torch CPU wheel that lies on this image's disk
 PIP_FIND := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
 
