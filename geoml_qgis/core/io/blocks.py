@@ -50,17 +50,18 @@ def process_blocks(
     cache is capped meanwhile (:data:`STREAM_CACHE_MB`), so peak memory does not grow
     with the raster's size.
 
-    *workers* > 1 (None: every core) computes that many blocks at once in threads, each on
-    one BLAS/torch thread; *compute* must then be thread-safe (guard reads of a shared GDAL
-    dataset with a lock). Blocks are still written in order by the calling thread, so the
-    files are the same as with one worker, and at most ``2 * workers`` blocks are held.
+    *workers* > 1 (None: every core) computes that many blocks at once in threads; *compute*
+    must then be thread-safe (guard reads of a shared GDAL dataset with a lock). Every worker
+    runs BLAS and torch on one thread (multi-threaded kernels round differently), and blocks
+    are written in order by the calling thread, so the files do not depend on the worker count;
+    at most ``2 * workers`` blocks are held at once.
     """
     single = isinstance(writers, BlockWriter)
     outs = [writers] if single else list(writers)
     total = grid.n_windows(block_size)
     n = resolve_workers(workers)
     report(progress, 0.0)
-    with bounded_gdal_cache(), (single_thread() if n > 1 else contextlib.nullcontext()):
+    with bounded_gdal_cache(), single_thread():
         for i, (window, result) in enumerate(ordered_map(compute, grid.windows(block_size), n)):
             for writer, block in zip(outs, [result] if single else result):
                 writer.write(window, block)
