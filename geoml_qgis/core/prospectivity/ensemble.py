@@ -29,7 +29,7 @@ import torch
 
 from ..errors import GeoMLError
 from ..progress import ProgressCallback, report
-from .vae import BatchedVAE, expected_sigmoid, split_state, stack_states
+from .vae import BatchedVAE, expected_sigmoid, expected_sigmoid_fast, split_state, stack_states
 
 DEFAULTS = {
     "members": 10, "latent_dim": 4, "hidden": 32, "epochs": 100, "seed": 0, "lr": 5e-3, "batch_size": 64,
@@ -171,16 +171,21 @@ class VAEEnsemble:
         self.losses_ = losses.numpy()
         return self
 
-    def member_outputs(self, X: np.ndarray, batch: int = 65536) -> tuple[np.ndarray, np.ndarray]:
-        """Per-member mean probability and probability variance, each ``(M, n)``."""
-        ps, vs = [], []
+    def member_outputs(self, X: np.ndarray, batch: int = 8192) -> tuple[np.ndarray, np.ndarray]:
+        """Per-member mean probability and probability variance, each ``(M, n)``.
+
+        Cells go through the members in cache-sized batches; the quadrature is
+        :func:`~.vae.expected_sigmoid_fast` (the training rule's values to float32 rounding).
+        """
+        M, n = self.model_.members, len(X)
+        ps, vs = np.empty((M, n)), np.empty((M, n))
         with torch.no_grad():
-            for i in range(0, len(X), batch):
+            for i in range(0, n, batch):
                 x = _scale(X[i:i + batch], self.config_)
-                mu, _ = self.model_.encode(x.expand(self.model_.members, -1, -1))
-                p, v = expected_sigmoid(*self.model_.classify(mu))
-                ps.append(p.numpy()), vs.append(v.numpy())
-        return np.concatenate(ps, axis=1).astype(np.float64), np.concatenate(vs, axis=1).astype(np.float64)
+                mu = self.model_.encode_mean(x)
+                p, v = expected_sigmoid_fast(*self.model_.classify(mu))
+                ps[:, i:i + batch], vs[:, i:i + batch] = p.numpy(), v.numpy()
+        return ps, vs
 
     def predict_uncertainty(self, X: np.ndarray) -> dict[str, np.ndarray]:
         """``probability``, ``aleatoric``, ``epistemic``, ``total``, ``mutual_information``, each ``(n,)``."""
