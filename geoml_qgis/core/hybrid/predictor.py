@@ -153,10 +153,11 @@ class HybridPredictor:
         return net, shrink
 
     # prediction ---------------------------------------------------------------------------
-    def predict_features(self, feats: Features, batch: int = 65536, original_units: bool = True):
+    def predict_features(self, feats: Features, batch: int = 2048, original_units: bool = True):
         """Ensemble mean and spread (standard deviation over members), ``(m,)`` each.
 
         In original units by default; ``original_units=False`` keeps the modelled (e.g. log) units.
+        Cells go through the networks in cache-sized batches (2,048 ran twice as fast as 65,536).
         """
         members = np.empty((len(self.nets_), len(feats.target)))
         base = feats.target[:, 0]

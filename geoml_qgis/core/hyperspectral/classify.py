@@ -101,7 +101,7 @@ def model_bands(model, cube: Cube, warn: Warn | None = None) -> tuple[np.ndarray
 
 def classify_cnn(cube_path, model, out_classes, out_confidence=None, min_confidence: float = 0.0,
                  parameters: dict | None = None, model_hash: str | None = None, warn: Warn | None = None,
-                 progress: ProgressCallback | None = None, max_pixels: int = 65536, batch: int = 16384,
+                 progress: ProgressCallback | None = None, max_pixels: int = 65536, batch: int = 4096,
                  workers: int | None = None) -> dict:
     """Classify a cube with a :class:`~.cnn.SpectralCNN`; returns pixel counts per class name.
 
@@ -114,6 +114,7 @@ def classify_cnn(cube_path, model, out_classes, out_confidence=None, min_confide
 
     cube = open_cube(cube_path, warn)
     bands, weights = model_bands(model, cube, warn)
+    weights_t = torch.from_numpy(weights)  # torch's matrix product: several times numpy's here
     net = model.inference_net()
     meta = provenance("geoml:classifyhyperspectral", parameters, model_hash)
     meta["GEOML_CLASSES"] = ",".join(model.classes_)
@@ -124,7 +125,7 @@ def classify_cnn(cube_path, model, out_classes, out_confidence=None, min_confide
     def compute(pixels, valid):
         cls = np.full(len(pixels), NODATA_CLASS, np.uint8)
         conf = np.full(len(pixels), np.nan, np.float32)
-        z = preprocess(pixels[valid] @ weights, grid, model.preprocessing)
+        z = preprocess((torch.from_numpy(pixels[valid]) @ weights_t).numpy(), grid, model.preprocessing)
         prob_max = np.empty(len(z), np.float32)
         arg = np.empty(len(z), np.int64)
         with torch.inference_mode():

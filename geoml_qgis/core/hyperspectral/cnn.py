@@ -196,7 +196,7 @@ class SpectralCNN:
         return self._cache["_fused"]
 
     def predict_proba(self, X: np.ndarray, wavelengths: np.ndarray | None = None, fwhm: np.ndarray | None = None,
-                      batch: int = 16384) -> np.ndarray:
+                      batch: int = 4096) -> np.ndarray:
         """Class probabilities ``(n, n_classes)`` float32 of spectra ``X (n, b)`` at *wavelengths* (default: the training bands)."""
         wl = self.sensor_wavelengths_ if wavelengths is None else wavelengths
         fw = self.sensor_fwhm_ if wavelengths is None else fwhm
