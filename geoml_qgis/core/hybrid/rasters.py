@@ -22,13 +22,13 @@ BLOCK = 256
 def predict_to_rasters(
     hp: HybridPredictor, grid: Grid, prediction_path: str | os.PathLike, uncertainty_path: str | os.PathLike,
     covariate_paths: Sequence[str] = (), metadata: dict | None = None, progress: ProgressCallback | None = None,
-    z_level: float | None = None, workers: int | None = None,
+    z_level: float | None = None, workers: int | None = None, device: str | None = "cpu",
 ) -> None:
     """Write the ensemble prediction and its spread (standard deviation over members) on *grid*.
 
     Covariates are warped onto *grid* on the fly; cells where one is nodata stay nodata. A 3D
     model predicts on the horizontal slice at *z_level*. *workers* threads predict blocks at once
-    (None: every core); the files do not depend on it.
+    (None: every core); the files do not depend on it. *device*: ``cpu``, ``auto`` or ``cuda``.
     """
     lock = threading.Lock()
     with contextlib.ExitStack() as stack:
@@ -51,7 +51,7 @@ def predict_to_rasters(
                 valid = ~np.ma.getmaskarray(block).any(axis=0).ravel()
                 values = np.asarray(block.data, float).reshape(block.shape[0], -1).T[valid]
             if valid.any():
-                pred[valid], unc[valid] = hp.predict(xy[valid], values)
+                pred[valid], unc[valid] = hp.predict(xy[valid], values, device)
             return pred.reshape(win.height, win.width), unc.reshape(win.height, win.width)
 
         process_blocks(grid, compute, [wp, wu], progress, BLOCK, workers)

@@ -14,6 +14,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..device import on_device, resolve_device
 from ..errors import GeoMLError
 from ..io.blocks import bounded_gdal_cache
 from ..io.provenance import provenance
@@ -102,11 +103,12 @@ def model_bands(model, cube: Cube, warn: Warn | None = None) -> tuple[np.ndarray
 def classify_cnn(cube_path, model, out_classes, out_confidence=None, min_confidence: float = 0.0,
                  parameters: dict | None = None, model_hash: str | None = None, warn: Warn | None = None,
                  progress: ProgressCallback | None = None, max_pixels: int = 65536, batch: int = 4096,
-                 workers: int | None = None) -> dict:
+                 workers: int | None = None, device: str | None = "cpu") -> dict:
     """Classify a cube with a :class:`~.cnn.SpectralCNN`; returns pixel counts per class name.
 
     Pixels whose top probability is below *min_confidence* are unclassified (0). *workers* threads
-    classify strips at once (None: every core); the files do not depend on it.
+    classify strips at once (None: every core); the files do not depend on it. *device*: ``cpu``,
+    ``auto`` or ``cuda`` (:mod:`~geoml_qgis.core.device`).
     """
     import torch
 
@@ -114,8 +116,9 @@ def classify_cnn(cube_path, model, out_classes, out_confidence=None, min_confide
 
     cube = open_cube(cube_path, warn)
     bands, weights = model_bands(model, cube, warn)
-    weights_t = torch.from_numpy(weights)  # torch's matrix product: several times numpy's here
-    net = model.inference_net()
+    dev = resolve_device(device)
+    weights_t = torch.from_numpy(weights).to(dev)  # torch's matrix product: several times numpy's here
+    net = on_device(model.inference_net(), dev)
     meta = provenance("geoml:classifyhyperspectral", parameters, model_hash)
     meta["GEOML_CLASSES"] = ",".join(model.classes_)
     counts = np.zeros(len(model.classes_) + 1, np.int64)
@@ -125,14 +128,14 @@ def classify_cnn(cube_path, model, out_classes, out_confidence=None, min_confide
     def compute(pixels, valid):
         cls = np.full(len(pixels), NODATA_CLASS, np.uint8)
         conf = np.full(len(pixels), np.nan, np.float32)
-        z = preprocess((torch.from_numpy(pixels[valid]) @ weights_t).numpy(), grid, model.preprocessing)
+        z = preprocess((torch.from_numpy(pixels[valid]).to(dev) @ weights_t).cpu().numpy(), grid, model.preprocessing)
         prob_max = np.empty(len(z), np.float32)
         arg = np.empty(len(z), np.int64)
         with torch.inference_mode():
             for s in range(0, len(z), batch):
-                logits = net(torch.from_numpy(np.ascontiguousarray(z[s:s + batch])))
+                logits = net(torch.from_numpy(np.ascontiguousarray(z[s:s + batch])).to(dev))
                 p, a = torch.softmax(logits, 1).max(1)
-                prob_max[s:s + batch], arg[s:s + batch] = p.numpy(), a.numpy()
+                prob_max[s:s + batch], arg[s:s + batch] = p.cpu().numpy(), a.cpu().numpy()
         c = (arg + 1).astype(np.uint8)
         c[prob_max < min_confidence] = 0
         cls[valid], conf[valid] = c, prob_max

@@ -122,14 +122,14 @@ def expected_sigmoid_fast(mean: torch.Tensor, logvar: torch.Tensor) -> tuple[tor
     m = mean.reshape(-1).float()
     s = torch.exp(0.5 * logvar.reshape(-1).float())
     e, v = torch.empty_like(m), torch.empty_like(m)
-    bounds = torch.tensor([b for _, b in FEWER_NODES])
+    bounds = torch.tensor([b for _, b in FEWER_NODES], device=m.device)
     rule = torch.bucketize(s, bounds, right=False)  # 0 -> first rule, len(FEWER_NODES) -> 20 nodes
     counts = [n for n, _ in FEWER_NODES] + [20]
     for r, n in enumerate(counts):
         idx = (rule == r).nonzero().reshape(-1)
         if not len(idx):
             continue
-        x, w = _RULES[n]
+        x, w = (a.to(m.device) for a in _RULES[n])
         for c in range(0, len(idx), _CHUNK):
             sel = idx[c:c + _CHUNK]
             p = torch.addcmul(m[sel, None], s[sel, None], x[None, :])  # (c, n) logits at the nodes
