@@ -115,7 +115,8 @@ def _train(data: dict, cfg: dict, indices: Sequence[int], progress: ProgressCall
     return model, losses.cpu()
 
 
-def train_member(data: dict[str, np.ndarray], config: dict, index: int) -> tuple[dict[str, torch.Tensor], dict]:
+def train_member(data: dict[str, np.ndarray], config: dict, index: int,
+                 device: str | None = "cpu") -> tuple[dict[str, torch.Tensor], dict]:
     """Train ensemble member *index* alone, on its bootstrap resample, with its own seed.
 
     Parameters
@@ -125,12 +126,13 @@ def train_member(data: dict[str, np.ndarray], config: dict, index: int) -> tuple
         and ``class_weight`` to every member, e.g. from :func:`prepare_config`, or let each compute
         the same from the same data)
     index : member number, 0-based
+    device : ``cpu`` (default), ``auto`` or ``cuda`` (see :mod:`~geoml_qgis.core.device`)
 
     Returns ``(state_dict, metrics)``: the member's parameters (leading member axis of length 1) and
     ``{"index", "seed", "loss"}``. Same inputs give identical weights (CPU).
     """
     cfg = prepare_config(data, config)
-    model, losses = _train(data, cfg, [int(index)])
+    model, losses = _train(data, cfg, [int(index)], device=device)
     state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     return state, {"index": int(index), "seed": member_seed(cfg, index), "loss": float(losses[0])}
 
