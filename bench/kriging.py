@@ -175,6 +175,19 @@ def float64_rows(workdir: str, pk_rows: slice, rows: slice) -> tuple[float, floa
     return float(np.abs(r.estimate - pe).max()), float(np.abs(r.variance - pv).max())
 
 
+def near_ties(cells: np.ndarray, height: int, row0: int) -> np.ndarray:
+    """Which flat cell indices (of a 1,000-wide grid starting at raster row *row0*) have their 32nd and
+    33rd nearest samples at distances within 1e-6 of each other (relative)."""
+    from scipy.spatial import cKDTree
+
+    x, y, _ = data()
+    r, c = np.divmod(cells, 1000)
+    t = np.column_stack([c + 0.5, EXTENT - (r + row0) - 0.5])
+    d, _ = cKDTree(np.column_stack([x, y])).query(t, K + 1)
+    d = d.reshape(len(cells), K + 1)
+    return (d[:, K] - d[:, K - 1]) <= 1e-6 * d[:, K - 1]
+
+
 def med(runs: list[dict], key: str = "seconds") -> str:
     v = [r[key] for r in runs]
     m = statistics.median(v)
@@ -219,7 +232,13 @@ def main(full: bool, runs: int) -> None:
         if with_gstat:
             ge = np.fromfile(f"{workdir}/gs_est.bin").reshape(ours_e.shape)
             gv = np.fromfile(f"{workdir}/gs_var.bin").reshape(ours_e.shape)
-            dge, dgv = np.abs(ours_e - ge).max(), np.abs(ours_v - gv).max()
+            off = np.flatnonzero((np.abs(ours_e - ge) > 1e-6 * z_std) | (np.abs(ours_v - gv) > 1e-6 * z_std))
+            ties = near_ties(off, ours_e.shape[0], rows.start if ROWS else 0)
+            keep = np.ones(ours_e.size, bool)
+            keep[off[ties]] = False  # a near-tie at the k-th distance: gstat and the k-d tree may pick either
+            dge = np.abs(ours_e - ge).ravel()[keep].max()
+            dgv = np.abs(ours_v - gv).ravel()[keep].max()
+            n_off, n_ties = len(off), int(ties.sum())
         de64, dv64 = float64_rows(workdir, rows, slice(480, 520))
     t = {k: statistics.median(r["seconds"] for r in v) for k, v in res.items() if v}
     peak = {k: statistics.median(r["peak_mb"] for r in v) for k, v in res.items() if v}
@@ -230,7 +249,7 @@ def main(full: bool, runs: int) -> None:
         print(f"  every contestant on the same 1,000 x {ROWS} strip (rows {rows.start}-{rows.stop - 1}); times for the strip")
     pk_label = "1,000 x 1,000" if full else f"rows {rows.start}-{rows.stop - 1}" + ("" if ROWS else f" x {scale:g}")
     print(f"  PyKrige 1.7 C backend ({pk_label}): {med(res['pk'])} s  peak {peak['pk']:6.0f} MB"
-          + ("" if full else " (the strip's)"))
+          + ("" if full else " (the strip's)") + f"; of which its constructor {med(res['pk'], 'setup').strip()} s")
     if with_gstat:
         print(f"  R gstat (krige(), {'strip' if ROWS else 'full grid'}):        {med(res['gs'])} s  peak {peak['gs']:6.0f} MB")
     else:
@@ -250,8 +269,10 @@ def main(full: bool, runs: int) -> None:
           f"estimate {de / z_std:.1e}, variance {dv / z_std:.1e}")
     if with_gstat:
         worst = max(worst, dge / z_std, dgv / z_std)
-        print(f"  max |difference| / std, float32 GeoTIFF vs gstat, all cells: estimate {dge / z_std:.1e}, "
-              f"variance {dgv / z_std:.1e}")
+        print(f"  max |difference| / std, float32 GeoTIFF vs gstat, all cells but near-ties: estimate {dge / z_std:.1e}, "
+              f"variance {dgv / z_std:.1e}; {n_off} cell(s) differ by more than 1e-6 std, {n_ties} of them at a "
+              "near-tie of the 32nd and 33rd nearest distances (relative gap < 1e-6), where gstat and the k-d tree "
+              "(PyKrige, GeoML) may pick different samples")
     print(f"  max |difference| / std, float64 vs PyKrige, rows 480-519: estimate {de64 / z_std:.1e}, variance "
           f"{dv64 / z_std:.1e} (target <= 1e-6: {'PASS' if worst <= 1e-6 else 'FAIL'})")
     if ROWS:
