@@ -7,20 +7,26 @@ SYSPY := /usr/bin/python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.geoml-installed
+VERSION := $(shell sed -n 's/^version=//p' geoml_qgis/metadata.txt)
 APT_PACKAGES := qgis python3-qgis qgis-providers gdal-bin python3-gdal python3-venv python3-pip \
 	python3-rasterio python3-geopandas python3-fiona python3-pyproj python3-shapely python3-sklearn \
 	python3-pandas python3-scipy python3-openpyxl python3-matplotlib python3-boto3 python3-pytest \
-	xvfb xauth r-base-core r-cran-gstat
-# pip finds the torch CPU wheel that lies on this image's disk
-PIP_FIND := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
+	ca-certificates xvfb xauth r-base-core r-cran-gstat $(TORCH_APT)
+# torch never comes from PyPI here (its Linux wheels there are CUDA builds, gigabytes of nvidia
+# packages): the CPU wheel on this image's disk when one matches QGIS's Python, else Debian's.
+PYTAG := $(shell $(SYSPY) -c 'import sys; print("cp%d%d" % sys.version_info[:2])' 2>/dev/null)
+TORCH_WHEEL := $(firstword $(filter %_$(shell uname -m).whl,$(wildcard /opt/wheels/torch-*+cpu-$(PYTAG)-$(PYTAG)-*.whl)))
+TORCH_APT := $(if $(TORCH_WHEEL),,python3-torch)
 
 export PROJ_DATA := /usr/share/proj
 export QT_QPA_PLATFORM := offscreen
-export XDG_RUNTIME_DIR := $(CURDIR)/.runtime
-export QGIS_CUSTOM_CONFIG_PATH := $(CURDIR)/.qgis-profile
+# where the runtime dir and the QGIS profile of the tests live (the matrix puts them in its chroots)
+GEOML_STATE := $(CURDIR)
+export XDG_RUNTIME_DIR := $(GEOML_STATE)/.runtime
+export QGIS_CUSTOM_CONFIG_PATH := $(GEOML_STATE)/.qgis-profile
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup sysdeps test test-core demo screenshot bench package clean
+.PHONY: setup sysdeps test test-core test-matrix demo screenshot bench package clean print-apt-packages
 
 setup: $(STAMP)
 
@@ -29,19 +35,34 @@ sysdeps:
 	if [ -n "$$missing" ]; then \
 		echo "Installing Debian packages: $$missing"; \
 		apt-get update -qq; \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq \
+			--no-install-recommends $$missing >/dev/null; \
 	fi
 
+print-apt-packages:
+	@echo $(APT_PACKAGES)
+
+# torch first (the local CPU wheel, or Debian's already installed), then constraints that pin it
+# and every Debian-packaged library, then the rest; --use-pep517 builds source-only packages
+# (spectral) on Python 3.12+, where the legacy setup.py route has no distutils.
 $(STAMP): pyproject.toml scripts/constraints.py Makefile | sysdeps
 	@test -x $(PY) || $(SYSPY) -m venv --system-site-packages $(VENV)
 	$(PY) scripts/constraints.py > $(VENV)/constraints.txt
-	$(PY) -m pip install -q $(PIP_FIND) -c $(VENV)/constraints.txt -e '.[ml,dev]'
+	$(if $(TORCH_WHEEL),$(PY) -c 'import torch' 2>/dev/null || \
+		$(PY) -m pip install -q -c $(VENV)/constraints.txt $(TORCH_WHEEL))
+	@$(PY) -c 'import torch' || { echo "torch missing: install Debian's python3-torch"; exit 1; }
+	$(PY) scripts/constraints.py > $(VENV)/constraints.txt
+	$(PY) -m pip install -q --use-pep517 -c $(VENV)/constraints.txt -e '.[ml,dev]'
 	@mkdir -p -m 700 $(XDG_RUNTIME_DIR)
 	touch $(STAMP)
 
 test: setup
 	@mkdir -p -m 700 $(XDG_RUNTIME_DIR)
 	$(PY) -m pytest -q -p no:cacheprovider tests
+
+# the whole suite on QGIS 3.40 (bookworm-backports) and 3.44 (trixie-backports) in cached chroots
+test-matrix:
+	scripts/qgis-matrix qgis-3.40 qgis-3.44
 
 test-core: setup
 	$(PY) -m pytest -q -p no:cacheprovider tests/core
@@ -58,10 +79,20 @@ screenshot: setup
 bench: setup
 	$(PY) bench/run_all.py
 
+# the zip the QGIS plugin repository takes: the plugin folder as git tracks it (no caches, no
+# build files) plus LICENSE inside it; DIST=folder writes it elsewhere
+DIST := dist
 package:
-	@rm -rf dist && mkdir -p dist
-	zip -qr dist/geoml_qgis-$$(sed -n 's/^version=//p' geoml_qgis/metadata.txt).zip geoml_qgis -x '*__pycache__*'
-	@ls dist/*.zip
+	@rm -rf $(DIST)/stage && mkdir -p $(DIST)/stage
+	@if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+		git ls-files -z --cached geoml_qgis | while IFS= read -r -d '' f; do \
+			[ -e "$$f" ] && printf '%s\0' "$$f"; done | xargs -0 cp --parents -t $(DIST)/stage; \
+	else cp -r geoml_qgis $(DIST)/stage/; fi
+	cp LICENSE $(DIST)/stage/geoml_qgis/LICENSE
+	find $(DIST)/stage \( -name __pycache__ -o -name '*.pyc' -o -name '*.egg-info' \) -prune -exec rm -rf {} +
+	cd $(DIST)/stage && rm -f ../geoml_qgis-$(VERSION).zip && $(SYSPY) -m zipfile -c ../geoml_qgis-$(VERSION).zip geoml_qgis
+	@rm -rf $(DIST)/stage
+	@echo $(DIST)/geoml_qgis-$(VERSION).zip
 
 clean:
 	rm -rf $(VENV) .runtime .qgis-profile .qgis-plugins dist demo_output

@@ -13,6 +13,7 @@ from typing import Mapping, Sequence
 
 from qgis.core import (
     QgsCoordinateReferenceSystem,
+    QgsCoordinateTransform,
     QgsLayoutExporter,
     QgsLayoutItemLabel,
     QgsLayoutItemLegend,
@@ -25,11 +26,11 @@ from qgis.core import (
     QgsRasterLayer,
     QgsRectangle,
     QgsReferencedRectangle,
-    QgsUnitTypes,
     QgsVectorLayer,
-    QgsCoordinateTransform,
 )
 from qgis.PyQt.QtGui import QFont
+
+from .compat import EXPORT_SUCCESS, LAYOUT_MILLIMETERS
 
 RASTER_SUFFIXES = {".tif", ".tiff"}
 VECTOR_SUFFIXES = {".gpkg", ".shp"}
@@ -107,12 +108,12 @@ def render_group_maps(project: QgsProject, out_dir: str | Path, title_prefix: st
         layout.addLayoutItem(title)
         title.setText(f"{title_prefix} — {group.name()}")
         title.setFont(QFont("DejaVu Sans", 18))
-        title.attemptMove(QgsLayoutPoint(10, 6, QgsUnitTypes.LayoutMillimeters))
-        title.attemptResize(QgsLayoutSize(220, 12, QgsUnitTypes.LayoutMillimeters))
+        title.attemptMove(QgsLayoutPoint(10, 6, LAYOUT_MILLIMETERS))
+        title.attemptResize(QgsLayoutSize(220, 12, LAYOUT_MILLIMETERS))
         map_item = QgsLayoutItemMap(layout)
         layout.addLayoutItem(map_item)
-        map_item.attemptMove(QgsLayoutPoint(10, 20, QgsUnitTypes.LayoutMillimeters))
-        map_item.attemptResize(QgsLayoutSize(190, 180, QgsUnitTypes.LayoutMillimeters))
+        map_item.attemptMove(QgsLayoutPoint(10, 20, LAYOUT_MILLIMETERS))
+        map_item.attemptResize(QgsLayoutSize(190, 180, LAYOUT_MILLIMETERS))
         map_item.setLayers(layers)
         map_item.setCrs(project.crs())
         map_item.setExtent(QgsRectangle(0, 0, 190, 180))  # item's aspect ratio; zoomToExtent keeps it
@@ -127,18 +128,18 @@ def render_group_maps(project: QgsProject, out_dir: str | Path, title_prefix: st
         for layer in layers:
             model_root.addLayer(layer)
         legend.setTitle("Legend")
-        legend.attemptMove(QgsLayoutPoint(205, 20, QgsUnitTypes.LayoutMillimeters))
+        legend.attemptMove(QgsLayoutPoint(205, 20, LAYOUT_MILLIMETERS))
         scale = QgsLayoutItemScaleBar(layout)
         layout.addLayoutItem(scale)
         scale.setLinkedMap(map_item)
         scale.applyDefaultSize()
-        scale.attemptMove(QgsLayoutPoint(12, 185, QgsUnitTypes.LayoutMillimeters))
+        scale.attemptMove(QgsLayoutPoint(12, 185, LAYOUT_MILLIMETERS))
         settings = QgsLayoutExporter.ImageExportSettings()
         settings.dpi = 110
         settings.exportMetadata = False  # GDAL cannot update PNG metadata in place
         target = out_dir / f"map_{_slug(group.name())}.png"
         result = QgsLayoutExporter(layout).exportToImage(str(target), settings)
-        if result == QgsLayoutExporter.Success:
+        if result == EXPORT_SUCCESS:
             images.append(target)
     return images
 

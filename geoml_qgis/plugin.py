@@ -5,6 +5,7 @@ from pathlib import Path
 
 from qgis.core import QgsApplication
 
+from .installer import pip
 from .provider import GeoMLProvider
 
 MENU = "&GeoML"
@@ -17,6 +18,9 @@ class GeoMLPlugin:
         self.iface = iface
         self.provider: GeoMLProvider | None = None
         self.menu_action = None
+        self.install_action = None
+        # packages installed from the plugin menu live in this profile's folder (qgis_process too)
+        pip.activate(pip.packages_base(QgsApplication.qgisSettingsDirPath()))
 
     def initProcessing(self) -> None:  # noqa: N802 - QGIS API
         if self.provider is None:
@@ -34,6 +38,15 @@ class GeoMLPlugin:
                                    self.iface.mainWindow())
         self.menu_action.triggered.connect(self.show_algorithms)
         self.iface.addPluginToMenu(MENU, self.menu_action)
+        self.install_action = QAction("Install Python packages…", self.iface.mainWindow())
+        self.install_action.triggered.connect(self.show_installer)
+        self.iface.addPluginToMenu(MENU, self.install_action)
+
+    def show_installer(self) -> None:
+        """The dialog that lists and installs the optional packages (torch, pykrige, ...)."""
+        from .installer.dialog import InstallDialog
+
+        InstallDialog(self.iface.mainWindow()).exec()
 
     def show_algorithms(self) -> None:
         """Open the Processing toolbox filtered to GeoML's algorithms."""
@@ -49,9 +62,11 @@ class GeoMLPlugin:
             search.setText("geoml")
 
     def unload(self) -> None:
-        if self.menu_action is not None and self.iface is not None:
-            self.iface.removePluginMenu(MENU, self.menu_action)
-            self.menu_action = None
+        if self.iface is not None:
+            for action in (self.menu_action, self.install_action):
+                if action is not None:
+                    self.iface.removePluginMenu(MENU, action)
+        self.menu_action = self.install_action = None
         if self.provider is not None:
             # by id: the registry owns the provider object and may already have replaced its wrapper
             QgsApplication.processingRegistry().removeProvider(GeoMLProvider.ID)

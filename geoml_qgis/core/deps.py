@@ -6,9 +6,9 @@ from types import ModuleType
 
 from .errors import MissingDependencyError
 
-#: import name -> exact pip requirement that this project is tested with
+#: import name -> pip requirement (torch: the CPU build, see the README)
 PIP_REQUIREMENTS = {
-    "torch": "torch==2.13.0",
+    "torch": "torch",
     "pykrige": "pykrige",
     "spectral": "spectral",
     "boto3": "boto3",

@@ -19,8 +19,9 @@ class MissingDependencyError(GeoMLError, ImportError):
         self.pip_name = pip_name or package
         why = f" (needed for {purpose})" if purpose else ""
         super().__init__(
-            f"The Python package '{package}' is not installed{why}. Install it into the "
-            f"Python that QGIS uses, e.g.: python3 -m pip install '{self.pip_name}'"
+            f"The Python package '{package}' is not installed{why}. Install it from the menu "
+            f"Plugins › GeoML › Install Python packages…, or with pip into the Python that QGIS "
+            f"uses, e.g.: python3 -m pip install '{self.pip_name}'"
         )
 
 

@@ -45,4 +45,6 @@ def test_provider_loads_and_explains_without_optional_packages():
     for alg_id, needs in result["needs"].items():
         for package in needs:
             if package in {"torch", "pykrige", "spectral"}:
-                assert "pip install" in result["messages"][alg_id] and package in result["messages"][alg_id]
+                message = result["messages"][alg_id]
+                assert "pip install" in message and package in message
+                assert "Plugins › GeoML › Install Python packages…" in message

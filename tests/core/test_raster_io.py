@@ -118,6 +118,29 @@ def test_categorical_style_writes_names_and_palette(tmp_path):
     assert 'label="alunite"' in (tmp_path / "classes.qml").read_text()
 
 
+@pytest.mark.parametrize("dtype", ["uint8", "uint16"])
+def test_tiled_categorical_output_keeps_values_palette_and_names(tmp_path, dtype):
+    # 600 x 300 cells: 6 tiles of 256 x 256 written one window at a time (GDAL 3.10 / libtiff 4.7
+    # refused a colour table set after the tiles were written)
+    g = Grid.from_bounds(0, 0, 600, 300, 1.0)
+    out = tmp_path / "classes.tif"
+    style = RasterStyle("categorical", classes={1: "kaolinite", 2: "alunite", 3: "muscovite"})
+    values = (np.arange(g.width)[None, :] // 200 + 1) * np.ones((g.height, 1), dtype=int)
+    with BlockWriter(out, g, dtype=dtype, style=style) as w:
+        for win in g.windows():
+            w.write(win, values[win.row_off:win.row_off + win.height, win.col_off:win.col_off + win.width])
+    ds = open_raster(out)
+    band = ds.GetRasterBand(1)
+    assert band.GetBlockSize() == [256, 256]
+    assert (band.ReadAsArray() == values).all()
+    info = gdal.Info(ds, format="json")["bands"][0]
+    assert info["categories"][1:4] == ["kaolinite", "alunite", "muscovite"]
+    assert info["colorInterpretation"] == "Palette"
+    entries = info["colorTable"]["entries"]
+    assert entries[1][:3] == [78, 121, 167] and entries[3][:3] == [225, 87, 89]
+    assert not list(tmp_path.glob("*.tmp*"))
+
+
 def test_stack_aligns_different_crs_and_resolution(write_raster, tmp_path):
     # reference: 10 m grid in UTM 33N holding easting; other: 5 m grid in UTM 33N, and a WGS84 copy
     ref_t = (500000.0, 10.0, 0.0, 6000200.0, 0.0, -10.0)

@@ -14,7 +14,7 @@ GRIDS = SAMPLE / "meuse" / "grids"
 
 
 def test_provider_lists_documented_algorithms(geoml_provider):
-    from geoml_qgis.algorithms.base import GeoMLAlgorithm
+    from geoml_qgis.algorithms.common.base import GeoMLAlgorithm
 
     algs = geoml_provider.algorithms()
     assert geoml_provider.id() == "geoml" and algs
@@ -79,7 +79,7 @@ def test_qgis_process_lists_the_provider():
 def test_missing_optional_package_names_the_pip_command(qgis_app, qgis_processing):
     from qgis.core import QgsProcessingContext, QgsProcessingException, QgsProcessingFeedback
 
-    from geoml_qgis.algorithms.align_rasters import AlignRasters
+    from geoml_qgis.algorithms.rastertools.align_rasters import AlignRasters
 
     class NeedsPackage(AlignRasters):
         REQUIRES = ("geoml_no_such_package",)
@@ -116,7 +116,7 @@ def test_cancelled_run_returns_nothing_and_leaves_no_file(geoml_provider, tmp_pa
 def test_point_layer_reads_into_core_points(qgis_app):
     from qgis.core import QgsVectorLayer
 
-    from geoml_qgis.algorithms.qgisio import source_to_points
+    from geoml_qgis.algorithms.common.qgisio import source_to_points
 
     layer = QgsVectorLayer(str(SAMPLE / "meuse" / "meuse.gpkg"), "meuse", "ogr")
     pts = source_to_points(layer, ["zinc", "om"])

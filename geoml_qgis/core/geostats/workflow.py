@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ..errors import GeoMLError
 from .models import MODELS, VariogramModel
+from .nested import NestedModel, model_from_json
 from .samples import Samples
 from .variogram import ExperimentalVariogram, experimental_variogram, fit_variogram
 
@@ -14,7 +15,7 @@ from .variogram import ExperimentalVariogram, experimental_variogram, fit_variog
 class ModelChoice:
     """The model used and how it was obtained (``"fitted"``, ``"fixed"`` or ``"file"``)."""
 
-    model: VariogramModel
+    model: VariogramModel | NestedModel
     how: str
     experimental: ExperimentalVariogram | None = None
     errors: dict | None = None
@@ -38,7 +39,9 @@ def resolve_model(
         p = Path(spec)
         if not p.is_file():
             raise GeoMLError(f"Variogram model file not found: {spec}")
-        model = VariogramModel.from_json(p.read_text(encoding="utf-8"))
+        model = model_from_json(p.read_text(encoding="utf-8"))
+        if given and isinstance(model, NestedModel):
+            raise GeoMLError("A nested variogram model file is used as saved; leave nugget, sill and range empty.")
         if given or ratio != 1.0 or angle != 0.0:
             model = model.with_params(**given, ratio=ratio if ratio != 1.0 else model.ratio,
                                       angle=angle if angle != 0.0 else model.angle)

@@ -17,6 +17,8 @@ RAMPS = {
     "spectral_r": ["#2b83ba", "#abdda4", "#ffffbf", "#fdae61", "#d7191c"],
     "blues": ["#f7fbff", "#c6dbef", "#6baed6", "#2171b5", "#08306b"],
     "rdbu_r": ["#2166ac", "#92c5de", "#f7f7f7", "#f4a582", "#b2182b"],
+    # a rainbow for wavelength positions (Google's Turbo, sampled at 7 stops): short = blue, long = red
+    "rainbow": ["#30123b", "#4686fb", "#1be5b5", "#a2fc3c", "#fbb938", "#e4460a", "#7a0403"],
 }
 
 # a qualitative palette (Tableau 10 then Set3) for up to 20 classes before cycling
@@ -32,7 +34,8 @@ class RasterStyle:
     """How band 1 of a raster should look in QGIS.
 
     ``kind`` is ``"continuous"`` (``ramp`` stretched over ``vmin``..``vmax``) or
-    ``"categorical"`` (``classes`` maps a value to its label).
+    ``"categorical"`` (``classes`` maps a value to its label). ``alpha_band`` (continuous
+    only) names a band of the same raster holding each pixel's opacity, 0-255.
     """
 
     kind: str = "continuous"
@@ -41,12 +44,13 @@ class RasterStyle:
     vmax: float | None = None
     classes: dict[int, str] = field(default_factory=dict)
     band: int = 1
+    alpha_band: int = -1
 
     def to_qml(self) -> str:
         if self.kind == "categorical":
             body = _paletted(self.classes, self.band)
         else:
-            body = _pseudocolor(RAMPS[self.ramp], self.vmin, self.vmax, self.band)
+            body = _pseudocolor(RAMPS[self.ramp], self.vmin, self.vmax, self.band, self.alpha_band)
         return (
             "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
             '<qgis version="3.22.0" styleCategories="Symbology">\n  <pipe>\n'
@@ -72,7 +76,7 @@ def _paletted(classes: dict[int, str], band: int) -> str:
     )
 
 
-def _pseudocolor(colors: Sequence[str], vmin: float | None, vmax: float | None, band: int) -> str:
+def _pseudocolor(colors: Sequence[str], vmin: float | None, vmax: float | None, band: int, alpha_band: int = -1) -> str:
     lo = 0.0 if vmin is None else float(vmin)
     hi = lo + 1.0 if vmax is None or not vmax > lo else float(vmax)
     stops = [lo + (hi - lo) * i / (len(colors) - 1) for i in range(len(colors))]
@@ -81,7 +85,7 @@ def _pseudocolor(colors: Sequence[str], vmin: float | None, vmax: float | None, 
         for v, c in zip(stops, colors)
     )
     return (
-        f'    <rasterrenderer type="singlebandpseudocolor" band="{band}" opacity="1" alphaBand="-1" '
+        f'    <rasterrenderer type="singlebandpseudocolor" band="{band}" opacity="1" alphaBand="{alpha_band}" '
         f'classificationMin="{lo:.10g}" classificationMax="{hi:.10g}" nodataColor="">\n'
         "      <rasterTransparency/>\n"
         "      <rastershader>\n"

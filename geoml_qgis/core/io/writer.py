@@ -110,7 +110,26 @@ class BlockWriter:
             band.SetNoDataValue(self.nodata)
             if i <= len(self.band_names):
                 band.SetDescription(self.band_names[i - 1])
+        if self.style is not None and self.style.kind == "categorical" and self.dtype.kind in "ui":
+            self._set_categories(self._ds.GetRasterBand(self.style.band))
         return self
+
+    def _set_categories(self, band: gdal.Band) -> None:
+        """Category names and, for unsigned bands, a colour table.
+
+        Set before any block is written: libtiff 4.7 (GDAL 3.10) refuses to change the
+        photometric interpretation of a tiled GeoTIFF whose blocks are already on disk.
+        """
+        top = max(self.style.classes, default=0)
+        names = [""] * (top + 1)
+        ct = gdal.ColorTable()
+        for v, lbl in self.style.classes.items():
+            names[int(v)] = str(lbl)
+            h = category_color(int(v)).lstrip("#")
+            ct.SetColorEntry(int(v), tuple(int(h[k:k + 2], 16) for k in (0, 2, 4)) + (255,))
+        band.SetCategoryNames(names)
+        if self.dtype.kind == "u" and self.dtype.itemsize <= 2:
+            band.SetColorTable(ct)
 
     def write(self, window: Window, block: np.ndarray) -> None:
         """Write *block* ``(count, height, width)`` or ``(height, width)`` at *window*.
@@ -129,15 +148,32 @@ class BlockWriter:
         if self.dtype.kind == "f":
             mask = mask | ~np.isfinite(data)
         for i in range(self.count):
-            valid = data[i][~mask[i]]
-            if valid.size:
-                self._min[i] = min(self._min[i], float(valid.min()))
-                self._max[i] = max(self._max[i], float(valid.max()))
-                self._n[i] += valid.size
-                self._sum[i] += float(valid.sum(dtype=np.float64))
-                self._sum2[i] += float(np.square(valid, dtype=np.float64).sum())
-            out = np.where(mask[i], self.nodata, data[i]).astype(self.dtype, copy=False)
-            self._ds.GetRasterBand(i + 1).WriteArray(out, window.col_off, window.row_off)
+            self._write_band(window, i, data[i], mask[i])
+
+    def write_band(self, window: Window, band: int, block: np.ndarray) -> None:
+        """Write one band (0-based *band*) of *window* from ``(height, width)`` *block*, e.g. one
+        realisation of a simulation at a time; NaN and masked cells become nodata."""
+        if self._ds is None:
+            raise RuntimeError("BlockWriter.write_band() outside its 'with' block")
+        arr = np.ma.asarray(block)
+        if arr.shape != (window.height, window.width) or not 0 <= band < self.count:
+            raise ValueError(f"block shape {arr.shape} / band {band} do not match window {window} x {self.count} bands")
+        data = arr.data.astype(np.float64, copy=False) if self.dtype.kind == "f" else arr.data
+        mask = np.ma.getmaskarray(arr)
+        if self.dtype.kind == "f":
+            mask = mask | ~np.isfinite(data)
+        self._write_band(window, band, data, mask)
+
+    def _write_band(self, window: Window, i: int, data: np.ndarray, mask: np.ndarray) -> None:
+        valid = data[~mask]
+        if valid.size:
+            self._min[i] = min(self._min[i], float(valid.min()))
+            self._max[i] = max(self._max[i], float(valid.max()))
+            self._n[i] += valid.size
+            self._sum[i] += float(valid.sum(dtype=np.float64))
+            self._sum2[i] += float(np.square(valid, dtype=np.float64).sum())
+        out = np.where(mask, self.nodata, data).astype(self.dtype, copy=False)
+        self._ds.GetRasterBand(i + 1).WriteArray(out, window.col_off, window.row_off)
 
     def __exit__(self, exc_type, exc, tb) -> None:
         error = exc
@@ -173,18 +209,6 @@ class BlockWriter:
                 band.SetStatistics(self._min[i], self._max[i], mean, std)
         if self.metadata:
             ds.SetMetadata({k: str(v) for k, v in self.metadata.items()})
-        if self.style is not None and self.style.kind == "categorical" and self.dtype.kind in "ui":
-            band = ds.GetRasterBand(self.style.band)
-            top = max(self.style.classes, default=0)
-            names = [""] * (top + 1)
-            ct = gdal.ColorTable()
-            for v, lbl in self.style.classes.items():
-                names[int(v)] = str(lbl)
-                h = category_color(int(v)).lstrip("#")
-                ct.SetColorEntry(int(v), tuple(int(h[k:k + 2], 16) for k in (0, 2, 4)) + (255,))
-            band.SetCategoryNames(names)
-            if self.dtype == np.uint8 or self.dtype == np.uint16:
-                band.SetColorTable(ct)
         ds.FlushCache()
 
     def _resolved_style(self) -> RasterStyle:

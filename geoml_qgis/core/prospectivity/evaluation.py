@@ -123,11 +123,13 @@ class CVResult:
 
 def cross_validate(make_model: Callable[[], object], X: np.ndarray, y: np.ndarray, folds: np.ndarray,
                    method: str = "", progress: ProgressCallback | None = None,
-                   extra_metrics: Callable[[np.ndarray, np.ndarray], dict] | None = None) -> CVResult:
+                   extra_metrics: Callable[[np.ndarray, np.ndarray], dict] | None = None,
+                   on_fold: Callable[[object, np.ndarray, np.ndarray], None] | None = None) -> CVResult:
     """Fit ``make_model()`` on all folds but one and score the held-out fold, for each fold.
 
     ``make_model`` returns an unfitted estimator with ``fit(X, y)`` and ``predict_proba(X) -> (n,)``.
     Returns per-fold ROC/PR AUC (scored on the held-out fold only) and out-of-fold probabilities.
+    ``on_fold(model, X_test, y_test)`` is called with each fitted fold model (e.g. for permutation importance).
     """
     res = CVResult(method or "model", oof=np.full(len(y), np.nan))
     k = int(folds.max()) + 1
@@ -141,5 +143,7 @@ def cross_validate(make_model: Callable[[], object], X: np.ndarray, y: np.ndarra
         res.pr_auc.append(pr)
         if extra_metrics is not None:
             res.extra.append(extra_metrics(y[test], p))
+        if on_fold is not None:
+            on_fold(model, X[test], y[test])
         report(progress, (f + 1) / k)
     return res

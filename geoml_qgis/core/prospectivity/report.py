@@ -100,7 +100,7 @@ def cv_rows(results: Sequence[CVResult], y: np.ndarray) -> list[dict]:
 
 
 def write_cv_report(path: str | os.PathLike, title: str, results: Sequence[CVResult], y: np.ndarray,
-                    notes: Sequence[str] = ()) -> None:
+                    notes: Sequence[str] = (), extra_parts: Sequence[str] = ()) -> None:
     """HTML report of cross-validated methods evaluated on the same folds."""
     rows = cv_rows(results, y)
     cols = list(rows[0].keys())
@@ -109,7 +109,7 @@ def write_cv_report(path: str | os.PathLike, title: str, results: Sequence[CVRes
              "<h2>Curves from pooled out-of-fold probabilities</h2>",
              roc_figure([(r.method, y, r.oof) for r in results]),
              success_figure([(r.method, r.oof, r.oof[y == 1]) for r in results]),
-             reliability_figure([(r.method, y, r.oof) for r in results])]
+             reliability_figure([(r.method, y, r.oof) for r in results]), *extra_parts]
     write_text_atomic(path, html_page(title, parts))
 
 

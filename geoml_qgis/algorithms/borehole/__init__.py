@@ -1,0 +1,1 @@
+"""Borehole geochemistry: assay clustering and the downhole sequence model (core/borehole)."""

@@ -1,0 +1,72 @@
+"""Shared plumbing of the borehole algorithms: layers into tables, samples out to a styled GeoPackage."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from qgis.core import QgsVectorLayer
+from qgis.PyQt.QtGui import QColor
+
+from ...compat import WKB_NO_GEOMETRY, sphere_point_symbol
+from ...core.errors import GeoMLError
+from ...core.io.style import category_color
+from ...core.io.vector import PointTable, write_points
+from ..common.qgisio import source_to_points
+from ..common.styling import categorized, style_vector_output
+
+
+def source_frame(source, what: str, feedback=None) -> tuple[pd.DataFrame, np.ndarray | None, str]:
+    """All attributes of a layer or table, its point coordinates (n, 3) if it has points, and its CRS WKT."""
+    if source is None:
+        raise GeoMLError(f"The {what} could not be read.")
+    table = source_to_points(source, feedback=feedback, require_coordinates=False)
+    if not len(table):
+        raise GeoMLError(f"The {what} is empty.")
+    if source.wkbType() == WKB_NO_GEOMETRY:
+        return table.attributes, None, table.crs_wkt
+    z = table.z if table.z is not None else np.full(len(table), np.nan)
+    return table.attributes, np.column_stack([table.x, table.y, z]), table.crs_wkt
+
+
+def style_3d(path: str, field: str, labels: dict[int, str], radius: float) -> bool:
+    """Add a 3D renderer (one sphere colour per category of *field*, at the points' own Z) to the
+    GeoPackage's default style, so the layer shows in the 3D map view; False if QGIS lacks 3D."""
+    try:
+        from qgis._3d import QgsPhongMaterialSettings, QgsRuleBased3DRenderer
+    except ImportError:
+        return False
+    layer = QgsVectorLayer(path, Path(path).stem, "ogr")  # loads the 2D default style saved just before
+    if not layer.isValid():
+        return False
+    root = QgsRuleBased3DRenderer.Rule(None)
+    for value, label in sorted(labels.items()):
+        material = QgsPhongMaterialSettings()
+        material.setDiffuse(QColor(category_color(int(value))))
+        material.setAmbient(QColor(category_color(int(value))).darker(150))
+        symbol = sphere_point_symbol(radius, material)
+        root.appendChild(QgsRuleBased3DRenderer.Rule(symbol, f'"{field}" = {int(value)}', str(label)))
+    layer.setRenderer3D(QgsRuleBased3DRenderer(root))
+    # a new name: overwriting the 2D style's row blocks on QGIS 3.22; this one becomes the default
+    layer.saveStyleToDatabase(f"{layer.name()} 2D+3D", "GeoML default style with the 3D view", True, "")
+    return True
+
+
+def write_clusters(alg, context, parameters, name: str, frame: pd.DataFrame, crs_wkt: str, field: str,
+                   labels: dict[int, str]) -> str:
+    """Write *frame* (with x, y, z columns) as a PointZ GeoPackage styled by categories of *field*,
+    in 2D and in the 3D map view."""
+    path = alg.parameterAsOutputLayer(parameters, name, context)
+    if not path.lower().endswith(".gpkg"):
+        raise GeoMLError(f"Save {name} as a GeoPackage (.gpkg) file; got '{path}'.")
+    attrs = frame.drop(columns=["x", "y", "z"]).copy()
+    for col in attrs.columns:
+        if attrs[col].dtype == object:
+            attrs[col] = attrs[col].astype(str)
+    write_points(path, PointTable(frame["x"].to_numpy(float), frame["y"].to_numpy(float),
+                                  frame["z"].to_numpy(float), attrs, crs_wkt))
+    style_vector_output(alg, context, path, categorized(field, labels))
+    steps = np.diff(frame["depth"].to_numpy(float)) if "depth" in frame else np.array([])
+    steps = steps[steps > 0]
+    style_3d(path, field, labels, 0.4 * float(np.median(steps)) if steps.size else 1.0)
+    return path

@@ -1,0 +1,107 @@
+"""Base class of GeoML algorithms: naming, help, dependency checks, errors, progress.
+
+A subclass sets ``NAME``, ``DISPLAY_NAME``, ``GROUP``, ``HELP`` (and ``REQUIRES``
+for optional packages), declares parameters in ``initAlgorithm`` and implements
+``execute(parameters, context, feedback)``. Core errors (:class:`GeoMLError`) become
+:class:`QgsProcessingException` with the same message; a cancelled run returns
+no outputs.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from qgis.core import QgsProcessingAlgorithm, QgsProcessingException, QgsProcessingFeedback
+from qgis.PyQt.QtCore import QCoreApplication
+
+from ...core.deps import available, require
+from ...core.errors import Cancelled, GeoMLError
+
+README_URL = "https://github.com/geoml-qgis/geoml-qgis#"  # metadata.txt's homepage
+# README section (anchor) of each capability sub-package of algorithms/
+README_SECTIONS = {
+    "geostats": "geostatistics",
+    "hybrid": "hybrid-geostatistical-deep-learning",
+    "borehole": "borehole-geochemistry",
+    "prospectivity": "mineral-prospectivity",
+    "hyperspectral": "hyperspectral-mineral-mapping",
+    "scaleout": "scale-out-on-aws-batch",
+    "rastertools": "algorithms",
+}
+GROUPS = {
+    "geostatistics": "Geostatistics",
+    "borehole": "Borehole geochemistry",
+    "prospectivity": "Mineral prospectivity",
+    "hyperspectral": "Hyperspectral mapping",
+    "rastertools": "Raster tools",
+}
+
+
+def progress_callback(feedback: QgsProcessingFeedback | None) -> Callable[[float], bool] | None:
+    """A core progress callback that drives *feedback* and reports its cancellation.
+
+    Core code calls it from the algorithm's own thread only.
+    """
+    if feedback is None:
+        return None
+
+    def _cb(fraction: float) -> bool:
+        feedback.setProgress(100.0 * fraction)
+        return not feedback.isCanceled()
+
+    return _cb
+
+
+class GeoMLAlgorithm(QgsProcessingAlgorithm):
+    """Common behaviour of every ``geoml:`` algorithm."""
+
+    NAME = ""
+    DISPLAY_NAME = ""
+    GROUP = "rastertools"
+    HELP = ""
+    REQUIRES: tuple[str, ...] = ()
+
+    def name(self) -> str:
+        return self.NAME
+
+    def displayName(self) -> str:  # noqa: N802 - QGIS API
+        return self.tr(self.DISPLAY_NAME)
+
+    def group(self) -> str:
+        return self.tr(GROUPS[self.GROUP])
+
+    def groupId(self) -> str:  # noqa: N802 - QGIS API
+        return self.GROUP
+
+    def shortHelpString(self) -> str:  # noqa: N802 - QGIS API
+        missing = [m for m in self.REQUIRES if not available(m)]
+        note = (
+            f"<p><b>Needs the Python package(s) {', '.join(missing)}</b>, not installed in this QGIS.</p>"
+            if missing else ""
+        )
+        return self.tr(self.HELP) + note
+
+    def helpUrl(self) -> str:  # noqa: N802 - QGIS API
+        """The README section of this algorithm's capability (its sub-package of ``algorithms/``)."""
+        package = type(self).__module__.split(".")[-2]
+        return README_URL + README_SECTIONS.get(package, "algorithms")
+
+    def tr(self, text: str) -> str:
+        return QCoreApplication.translate("GeoML", text)
+
+    def createInstance(self):  # noqa: N802 - QGIS API
+        return type(self)()
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 - QGIS API
+        try:
+            for module in self.REQUIRES:
+                require(module, self.DISPLAY_NAME)
+            return self.execute(parameters, context, feedback)
+        except Cancelled:
+            feedback.pushInfo("Cancelled: no output was written.")
+            return {}
+        except GeoMLError as exc:
+            raise QgsProcessingException(str(exc)) from exc
+
+    def execute(self, parameters: dict, context, feedback) -> dict[str, Any]:
+        """Do the work; return the outputs dictionary."""
+        raise NotImplementedError

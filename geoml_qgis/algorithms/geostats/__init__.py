@@ -1,0 +1,1 @@
+"""Geostatistics: variogram fitting, ordinary kriging, cross-validation, kriged features (core/geostats)."""

@@ -1,0 +1,157 @@
+"""geoml:cokriging — ordinary cokriging of a primary field with correlated secondary fields (fitted LMC)."""
+from __future__ import annotations
+
+from qgis.core import (
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterField,
+    QgsProcessingParameterFileDestination,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterRasterLayer,
+)
+
+from ...compat import NUMBER_DOUBLE, NUMBER_INTEGER, SOURCE_VECTOR_POINT
+from ...core.errors import GeoMLError
+from ..common.base import progress_callback
+from .cv_outputs import CV_HELP_LOO, add_cv_params, cv_outputs, read_cv
+from .params import GRID_HELP, GeostatsAlgorithm, optional_number
+
+STRUCTURES = ["spherical", "exponential", "gaussian"]
+
+
+class Cokriging(GeostatsAlgorithm):
+    NAME = "cokriging"
+    DISPLAY_NAME = "Cokriging (ordinary or collocated)"
+    HELP = (
+        "Kriging of a scarce or noisy element helped by correlated ones measured at the same or other samples "
+        "(e.g. zinc with copper and lead). A linear model of coregionalisation (nugget + one structure with a "
+        "common range) is fitted to the direct and cross variograms as gstat's <i>fit.lmc</i> does and kept "
+        "positive definite; ordinary cokriging then estimates the primary field. Estimates, variances and the "
+        "fitted model equal R gstat 2.1 to 1e-6 (tested on Meuse log zinc with log copper).<br>"
+        "<b>Input points</b> (INPUT, projected CRS), <b>Primary field</b> (FIELD) and <b>Secondary fields</b> "
+        "(SECONDARY_FIELDS): samples may lack some secondary values (NULL: that variable is simply not used "
+        "there); the model is fitted on samples holding every field.<br>"
+        "<b>Secondary raster</b> (SECONDARY_RASTER, instead of secondary fields): collocated cokriging, for a "
+        "secondary variable known everywhere (e.g. magnetics, a DEM): the model is fitted between the primary "
+        "field and the raster sampled at the samples (each sample must fall on a valid cell); each cell is "
+        "estimated from the nearest primary samples and the raster's value in that cell (simple cokriging "
+        "with the data means; equal to gstat with the secondary given at the targets only). Cells without a "
+        "raster value stay nodata.<br>"
+        "<b>Structure</b> (STRUCTURE) and <b>Range</b> (RANGE, default: the range of the primary field's own "
+        "fitted variogram) of the common structure.<br>"
+        "<b>Neighbours</b> (NEIGHBOURS): nearest samples of each variable (0 = all).<br>" + GRID_HELP
+        + CV_HELP_LOO.replace("none or leave-one-out;", "none or leave-one-out of ordinary cokriging (the primary "
+                              "value left out, the secondary values kept, as gstat.cv);") +
+        "<b>Outputs</b>: OUTPUT_ESTIMATE and OUTPUT_VARIANCE (styled GeoTIFFs), OUTPUT_MODEL (optional JSON of "
+        "the coregionalisation)."
+    )
+
+    def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            "INPUT", self.tr("Input points"), [SOURCE_VECTOR_POINT]))
+        self.addParameter(QgsProcessingParameterField(
+            "FIELD", self.tr("Primary field"), parentLayerParameterName="INPUT"))
+        self.addParameter(QgsProcessingParameterField(
+            "SECONDARY_FIELDS", self.tr("Secondary fields"), parentLayerParameterName="INPUT", allowMultiple=True,
+            optional=True))
+        self.addParameter(QgsProcessingParameterRasterLayer(
+            "SECONDARY_RASTER", self.tr("Secondary raster (collocated cokriging)"), optional=True))
+        self.addParameter(QgsProcessingParameterEnum("STRUCTURE", self.tr("Structure"), STRUCTURES, defaultValue=0))
+        self.addParameter(QgsProcessingParameterNumber(
+            "RANGE", self.tr("Range"), NUMBER_DOUBLE, optional=True, minValue=0.0))
+        self.addParameter(QgsProcessingParameterNumber(
+            "NEIGHBOURS", self.tr("Neighbours per variable (0 = all samples)"),
+            NUMBER_INTEGER, defaultValue=16, minValue=0))
+        self.add_grid_params()
+        add_cv_params(self, blocked=False)
+        self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT_ESTIMATE", self.tr("Cokriging estimate")))
+        self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT_VARIANCE", self.tr("Cokriging variance")))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            "OUTPUT_MODEL", self.tr("Coregionalisation model"), "JSON files (*.json)", optional=True,
+            createByDefault=False))
+
+    def execute(self, parameters, context, feedback):
+        import json
+
+        import numpy as np
+
+        from ...core.geostats.cokriging import (
+            CollocatedCokriging, OrdinaryCokriging, fit_lmc, leave_one_out_cokriging,
+        )
+        from ...core.geostats.rasters import check_extent
+        from ...core.geostats.trend_rasters import trend_krige_to_rasters
+        from ...core.geostats.variogram import experimental_variogram, fit_variogram
+        from ...core.io.atomic import write_text_atomic
+        from ...core.io.crs import require_projected
+        from ...core.io.provenance import provenance
+        from ...core.io.vector import numeric_column
+        from ..common.qgisio import source_to_points
+
+        source = self.parameterAsSource(parameters, "INPUT", context)
+        primary = self.parameterAsString(parameters, "FIELD", context)
+        secondary = [f for f in self.parameterAsFields(parameters, "SECONDARY_FIELDS", context) or [] if f != primary]
+        raster = self.parameterAsRasterLayer(parameters, "SECONDARY_RASTER", context)
+        if bool(secondary) == (raster is not None):
+            raise GeoMLError("Choose secondary fields (ordinary cokriging) or a secondary raster (collocated "
+                             "cokriging), not both or neither.")
+        names = [primary, *secondary]
+        pts = source_to_points(source, names, feedback=feedback)
+        require_projected(pts.crs_wkt, "the sample layer")
+        xy = np.column_stack([pts.x, pts.y])
+        z = np.column_stack([numeric_column(pts.attributes, n) for n in names])
+        if raster is not None:
+            from ...core.geostats.trend_rasters import sample_covariates
+
+            ok = np.isfinite(xy).all(axis=1) & np.isfinite(z[:, 0])
+            xy, z = xy[ok], z[ok]
+            cov, raster_names = sample_covariates([raster.source()], xy)
+            z = np.column_stack([z[:, 0], cov[:, 0]])
+            names.append(raster_names[0])
+        keep = np.isfinite(xy).all(axis=1) & np.isfinite(z).any(axis=1)
+        xy, z = xy[keep], z[keep]
+        uniq, inverse = np.unique(xy, axis=0, return_inverse=True)
+        if len(uniq) < len(xy):
+            raise GeoMLError(f"{len(xy) - len(uniq)} samples share their location with another; merge them first.")
+        full = np.isfinite(z).all(axis=1)
+        if full.sum() < 10:
+            raise GeoMLError("Fewer than 10 samples hold every field: too few to fit the coregionalisation.")
+        feedback.pushInfo(f"{len(z)} samples; {int(full.sum())} hold every field; primary values at "
+                          f"{int(np.isfinite(z[:, 0]).sum())}")
+        kind = STRUCTURES[self.parameterAsEnum(parameters, "STRUCTURE", context)]
+        rng = optional_number(self, parameters, "RANGE", context)
+        if not rng:
+            prim = np.isfinite(z[:, 0])
+            rng = fit_variogram(experimental_variogram(xy[prim], z[prim, 0]), kind)[0].range
+            feedback.pushInfo(f"Range from the primary field's variogram: {rng:.4g}")
+        lmc = fit_lmc(xy[full], z[full], [("nugget", 0.0), (kind, rng)], tuple(names))
+        feedback.pushInfo(lmc.describe())
+        grid = self.read_grid(parameters, context, source.sourceCrs(), pts.crs_wkt)
+        check_extent(xy, grid)
+        neighbours = self.parameterAsInt(parameters, "NEIGHBOURS", context)
+        results = {}
+        cv_setup = read_cv(self, parameters, context)
+        if cv_setup is not None:
+            if raster is not None:
+                raise GeoMLError("Cross-validation is offered for ordinary cokriging (secondary fields) only.")
+            results.update(cv_outputs(self, parameters, context, feedback,
+                                      leave_one_out_cokriging(lmc, xy, z, neighbours)))
+        if raster is None:
+            ck = OrdinaryCokriging(lmc, 0, neighbours).fit(xy, z)
+        else:
+            ck = CollocatedCokriging(lmc, neighbours).fit(xy, z[:, 0], float(z[:, 1].mean()))
+        est_path = self.parameterAsOutputLayer(parameters, "OUTPUT_ESTIMATE", context)
+        var_path = self.parameterAsOutputLayer(parameters, "OUTPUT_VARIANCE", context)
+        meta = provenance("geoml:cokriging", {"fields": names, "lmc": lmc.to_dict(), "neighbours": neighbours,
+                                              "collocated": raster is not None})
+        uncovered = trend_krige_to_rasters(ck, grid, [raster.source()] if raster is not None else [], est_path,
+                                           var_path, meta, progress_callback(feedback),
+                                           self.reference_path(parameters, context))
+        if uncovered:
+            feedback.pushWarning(f"{uncovered} cells have no secondary raster value and are left nodata.")
+        results.update({"OUTPUT_ESTIMATE": est_path, "OUTPUT_VARIANCE": var_path})
+        model_path = self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context)
+        if model_path:
+            write_text_atomic(model_path, json.dumps(lmc.to_dict(), indent=2))
+            results["OUTPUT_MODEL"] = model_path
+        return results

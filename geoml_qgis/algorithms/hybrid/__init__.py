@@ -1,0 +1,1 @@
+"""Hybrid kriging + deep-learning predictor: training and prediction (core/hybrid)."""

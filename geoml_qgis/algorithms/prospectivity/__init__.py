@@ -1,0 +1,1 @@
+"""Mineral prospectivity: feature stack, training, prediction, evaluation, targets, sampling (core/prospectivity)."""

@@ -1,0 +1,1 @@
+"""Raster tools: aligning rasters into one stack (core/io)."""

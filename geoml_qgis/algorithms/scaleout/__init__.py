@@ -1,0 +1,1 @@
+"""Scale-out: ensemble training on local processes or AWS Batch (core/scaleout)."""

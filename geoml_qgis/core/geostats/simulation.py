@@ -1,0 +1,227 @@
+"""Sequential Gaussian simulation (SGS) on a raster grid.
+
+1. The data are normal-score transformed (:class:`~.normalscore.NormalScore`); the variogram model is
+   that of the normal scores (total sill about 1).
+2. Data inside the grid are moved to the centre of their cell (one per cell: the one nearest the
+   centre; the others are dropped and counted), so every realisation honours them exactly at their
+   cells; data outside the grid still condition, at their own locations.
+3. The realisations visit the cells on a random path (one per batch, below), coarse grids first
+   (multigrid: cells on every ``2**L``-th row and column for ``L = multigrid .. 1``, then the rest),
+   which lets long ranges be reproduced with a small neighbourhood. At each cell, simple kriging (mean 0) from the ``neighbours``
+   nearest data and the ``node_neighbours`` nearest previously simulated cells within ``search_radius``
+   gives a mean and a variance; the cell's value is drawn from that normal distribution.
+4. Values are back-transformed to data units.
+
+Realisations are simulated in batches sharing one random path (``path_batch``, default 10): each
+cell's neighbourhood and kriging weights are computed once for the batch, and each realisation gets
+its own normal draws. Memory: one batch of realisation grids (plus the per-grid neighbour tables),
+whatever the number of realisations; :func:`~.simulation_rasters.simulate_to_rasters` writes them
+band by band.
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from ..errors import GeoMLError
+from ..io.grid import Grid
+from ..progress import ProgressCallback, report
+from ..threads import single_thread
+from .normalscore import NormalScore
+
+#: template offsets checked at once when looking for previously simulated cells
+_TEMPLATE_CHUNK = 256
+#: cells simulated between progress reports (and cancellation checks)
+_TICK = 2000
+
+
+class SequentialGaussianSimulation:
+    """Sequential Gaussian simulation conditioned on point data.
+
+    Parameters
+    ----------
+    model : VariogramModel or NestedModel
+        Variogram of the normal scores (sill about 1).
+    neighbours : int
+        Nearest data used at each cell (default 16).
+    node_neighbours : int
+        Nearest previously simulated cells used at each cell (default 16).
+    search_radius : float, optional
+        Largest (anisotropy-corrected) distance to conditioning values; default the model's range.
+    multigrid : int
+        Number of coarse-grid levels visited first (0: a plain random path).
+    path_batch : int
+        Realisations simulated together along one random path (default 10): the kriging weights of
+        each cell serve all of them (about that many times faster); each batch draws a new path, and
+        memory holds one batch of realisation grids.
+    zmin, zmax : float, optional
+        Tail bounds of the back-transform (default: the data's minimum and maximum).
+    """
+
+    def __init__(self, model, neighbours: int = 16, node_neighbours: int = 16, search_radius: float | None = None,
+                 multigrid: int = 3, zmin: float | None = None, zmax: float | None = None, path_batch: int = 10):
+        if neighbours < 0 or node_neighbours < 0 or neighbours + node_neighbours < 1:
+            raise GeoMLError("Use at least one neighbour (data or previously simulated cells).")
+        if search_radius is not None and not search_radius > 0:
+            raise GeoMLError("The search radius must be a positive distance (leave it empty for the range).")
+        if multigrid < 0:
+            raise GeoMLError("The number of multigrid levels cannot be negative.")
+        self.model = model
+        self.neighbours = int(neighbours)
+        self.node_neighbours = int(node_neighbours)
+        self.search_radius = search_radius
+        self.multigrid = int(multigrid)
+        self.path_batch = max(1, int(path_batch))
+        self.zmin, self.zmax = zmin, zmax
+
+    def fit(self, coords: np.ndarray, values: np.ndarray) -> "SequentialGaussianSimulation":
+        """Normal-score transform ``values (n,)`` at 2D ``coords (n, 2)``."""
+        coords = np.asarray(coords, dtype=np.float64)
+        values = np.asarray(values, dtype=np.float64)
+        if coords.ndim != 2 or coords.shape[1] != 2 or len(coords) != len(values):
+            raise GeoMLError("Simulation needs 2D sample coordinates and one value each.")
+        if not (np.isfinite(coords).all() and np.isfinite(values).all()):
+            raise GeoMLError("Sample coordinates and values must be finite (skip NULL values first).")
+        self.score_ = NormalScore.fit(values, self.zmin, self.zmax)
+        self.coords_, self.values_ = coords, values
+        self.scores_ = self.score_.transform(values)
+        return self
+
+    # set-up per grid -------------------------------------------------------------------
+    def _prepare(self, grid: Grid, valid: np.ndarray | None) -> dict:
+        h, w = grid.height, grid.width
+        x, y = grid.cell_centres()
+        centre = np.array([x.mean(), y.mean()])
+        nodes = self.model.transform(np.column_stack([x.ravel(), y.ravel()]), centre)
+        ok = np.ones(h * w, bool) if valid is None else np.asarray(valid, bool).ravel()
+        row, col, inside = grid.rowcol(self.coords_[:, 0], self.coords_[:, 1])
+        cell = np.where(inside, row * w + col, -1)
+        inside &= ok[np.maximum(cell, 0)]
+        # one datum per cell: the one nearest its cell centre
+        gx, gy = x.ravel(), y.ravel()
+        d2 = np.where(inside, (self.coords_[:, 0] - gx[np.maximum(cell, 0)]) ** 2
+                      + (self.coords_[:, 1] - gy[np.maximum(cell, 0)]) ** 2, np.inf)
+        order = np.lexsort((d2, cell))
+        first = np.r_[True, cell[order][1:] != cell[order][:-1]]
+        keep_inside = np.zeros(len(cell), bool)
+        keep_inside[order[first & inside[order]]] = True
+        dropped = int(inside.sum() - keep_inside.sum())
+        fixed_cells = cell[keep_inside]
+        outside = ~inside
+        data_xy = np.vstack([nodes[fixed_cells], self.model.transform(self.coords_[outside], centre)])
+        data_y = np.concatenate([self.scores_[keep_inside], self.scores_[outside]])
+        fixed = np.zeros(h * w, bool)
+        fixed[fixed_cells] = True
+        todo = np.flatnonzero(ok & ~fixed)
+        radius = float(self.search_radius or self.model.range)
+        k = min(self.neighbours, len(data_y))
+        if k:
+            _, didx = cKDTree(data_xy).query(nodes[todo], k=k, distance_upper_bound=radius, workers=-1)
+            didx = didx.reshape(len(todo), k)
+        else:
+            didx = np.zeros((len(todo), 0), np.int64)
+        return {"nodes": nodes, "ok": ok, "fixed_cells": fixed_cells, "fixed_y": self.scores_[keep_inside],
+                "data_xy": data_xy, "data_y": data_y, "todo": todo, "didx": didx, "dropped": dropped,
+                "template": self._template(grid, radius), "levels": self._levels(grid)}
+
+    def _template(self, grid: Grid, radius: float) -> tuple[np.ndarray, np.ndarray]:
+        """Row and column offsets of cells within *radius* (model frame), nearest first, without (0, 0)."""
+        dx, dy = grid.res
+        ni = min(int(np.ceil(radius / dy)), grid.height)
+        nj = min(int(np.ceil(radius / dx)), grid.width)
+        di, dj = np.meshgrid(np.arange(-ni, ni + 1), np.arange(-nj, nj + 1), indexing="ij")
+        di, dj = di.ravel(), dj.ravel()
+        off = self.model.transform(np.column_stack([dj * dx, -di * dy]), np.zeros(2))
+        dist = np.hypot(off[:, 0], off[:, 1])
+        keep = (dist <= radius) & (dist > 0)
+        order = np.argsort(dist[keep], kind="stable")
+        return di[keep][order], dj[keep][order]
+
+    def _levels(self, grid: Grid) -> np.ndarray:
+        r, c = np.divmod(np.arange(grid.height * grid.width), grid.width)
+        lev = np.zeros(grid.height * grid.width, np.int8)
+        for level in range(1, self.multigrid + 1):
+            s = 2 ** level
+            lev[(r % s == 0) & (c % s == 0)] = level
+        return lev
+
+    # simulation ------------------------------------------------------------------------
+    def realisations(self, grid: Grid, n: int, seed: int | None = 0, valid: np.ndarray | None = None,
+                     scores: bool = False, progress: ProgressCallback | None = None) -> Iterator[np.ndarray]:
+        """Yield *n* realisations ``(height, width)`` on *grid* (data units, or normal scores with
+        ``scores=True``); cells where *valid* ``(height, width)`` is False are NaN."""
+        if n < 1:
+            raise GeoMLError("Ask for at least one realisation.")
+        prep = self._prepare(grid, valid)
+        self.n_dropped_ = prep["dropped"]
+        rng = np.random.default_rng(seed)
+        report(progress, 0.0)
+        for r0 in range(0, n, self.path_batch):
+            b = min(self.path_batch, n - r0)
+            ys = self._batch(grid, prep, rng, b, lambda f, r0=r0, b=b: report(progress, (r0 + b * f) / n))
+            for i, y in enumerate(ys):
+                out = y if scores else self.score_.back(y)
+                out[~prep["ok"]] = np.nan
+                report(progress, (r0 + i + 1) / n)
+                yield out.reshape(grid.height, grid.width)
+
+    def _batch(self, grid: Grid, prep: dict, rng: np.random.Generator, b: int, tick=None) -> np.ndarray:
+        """*b* realisations ``(b, cells)`` in normal scores along one random path (the kriging weights of
+        each cell are computed once for all of them); *tick(fraction)* reports progress (and cancels)."""
+        h, w = grid.height, grid.width
+        sim = np.full((b, h * w), np.nan)
+        sim[:, prep["fixed_cells"]] = prep["fixed_y"]
+        done = np.zeros(h * w, bool)  # previously *simulated* cells (data are searched separately)
+        todo, lev = prep["todo"], prep["levels"][prep["todo"]]
+        path = np.concatenate([rng.permutation(np.flatnonzero(lev == level)) for level in range(self.multigrid, -1, -1)])
+        draws = rng.standard_normal((len(path), b))
+        nodes, data_xy, data_y, didx = prep["nodes"], prep["data_xy"], prep["data_y"], prep["didx"]
+        ti, tj = prep["template"]
+        n_data = len(data_y)
+        sill = self.model.sill
+        with single_thread(torch=False):
+            for step, j in enumerate(path.tolist()):
+                if tick is not None and step % _TICK == 0:
+                    tick(step / len(path))
+                cell = int(todo[j])
+                r, c = divmod(cell, w)
+                dn = didx[j]
+                dn = dn[dn < n_data]
+                found = self._simulated_neighbours(r, c, h, w, ti, tj, done)
+                xy = np.vstack([data_xy[dn], nodes[found]])
+                if len(xy):
+                    pts = np.vstack([xy, nodes[cell]])
+                    diff = pts[:, None, :] - pts[None, :, :]
+                    cov = self.model.covariance(np.sqrt(np.einsum("ijd,ijd->ij", diff, diff)))
+                    cmat, c0 = cov[:-1, :-1], cov[:-1, -1]
+                    try:
+                        lam = np.linalg.solve(cmat, c0)
+                    except np.linalg.LinAlgError:
+                        lam = np.linalg.lstsq(cmat, c0, rcond=None)[0]
+                    mean = sim[:, found] @ lam[len(dn):] + float(data_y[dn] @ lam[:len(dn)])
+                    var = float(sill - lam @ c0)
+                else:
+                    mean, var = 0.0, sill
+                sim[:, cell] = mean + np.sqrt(max(var, 0.0)) * draws[step]
+                done[cell] = True
+        return sim
+
+    def _simulated_neighbours(self, r, c, h, w, ti, tj, done) -> np.ndarray:
+        """The ``node_neighbours`` nearest previously simulated cells (flat indices), nearest first."""
+        k = self.node_neighbours
+        if k == 0:
+            return np.zeros(0, np.int64)
+        hits = []
+        n_hit = 0
+        for s in range(0, len(ti), _TEMPLATE_CHUNK):
+            rr, cc = ti[s:s + _TEMPLATE_CHUNK] + r, tj[s:s + _TEMPLATE_CHUNK] + c
+            inb = (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w)
+            q = rr[inb] * w + cc[inb]
+            q = q[done[q]]
+            hits.append(q)
+            n_hit += len(q)
+            if n_hit >= k:
+                break
+        return np.concatenate(hits)[:k] if hits else np.zeros(0, np.int64)

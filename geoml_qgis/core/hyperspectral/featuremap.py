@@ -1,0 +1,195 @@
+"""Minimum wavelength mapping of a cube, strip by strip: feature rasters, a styled position map, a report.
+
+For every window the cube covers, four float32 bands are written (position nm,
+depth, width nm, fit R^2; no data where no feature), see :mod:`.features`. The
+position map shows the first window's position on a rainbow over the window with
+each pixel's opacity from its depth (an alpha band), so strong features stand out
+and weak ones fade. The report holds histograms of positions and depths.
+"""
+from __future__ import annotations
+
+import contextlib
+import html
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ..errors import GeoMLError
+from ..io.atomic import write_text_atomic
+from ..io.blocks import bounded_gdal_cache
+from ..io.provenance import provenance
+from ..io.raster import dataset_grid, open_raster
+from ..io.style import RasterStyle
+from ..io.writer import BlockWriter
+from ..progress import ProgressCallback, report
+from ..report import figure_png, html_page, new_axes
+from .classify import open_cube
+from .features import DEFAULT_WINDOWS, FeatureWindow, fit_minimum, window_bands
+from .reflectance import check_reflectance
+
+Warn = Callable[[str], None]
+QUANTITIES = ("position (nm)", "depth", "width (nm)", "fit R2")
+DEPTH_BINS = np.linspace(0.0, 1.0, 401)
+#: opacity of the shallowest mapped feature in the position map (0-255)
+MIN_OPACITY = 60
+
+
+def usable_windows(windows: Sequence[FeatureWindow], wavelengths: np.ndarray, fit_bands: int, name: str,
+                   warn: Warn | None = None, required: bool = True) -> list[tuple[FeatureWindow, np.ndarray]]:
+    """Windows with at least ``fit_bands + 2`` of the given band wavelengths, with their band indices.
+
+    A window the bands do not cover is an error when *required*, else it is skipped with a warning
+    (the default windows are used "where the sensor covers them"); none left is always an error.
+    """
+    out = []
+    lo, hi = float(wavelengths[0]), float(wavelengths[-1])
+    for w in windows:
+        idx = window_bands(wavelengths, w)
+        if idx.size >= fit_bands + 2:
+            out.append((w, idx))
+            continue
+        msg = (f"The window {w.label} holds {idx.size} usable band(s) of '{name}' ({lo:.0f}-{hi:.0f} nm); "
+               f"at least {fit_bands + 2} are needed")
+        if required:
+            raise GeoMLError(msg + ". Choose windows inside the cube's range or fewer fitted bands.")
+        if warn:
+            warn(msg + ": it is skipped.")
+    if not out:
+        raise GeoMLError(f"None of the windows ({', '.join(w.label for w in windows)}) "
+                         f"lies inside the range of '{name}' ({lo:.0f}-{hi:.0f} nm).")
+    return out
+
+
+def band_names(windows: Sequence[FeatureWindow]) -> list[str]:
+    return [f"{w.name} {q}" for w in windows for q in QUANTITIES]
+
+
+def map_minimum_wavelength(cube_path, out_features, windows: Sequence[FeatureWindow] | None = None,
+                           out_position=None, out_report=None, min_depth: float = 0.01, fit_bands: int = 5,
+                           method: str = "gaussian", parameters: dict | None = None, warn: Warn | None = None,
+                           progress: ProgressCallback | None = None, max_pixels: int = 65536) -> dict:
+    """Minimum wavelength mapping of a cube.
+
+    Parameters
+    ----------
+    cube_path : ENVI or GeoTIFF cube with wavelengths
+    out_features : GeoTIFF path; 4 bands per usable window (see :data:`QUANTITIES`)
+    windows : the windows; ``None`` uses :data:`~.features.DEFAULT_WINDOWS` where the cube covers them
+    out_position : optional styled GeoTIFF: first window's position and an opacity band from its depth
+    out_report : optional HTML report with histograms
+
+    Returns a summary per window name: pixels with a feature, median and quartiles of position and depth.
+    """
+    required = windows is not None
+    cube = open_cube(cube_path, warn)
+    good = cube.good
+    used = usable_windows(DEFAULT_WINDOWS if windows is None else windows, cube.wavelengths[good], fit_bands,
+                          cube.name, warn, required)
+    wins = [w for w, _ in used]
+    union = np.unique(np.concatenate([idx for _, idx in used]))
+    local = [np.searchsorted(union, idx) for _, idx in used]
+    bands = good[union]
+    wl = cube.wavelengths[bands]
+    meta = provenance("geoml:minimumwavelength", parameters)
+    meta["GEOML_WINDOWS"] = "; ".join(f"{w.name}={w.lo:g}-{w.hi:g}" for w in wins)
+    pos_hist = [np.zeros(int(np.ceil(w.hi - w.lo)) + 1, np.int64) for w in wins]
+    depth_hist = [np.zeros(DEPTH_BINS.size - 1, np.int64) for _ in wins]
+    n_valid = 0
+    first = wins[0]
+    style = RasterStyle("continuous", ramp="rainbow", vmin=first.lo, vmax=first.hi)
+    writer = BlockWriter(out_features, cube.grid, 4 * len(wins), "float32", band_names=band_names(wins),
+                         metadata=meta, style=style)
+    checked = False
+    report(progress, 0.0)
+    with contextlib.ExitStack() as stack, bounded_gdal_cache():
+        w_out = stack.enter_context(writer)
+        for window in cube.strips(max_pixels):
+            pixels, valid = cube.read_pixels(window, bands)
+            if not checked and valid.any():
+                check_reflectance(pixels, valid, cube.name, "Feature positions do not depend on a constant scale, "
+                                  "but radiance keeps the solar and atmospheric features, which shift and deepen "
+                                  "the minima.", warn)
+                checked = True
+            block = np.full((4 * len(wins), pixels.shape[0]), np.nan, np.float32)
+            n_valid += int(valid.sum())
+            spectra = pixels[valid]
+            for k, (w, idx) in enumerate(zip(wins, local)):
+                f = fit_minimum(spectra[:, idx], wl[idx], min_depth, fit_bands, method)
+                block[4 * k:4 * k + 4, valid] = f.stack()
+                ok = np.isfinite(f.position)
+                pos_hist[k] += np.bincount(np.clip(np.round(f.position[ok] - w.lo).astype(np.int64), 0,
+                                                   pos_hist[k].size - 1), minlength=pos_hist[k].size)
+                depth_hist[k] += np.histogram(f.depth[ok], DEPTH_BINS)[0]
+            w_out.write(window, block.reshape(-1, window.height, window.width))
+            report(progress, 0.9 * (window.row_off + window.height) / cube.height)
+    cube.close()
+    summary = {w.name: _summary(w, ph, dh, n_valid) for w, ph, dh in zip(wins, pos_hist, depth_hist)}
+    if out_position:
+        lo_d = summary[first.name]["depth_p02"] if summary[first.name]["pixels"] else min_depth
+        hi_d = summary[first.name]["depth_p98"] if summary[first.name]["pixels"] else 1.0
+        _write_position_map(out_features, out_position, first, lo_d, hi_d, meta)
+    if out_report:
+        _write_report(out_report, cube.name, wins, pos_hist, depth_hist, summary, method, fit_bands, min_depth)
+    report(progress, 1.0)
+    return summary
+
+
+def _quantile(hist: np.ndarray, edges: np.ndarray, q: float) -> float:
+    cum = np.cumsum(hist)
+    if cum[-1] == 0:
+        return float("nan")
+    i = int(np.searchsorted(cum, q * cum[-1]))
+    return float(edges[min(i, len(edges) - 1)])
+
+
+def _summary(w: FeatureWindow, pos_hist: np.ndarray, depth_hist: np.ndarray, n_valid: int) -> dict:
+    centres = w.lo + np.arange(pos_hist.size)
+    edges = DEPTH_BINS[1:]
+    return {"pixels": int(pos_hist.sum()), "valid_pixels": n_valid,
+            "position_p25": _quantile(pos_hist, centres, 0.25), "position_median": _quantile(pos_hist, centres, 0.5),
+            "position_p75": _quantile(pos_hist, centres, 0.75), "depth_median": _quantile(depth_hist, edges, 0.5),
+            "depth_p02": _quantile(depth_hist, edges, 0.02), "depth_p98": _quantile(depth_hist, edges, 0.98)}
+
+
+def _write_position_map(features_path, out_path, window: FeatureWindow, lo_depth: float, hi_depth: float,
+                        meta: dict) -> None:
+    """Position of the first window plus an opacity band (0-255) stretched from its depth, styled."""
+    ds = open_raster(features_path)
+    grid = dataset_grid(ds)
+    span = max(hi_depth - lo_depth, 1e-6)
+    style = RasterStyle("continuous", ramp="rainbow", vmin=window.lo, vmax=window.hi, alpha_band=2)
+    with BlockWriter(out_path, grid, 2, "float32", band_names=[f"{window.name} position (nm)",
+                                                              "opacity from depth (0-255)"],
+                     metadata=meta, style=style) as w:
+        for win in grid.windows():
+            pos = ds.GetRasterBand(1).ReadAsArray(*win)
+            depth = ds.GetRasterBand(2).ReadAsArray(*win)
+            nd = ds.GetRasterBand(1).GetNoDataValue()
+            ok = pos != nd
+            alpha = MIN_OPACITY + (255 - MIN_OPACITY) * np.clip((depth - lo_depth) / span, 0.0, 1.0)
+            w.write(win, np.stack([np.where(ok, pos, np.nan), np.where(ok, alpha, np.nan)]))
+    ds = None
+
+
+def _write_report(path, name: str, wins, pos_hist, depth_hist, summary: dict, method: str, fit_bands: int,
+                  min_depth: float) -> None:
+    parts = [f"<p>Cube <b>{html.escape(name)}</b>; hull-corrected band depths, {method} fit over {fit_bands} bands "
+             f"around the deepest band; features shallower than {min_depth:g} are left out.</p>"]
+    rows = "".join(
+        f"<tr><td>{html.escape(w.label)}</td><td>{s['pixels']}</td>"
+        f"<td>{100 * s['pixels'] / max(s['valid_pixels'], 1):.1f}%</td><td>{s['position_median']:.1f}</td>"
+        f"<td>{s['position_p25']:.1f}-{s['position_p75']:.1f}</td><td>{s['depth_median']:.3f}</td></tr>"
+        for w, s in ((w, summary[w.name]) for w in wins))
+    parts.append("<table><tr><th>window</th><th>pixels with a feature</th><th>share</th><th>median position (nm)"
+                 f"</th><th>quartiles (nm)</th><th>median depth</th></tr>{rows}</table>")
+    for w, ph, dh in zip(wins, pos_hist, depth_hist):
+        fig, (a1, a2) = new_axes(10, 3.2, 1, 2)
+        x = w.lo + np.arange(ph.size)
+        a1.bar(x, ph, width=1.0, color="#4686fb")
+        a1.set(xlabel="position of the minimum (nm)", ylabel="pixels", title=f"{w.name}: position", xlim=(w.lo, w.hi))
+        centres = (DEPTH_BINS[1:] + DEPTH_BINS[:-1]) / 2
+        top = max(float(_quantile(dh, DEPTH_BINS[1:], 0.999)), 0.05) if dh.sum() else 1.0
+        a2.bar(centres, dh, width=DEPTH_BINS[1] - DEPTH_BINS[0], color="#e4460a")
+        a2.set(xlabel="band depth", ylabel="pixels", title=f"{w.name}: depth", xlim=(0, top))
+        parts.append(f"<h2>{html.escape(w.label)}</h2><img src=\"data:image/png;base64,{figure_png(fig)}\">")
+    write_text_atomic(path, html_page("Minimum wavelength mapping", parts))

@@ -1,0 +1,191 @@
+"""Absorption features of single spectra: minimum wavelength, depth, width and fit quality per window.
+
+In each spectral window the spectrum is divided by its own continuum (upper convex
+hull over the window's bands), so band depth is ``1 - continuum-removed value``. The
+deepest band is found, and a curve is fitted by weighted least squares to the band
+depths of ``fit_bands`` bands around it:
+
+* ``parabola``: ``d(x) = c0 + c1 x + c2 x^2`` (the usual sub-band refinement of the
+  minimum); width is the full width at half depth of the parabola (about 0.85 of the
+  FWHM for a Gaussian-shaped feature, since a parabola follows only its tip);
+* ``gaussian``: a parabola in ``log d`` (weights ``d^2``, Caruana's closed form), i.e.
+  ``d(x) = D exp(-(x - c)^2 / 2 s^2)``; width is the Gaussian's FWHM.
+
+Position is the fitted vertex (nm), depth the fitted band depth there, and quality
+the coefficient of determination (R^2) of the fit on the fitted bands' depths. A pixel
+gets no feature (NaN) when the deepest band is shallower than ``min_depth``, the
+fitted curve has no minimum, or the vertex falls outside the fitted bands or the
+window. Everything is vectorised over pixels; inputs are spectra as rows.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import GeoMLError
+from .preprocess import continuum_removed
+
+FIT_METHODS = ("gaussian", "parabola")
+FWHM_PER_SIGMA = 2.0 * np.sqrt(2.0 * np.log(2.0))
+
+
+@dataclass(frozen=True)
+class FeatureWindow:
+    """A spectral window ``[lo, hi]`` nm in which one absorption feature is sought."""
+
+    name: str
+    lo: float
+    hi: float
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} {self.lo:g}-{self.hi:g} nm"
+
+
+#: the windows of white mica (Al-OH), chlorite/epidote/carbonate (Mg-OH, CO3) and ferric iron
+DEFAULT_WINDOWS = (
+    FeatureWindow("Al-OH", 2120.0, 2245.0),
+    FeatureWindow("Mg-OH/CO3", 2295.0, 2370.0),
+    FeatureWindow("Fe3+", 900.0, 1000.0),
+)
+DEFAULT_WINDOWS_TEXT = "Al-OH=2120-2245; Mg-OH/CO3=2295-2370; Fe3+=900-1000"
+#: the SWIR feature regions of alteration minerals for feature fitting (OH/H2O near 1,400 nm; alunite and
+#: pyrophyllite near 1,760 nm; Al-OH and Fe-OH 2,160-2,270 nm; Mg-OH and CO3 2,300-2,350 nm)
+DEFAULT_SFF_WINDOWS_TEXT = "OH=1350-1550; 1760=1700-1850; Al-OH/Fe-OH=2080-2290; Mg-OH/CO3=2280-2450"
+
+
+def parse_windows(text: str) -> list[FeatureWindow]:
+    """Windows from text like ``"Al-OH=2120-2245; 2295-2370"`` (nm; ``;`` or new lines between windows).
+
+    An unnamed window is named by its range.
+    """
+    windows = []
+    for item in re.split(r"[;\n]+", text or ""):
+        item = item.strip()
+        if not item:
+            continue
+        name, _, rng = item.rpartition("=")
+        m = re.fullmatch(r"\s*([0-9.]+)\s*[-–:]\s*([0-9.]+)\s*(nm)?\s*", rng)
+        if not m:
+            raise GeoMLError(f"Cannot read the window '{item}': write it as 'name=start-end' in nm, "
+                             "e.g. 'Al-OH=2120-2245', several separated by ';'.")
+        lo, hi = float(m.group(1)), float(m.group(2))
+        if not hi > lo:
+            raise GeoMLError(f"The window '{item}' ends before it starts.")
+        windows.append(FeatureWindow(name.strip() or f"{lo:g}-{hi:g}", lo, hi))
+    if not windows:
+        raise GeoMLError("Give at least one spectral window (e.g. 'Al-OH=2120-2245').")
+    return windows
+
+
+def window_bands(wavelengths: np.ndarray, window: FeatureWindow) -> np.ndarray:
+    """Indices of *wavelengths* inside *window* (inclusive)."""
+    wl = np.asarray(wavelengths, float)
+    return np.flatnonzero((wl >= window.lo) & (wl <= window.hi))
+
+
+@dataclass
+class Features:
+    """Per-pixel feature parameters, each ``(n,)`` float32, NaN where no feature was found."""
+
+    position: np.ndarray
+    depth: np.ndarray
+    width: np.ndarray
+    quality: np.ndarray
+
+    def stack(self) -> np.ndarray:
+        """``(4, n)``: position, depth, width, quality."""
+        return np.stack([self.position, self.depth, self.width, self.quality])
+
+
+def _solve3(s: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Solve the weighted normal equations of quadratic fits for many pixels at once (Cramer's rule).
+
+    *s* ``(5, n)`` moments ``sum w x^k``, *t* ``(3, n)`` sums ``sum w x^k y``; returns the coefficients
+    ``(3, n)`` and a flag for well-posed systems. The matrix ``[[s0 s1 s2] [s1 s2 s3] [s2 s3 s4]]`` is
+    symmetric, so its cofactors give the inverse.
+    """
+    s0, s1, s2, s3, s4 = s
+    a00, a01, a02 = s2 * s4 - s3 * s3, s2 * s3 - s1 * s4, s1 * s3 - s2 * s2
+    a11, a12, a22 = s0 * s4 - s2 * s2, s1 * s2 - s0 * s3, s0 * s2 - s1 * s1
+    det = s0 * a00 + s1 * a01 + s2 * a02
+    ok = np.abs(det) > 1e-12 * (np.abs(s0 * s2 * s4) + 1e-300)
+    inv = 1.0 / np.where(ok, det, 1.0)
+    t0, t1, t2 = t
+    coef = np.stack([(a00 * t0 + a01 * t1 + a02 * t2) * inv, (a01 * t0 + a11 * t1 + a12 * t2) * inv,
+                     (a02 * t0 + a12 * t1 + a22 * t2) * inv])
+    return coef, ok
+
+
+def fit_minimum(spectra: np.ndarray, wavelengths: np.ndarray, min_depth: float = 0.01, fit_bands: int = 5,
+                method: str = "gaussian") -> Features:
+    """Deepest absorption feature of spectra ``(n, b)`` over their bands ``(b,)`` (nm, one window).
+
+    Parameters
+    ----------
+    spectra : ``(n, b)`` reflectance (any constant scale) on the window's bands
+    wavelengths : ``(b,)`` nm, increasing
+    min_depth : features shallower than this band depth (fitted) are reported as absent
+    fit_bands : odd number of bands (>= 3, <= b) around the deepest band used by the fit
+    method : ``"gaussian"`` or ``"parabola"``
+    """
+    if method not in FIT_METHODS:
+        raise GeoMLError(f"Unknown fit '{method}'; use one of {', '.join(FIT_METHODS)}.")
+    wl = np.asarray(wavelengths, np.float64)
+    x = np.asarray(spectra, np.float32)
+    n, b = x.shape
+    k = int(fit_bands)
+    if k < 3 or k % 2 == 0:
+        raise GeoMLError("The number of bands fitted around the minimum must be odd and at least 3.")
+    if b < k:
+        raise GeoMLError(f"The window holds {b} bands; the fit needs at least {k}.")
+    nan = np.full(n, np.nan, np.float32)
+    if n == 0:
+        return Features(nan, nan, nan, nan)
+    depth = 1.0 - continuum_removed(x, wl)  # (n, b) float32, 0 on the hull
+    deepest = depth.argmax(axis=1)
+    start = np.clip(deepest - k // 2, 0, b - k)
+    step = float(np.median(np.diff(wl)))
+    centre = wl[deepest]
+    # the k fitted bands as rows (k, n): sums over few bands become vector additions
+    idx = start[None, :] + np.arange(k)[:, None]
+    xs = (wl[idx] - centre) / step  # band offsets from the deepest band, well conditioned
+    d = depth[np.arange(n), idx].astype(np.float64)
+    if method == "parabola":
+        y, w = d, np.ones_like(d)
+    else:
+        pos = d > 0
+        y, w = np.log(np.where(pos, d, 1.0)), np.where(pos, d * d, 0.0)
+    wx = w * xs
+    wxx = wx * xs
+    wy = w * y
+    s = np.stack([w.sum(0), wx.sum(0), wxx.sum(0), (wxx * xs).sum(0), (wxx * xs * xs).sum(0)])
+    t = np.stack([wy.sum(0), (wy * xs).sum(0), (wy * xs * xs).sum(0)])
+    (c0, c1, c2), ok = _solve3(s, t)
+    ok &= c2 < 0
+    c2s = np.where(ok, c2, -1.0)
+    vertex = -c1 / (2 * c2s)
+    top = c0 - c1 * c1 / (4 * c2s)
+    fitted = c0 + (c1 + c2 * xs) * xs  # (k, n)
+    if method == "parabola":
+        peak = top
+        width = np.sqrt(np.maximum(2 * peak / -c2s, 0.0)) * step
+        model = fitted
+    else:
+        peak = np.exp(np.minimum(top, 0.0))  # band depth cannot exceed 1
+        width = np.sqrt(-1.0 / (2 * c2s)) * FWHM_PER_SIGMA * step
+        model = np.exp(np.clip(fitted, -50, 0))
+    resid = ((d - model) ** 2).sum(axis=0)
+    total = ((d - d.mean(axis=0)) ** 2).sum(axis=0)
+    quality = 1.0 - resid / np.where(total > 0, total, 1.0)
+    position = centre + vertex * step
+    ok &= (vertex >= xs[0]) & (vertex <= xs[-1]) & (peak >= min_depth) & (depth.max(axis=1) >= min_depth)
+    ok &= (position >= wl[0]) & (position <= wl[-1]) & (total > 0)
+    ok &= np.isfinite(position) & np.isfinite(peak) & np.isfinite(width)
+
+    def out(v: np.ndarray) -> np.ndarray:
+        return np.where(ok, v, np.nan).astype(np.float32)
+
+    return Features(out(position), out(peak), out(width), out(quality))

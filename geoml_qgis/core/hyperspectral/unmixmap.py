@@ -1,0 +1,71 @@
+"""Abundance maps of a cube, strip by strip: library endmembers resampled onto the cube's bands, FCLS or NNLS."""
+from __future__ import annotations
+
+import contextlib
+from typing import Callable
+
+import numpy as np
+
+from ..errors import GeoMLError
+from ..io.blocks import bounded_gdal_cache
+from ..io.provenance import provenance
+from ..io.style import RasterStyle
+from ..io.writer import BlockWriter
+from ..progress import ProgressCallback, report
+from .classify import library_on_cube, open_cube
+from .library import SpectralLibrary
+from .reflectance import check_reflectance
+from .unmix import LinearUnmixer, endmembers_by_class
+
+Warn = Callable[[str], None]
+#: a library covering less than this share of the cube's usable bands is warned about
+MIN_BAND_SHARE = 0.5
+
+
+def unmix_cube(cube_path, library: SpectralLibrary, out_path, method: str = "fcls", parameters: dict | None = None,
+               warn: Warn | None = None, progress: ProgressCallback | None = None, max_pixels: int = 65536) -> dict:
+    """Abundances of the library's classes (one endmember per class name: the mean of its spectra) in a cube.
+
+    Writes *out_path*: one float32 band per class, then the RMS residual (reflectance units) band; no data
+    where a pixel is invalid. Returns the mean abundance per class and the median RMSE.
+    """
+    names, spectra = endmembers_by_class(library)
+    lib = SpectralLibrary(library.wavelengths, spectra, names, library.fwhm, library.source)
+    cube = open_cube(cube_path, warn)
+    bands, refs = library_on_cube(lib, cube)
+    share = bands.size / cube.good.size
+    if share < MIN_BAND_SHARE and warn:
+        warn(f"The library covers only {bands.size} of the {cube.good.size} usable bands of '{cube.name}' "
+             f"({cube.wavelengths[bands[0]]:.0f}-{cube.wavelengths[bands[-1]]:.0f} nm); abundances rest on those bands.")
+    unmixer = LinearUnmixer(refs, method)
+    meta = provenance("geoml:unmixabundances", parameters)
+    meta["GEOML_ENDMEMBERS"] = ",".join(names)
+    m = len(names)
+    sums, count, rmse_hist = np.zeros(m), 0, np.zeros(2001, np.int64)
+    writer = BlockWriter(out_path, cube.grid, m + 1, "float32",
+                         band_names=[f"abundance: {n}" for n in names] + ["RMSE (reflectance)"], metadata=meta,
+                         style=RasterStyle("continuous", ramp="viridis", vmin=0.0, vmax=1.0))
+    checked = False
+    report(progress, 0.0)
+    with contextlib.ExitStack() as stack, bounded_gdal_cache():
+        w = stack.enter_context(writer)
+        for window in cube.strips(max_pixels):
+            pixels, valid = cube.read_pixels(window, bands)
+            if not checked and valid.any():
+                check_reflectance(pixels, valid, cube.name, "Abundances need the cube on the library's reflectance "
+                                  "scale (0-1); they are meaningless otherwise.", warn)
+                checked = True
+            block = np.full((m + 1, pixels.shape[0]), np.nan, np.float32)
+            a, r = unmixer.unmix(pixels[valid])
+            block[:m, valid], block[m, valid] = a.T, r
+            sums += a.sum(axis=0)
+            count += a.shape[0]
+            rmse_hist += np.bincount(np.minimum((r * 10000).astype(np.int64), 2000), minlength=2001)
+            w.write(window, block.reshape(m + 1, window.height, window.width))
+            report(progress, (window.row_off + window.height) / cube.height)
+    cube.close()
+    if count == 0:
+        raise GeoMLError(f"'{cube.name}' holds no valid pixel.")
+    median_rmse = float(np.searchsorted(np.cumsum(rmse_hist), count / 2)) / 10000
+    return {"mean_abundance": dict(zip(names, (sums / count).round(4).tolist())), "median_rmse": median_rmse,
+            "bands_used": int(bands.size)}
