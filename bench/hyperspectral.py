@@ -9,13 +9,15 @@ strip by strip and writing GeoTIFF outputs; its peak resident memory is ru_maxrs
 
 Reference: SPy's ``spectral_angles`` + argmin needs the whole array in memory, so it runs on
 the 1,000 x 1,000 cube loaded whole (its figure excludes loading; its peak includes the array).
-Targets: CNN >= 1/5 of SPy's SAM throughput; our SAM >= SPy's; peak memory < 1 GB and the
+Targets: CNN >= 0.5 Mpx/s and >= 1/5 of SPy's SAM throughput; our SAM >= SPy's; the 1,000^2 cube
+classified with one worker thread and with two (speed-up printed with the 1-minute load average); peak memory < 1 GB and the
 2,000^2 peak within 1.5x of the 1,000^2 peak. Accuracy: the CNN as used (64 internal bands)
 against the same network on every usable sensor band, on the scene's known truth.
 """
 from __future__ import annotations
 
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -98,24 +100,25 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_cnn(work: Path, n: int) -> dict:
+def run_cnn(work: Path, n: int, workers: int = 0) -> dict:
     from geoml_qgis.core.hyperspectral.classify import classify_cnn
     from geoml_qgis.core.hyperspectral.cnn import SpectralCNN
 
     model = SpectralCNN.load(work / "cnn64.pt")
     t0 = time.perf_counter()
-    classify_cnn(work / f"cube{n}.bil", model, work / f"cnn{n}.tif", work / f"conf{n}.tif")
-    return {"seconds": time.perf_counter() - t0, "peak_mb": _peak_mb()}
+    classify_cnn(work / f"cube{n}.bil", model, work / f"cnn{n}.tif", work / f"conf{n}.tif", workers=workers or None)
+    return {"seconds": time.perf_counter() - t0, "peak_mb": _peak_mb(), "load": os.getloadavg()[0]}
 
 
-def run_sam(work: Path, n: int) -> dict:
+def run_sam(work: Path, n: int, workers: int = 0) -> dict:
     from geoml_qgis.core.hyperspectral.classify import classify_sam
     from geoml_qgis.core.hyperspectral.library import read_library
 
     lib = read_library(work / "library_full.sli")
     t0 = time.perf_counter()
-    classify_sam(work / f"cube{n}.bil", lib, work / f"sam{n}.tif", work / f"angle{n}.tif", max_angle=0.5)
-    return {"seconds": time.perf_counter() - t0, "peak_mb": _peak_mb()}
+    classify_sam(work / f"cube{n}.bil", lib, work / f"sam{n}.tif", work / f"angle{n}.tif", max_angle=0.5,
+                 workers=workers or None)
+    return {"seconds": time.perf_counter() - t0, "peak_mb": _peak_mb(), "load": os.getloadavg()[0]}
 
 
 def _in_memory(work: Path, n: int):
@@ -171,9 +174,12 @@ def main() -> None:
         for step in ("cnn", "sam"):
             for n in (1000, 2000):
                 res[f"{step}{n}"] = child(step, work, str(n))
+        for step in ("cnn", "sam"):
+            for w in (1, 2):
+                res[f"{step}1000_w{w}"] = child(step, work, "1000", str(w))
         res["spy1000"] = child("spy", work, "1000")
         res["mem1000"] = child("ours_in_memory", work, "1000")
-    mpx = {k: (1e6 if k.endswith("1000") else 4e6) / v["seconds"] / 1e6 for k, v in res.items()}
+    mpx = {k: (1e6 if "1000" in k else 4e6) / v["seconds"] / 1e6 for k, v in res.items()}
     print("hyperspectral: 224-band float32 ENVI (BIL) cube on disk, 10 mineral classes / 16 library spectra (SYNTHETIC)")
     print(f"  cubes written in {prep['write_s']:.0f} s (2,000^2: 3.6 GB, 1,000^2: 0.9 GB)")
     print(f"  CNN trained on the library in {tr['cnn64_train_s']:.0f} s; {tr['sensor_bands_used']} sensor bands "
@@ -187,10 +193,15 @@ def main() -> None:
                        ("mem1000", "our SAM, in memory"), ("spy1000", "SPy spectral_angles, in memory")):
         size = "1,000^2" if key.endswith("1000") else "2,000^2"
         print(f"  | {label} | {size} | {mpx[key]:.3f} | {res[key]['peak_mb']:.0f} |")
+    for step in ("cnn", "sam"):
+        one, two = res[f"{step}1000_w1"], res[f"{step}1000_w2"]
+        print(f"  {step.upper()} 1,000^2 from disk: 1 worker {one['seconds']:.1f} s (load {one['load']:.1f}), 2 workers "
+              f"{two['seconds']:.1f} s (load {two['load']:.1f}): speed-up {one['seconds'] / two['seconds']:.2f}x")
     spy = mpx["spy1000"]
     checks = [
         ("CNN (2,000^2, end to end) / SPy SAM >= 0.2", mpx["cnn2000"] / spy, mpx["cnn2000"] / spy >= 0.2),
         ("our SAM (2,000^2, end to end) / SPy SAM >= 1", mpx["sam2000"] / spy, mpx["sam2000"] / spy >= 1),
+        ("CNN Mpx/s (2,000^2 from disk, every core) >= 0.5", mpx["cnn2000"], mpx["cnn2000"] >= 0.5),
         ("CNN peak 2,000^2 / 1,000^2 <= 1.5", res["cnn2000"]["peak_mb"] / res["cnn1000"]["peak_mb"],
          res["cnn2000"]["peak_mb"] / res["cnn1000"]["peak_mb"] <= 1.5),
         ("SAM peak 2,000^2 / 1,000^2 <= 1.5", res["sam2000"]["peak_mb"] / res["sam1000"]["peak_mb"],

@@ -30,9 +30,9 @@ def publish(out: Path, groups: dict[str, list[Path]], rows: list[tuple]) -> list
 
 
 def _write_index(path: Path, maps: list[Path], reports: list[Path], rows: list[tuple]) -> None:
-    figures = "".join(
+    figures = "".join(  # the group maps, then figures a step saved as figure_*.png
         f'<figure><img src="{m.name}" alt="{html.escape(m.stem)}"><figcaption>{html.escape(m.stem)}</figcaption></figure>'
-        for m in maps
+        for m in list(maps) + sorted(path.parent.glob("figure_*.png"))
     )
     links = "".join(f'<li><a href="{r.name}">{html.escape(r.stem.replace("_", " "))}</a></li>'
                     for r in reports if r.name != path.name)

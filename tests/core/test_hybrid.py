@@ -107,3 +107,25 @@ def test_covariates_not_covering_or_nodata_at_samples(write_raster):
         names = stack.band_names
     with pytest.raises(GeoMLError, match=r"2 sample\(s\) fall outside or on nodata"):
         check_covariates(values, names)
+
+
+def test_two_workers_write_the_same_rasters(meuse, tmp_path):
+    from osgeo import gdal
+
+    from geoml_qgis.core.hybrid.predictor import HybridPredictor
+    from geoml_qgis.core.hybrid.rasters import predict_to_rasters
+    from geoml_qgis.core.io import Grid, RasterStack
+
+    coords, zinc, cov = meuse
+    hp = HybridPredictor(MODEL, neighbours=8, transform="log", epochs=3, ensemble=2).fit(coords, zinc, cov)
+    covs = [str(MEUSE / "grids" / "dist.tif"), str(MEUSE / "grids" / "dem.tif")]
+    with RasterStack(covs) as s:
+        xmin, ymin, xmax, ymax = s.grid.bounds
+        px = (xmax - xmin) / 260  # a 260 x 60 strip through the middle: two 256-wide blocks
+        grid = Grid(260, 60, (xmin, px, 0.0, (ymin + ymax) / 2, 0.0, -px), s.grid.crs_wkt)
+    out = {}
+    for w in (1, 2):
+        predict_to_rasters(hp, grid, tmp_path / f"p{w}.tif", tmp_path / f"u{w}.tif", covs, workers=w)
+        out[w] = [gdal.Open(str(tmp_path / f"{n}{w}.tif")).ReadAsArray() for n in "pu"]
+    assert all(np.array_equal(a, b) for a, b in zip(out[1], out[2]))
+    assert (out[1][0] != -9999).sum() > 2000

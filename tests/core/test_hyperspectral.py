@@ -340,3 +340,19 @@ def test_nodata_pixels_stay_nodata(tmp_path):
     out = gdal.Open(str(tmp_path / "c.tif")).ReadAsArray()
     assert (out[2, 10:20] == NODATA_CLASS).all() and out[4, 5] == NODATA_CLASS
     assert (out != NODATA_CLASS).sum() == 600 - 11
+
+
+def test_two_workers_write_the_same_classes(trained, tmp_path):
+    from geoml_qgis.core.hyperspectral.classify import classify_cnn, classify_sam
+    from geoml_qgis.core.hyperspectral.cnn import SpectralCNN
+
+    out, _ = trained
+    model, lib = SpectralCNN.load(out / "m.pt"), read_library(LIBRARY)
+    res = {}
+    for w in (1, 2):  # small strips: several are in flight at once
+        counts = classify_cnn(CUBE, model, tmp_path / f"c{w}.tif", tmp_path / f"p{w}.tif", max_pixels=512, workers=w)
+        sam = classify_sam(CUBE, lib, tmp_path / f"s{w}.tif", tmp_path / f"a{w}.tif", max_angle=0.5, max_pixels=512,
+                           workers=w)
+        res[w] = (counts, sam, *[gdal.Open(str(tmp_path / f"{n}{w}.tif")).ReadAsArray() for n in "cpsa"])
+    assert res[1][0] == res[2][0] and res[1][1] == res[2][1]
+    assert all(np.array_equal(a, b, equal_nan=True) for a, b in zip(res[1][2:], res[2][2:]))

@@ -43,3 +43,20 @@ def test_template_is_private_encrypted_versioned_and_least_privilege():
                 if any(a.startswith("s3:") for a in actions):
                     assert "*" not in actions and "s3:*" not in actions
                     assert "RunBucket" in str(statement["Resource"]), (name, statement)
+
+
+def test_gpu_option_is_off_by_default_and_complete_when_on():
+    cfn_yaml = pytest.importorskip("cfnlint.decode.cfn_yaml", reason="cfn-lint is not installed")
+    doc = cfn_yaml.load(str(TEMPLATE))
+    assert doc["Parameters"]["GpuWorkers"]["Default"] == "false"
+    res = doc["Resources"]
+    gpu = [n for n, r in res.items() if r.get("Condition") == "UseGpu"]
+    assert sorted(gpu) == ["GpuComputeEnvironment", "GpuJobQueue", "GpuWorkerJobDefinition"]
+    env = res["GpuComputeEnvironment"]["Properties"]["ComputeResources"]
+    assert env["Ec2Configuration"][0]["ImageType"] == "ECS_AL2_NVIDIA"
+    job = res["GpuWorkerJobDefinition"]["Properties"]["ContainerProperties"]
+    assert {"Type": "GPU", "Value": "1"} in job["ResourceRequirements"]
+    assert job["Command"][-2:] == ["--device", "auto"]
+    assert res["GpuJobQueue"]["Properties"]["ComputeEnvironmentOrder"][0]["ComputeEnvironment"] == {"Ref": "GpuComputeEnvironment"}
+    dockerfile = (TEMPLATE.parent / "Dockerfile").read_text()
+    assert "ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu" in dockerfile  # the CPU build stays the default

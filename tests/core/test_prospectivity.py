@@ -146,6 +146,18 @@ def test_every_method_ranks_the_deposit_zone_first(synthetic, method, tmp_path):
     assert (p[~valid] == -9999).all() and (~valid).sum() == 3
 
 
+@pytest.mark.parametrize("method", ["scratch", "vae_ensemble"])
+def test_two_workers_write_the_same_rasters(synthetic, method, tmp_path):
+    data = training_data(synthetic["points"], "dep", str(synthetic["stack"]))
+    model = ProspectivityModel(method, data.names, epochs=20, seed=0, members=3).fit(data.X, data.y)
+    out = {}
+    for w in (1, 2):
+        unc = {"total": str(tmp_path / f"t{w}.tif")} if method == "vae_ensemble" else None
+        model.predict_stack(synthetic["stack"], tmp_path / f"p{w}.tif", block_size=16, uncertainty=unc, workers=w)
+        out[w] = [gdal.Open(str(tmp_path / f"{n}{w}.tif")).ReadAsArray() for n in ("pt" if unc else "p")]
+    assert all(np.array_equal(a, b) for a, b in zip(out[1], out[2]))
+
+
 def test_transfer_starts_from_pretext_weights_and_linear_probe_keeps_them(synthetic):
     data = training_data(synthetic["points"], "dep", str(synthetic["stack"]))
     rng = np.random.default_rng(0)

@@ -111,3 +111,40 @@ def test_suggested_samples_go_where_members_disagree_and_stay_apart(data, tmp_pa
     d = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
     assert d[np.triu_indices(5, 1)].min() >= 50
     assert [p.score for p in picks] == sorted((p.score for p in picks), reverse=True)
+
+
+def test_fast_quadrature_equals_the_20_node_rule_and_the_exact_integral():
+    """Prediction's quadrature (fewer nodes where the logit noise is small) against the training rule
+    over the whole clamped range, and both against a dense quadrature where 20 nodes are exact."""
+    from geoml_qgis.core.prospectivity.vae import expected_sigmoid, expected_sigmoid_fast
+
+    m, lv = torch.meshgrid(torch.linspace(-30, 30, 241), torch.linspace(-10, 6, 161), indexing="ij")
+    e20, v20 = expected_sigmoid(m, lv)
+    e, v = expected_sigmoid_fast(m, lv)
+    assert float((e - e20).abs().max()) < 1e-6  # bound asked for: 1e-4
+    assert float((v.sqrt() - v20.sqrt()).abs().max()) < 1e-6
+    # exact E and Var of sigmoid(m + s eps) by a dense trapezoid rule, for s <= 1 (20 nodes exact there)
+    mm, ll = (a.ravel() for a in torch.meshgrid(torch.linspace(-30, 30, 61), torch.linspace(-10, 0, 41), indexing="ij"))
+    e, v = expected_sigmoid_fast(mm, ll)
+    eps = np.linspace(-9, 9, 2001)
+    w = np.exp(-eps ** 2 / 2)
+    w /= w.sum()
+    p = 1 / (1 + np.exp(-(mm.double().numpy()[:, None] + np.exp(0.5 * ll.double().numpy()[:, None]) * eps)))
+    exact_e = p @ w
+    exact_sd = np.sqrt(((p - exact_e[:, None]) ** 2) @ w)
+    assert np.abs(e.numpy() - exact_e).max() < 1e-6
+    assert np.abs(v.sqrt().numpy() - exact_sd).max() < 1e-6
+
+
+def test_prediction_path_equals_the_training_rule(data, ensemble):
+    """member_outputs (fused first layer, fast quadrature, batches) against the plain forward pass."""
+    from geoml_qgis.core.prospectivity.ensemble import _scale
+    from geoml_qgis.core.prospectivity.vae import expected_sigmoid
+
+    X = np.vstack([data["X"], data["X"] * 3.0])
+    p, v = ensemble.member_outputs(X, batch=97)
+    with torch.no_grad():
+        mu, _ = ensemble.model_.encode(_scale(X, ensemble.config_).expand(ensemble.model_.members, -1, -1))
+        p_ref, v_ref = expected_sigmoid(*ensemble.model_.classify(mu))
+    assert np.abs(p - p_ref.numpy()).max() < 1e-6
+    assert np.abs(np.sqrt(v) - np.sqrt(v_ref.numpy())).max() < 1e-6

@@ -28,6 +28,12 @@ def _layer_frame(path):
     return pd.DataFrame(rows, columns=names), lyr.GetGeomType(), lyr.GetSpatialRef()
 
 
+def _layer_xyz(path) -> np.ndarray:
+    ds = ogr.Open(str(path))  # kept alive while its features are read
+    xyz = [[f.GetGeometryRef().GetX(), f.GetGeometryRef().GetY(), f.GetGeometryRef().GetZ()] for f in ds.GetLayer(0)]
+    return np.array(xyz)
+
+
 def _cluster_params(tmp_path, **extra):
     return {
         "INPUT": str(BOREHOLES / "synthetic_assays.csv"), "HOLE_FIELD": "hole", "FROM_FIELD": "from", "TO_FIELD": "to",
@@ -42,8 +48,10 @@ def _cluster_params(tmp_path, **extra):
 def test_clustering_then_sequence_model_on_synthetic_holes(run_alg, tmp_path):
     from qgis.core import QgsVectorLayer
 
-    res = run_alg("geoml:boreholeclustering", _cluster_params(tmp_path))
+    res = run_alg("geoml:boreholeclustering", _cluster_params(tmp_path, OUTPUT_LOGS=str(tmp_path / "logs.pdf")))
     assert res["K_USED"] == 4  # the generator's four units
+    pdf = (tmp_path / "logs.pdf").read_bytes()
+    assert res["OUTPUT_LOGS"] and pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") == 12  # one page per hole
     df, gtype, srs = _layer_frame(res["OUTPUT"])
     assert gtype == ogr.wkbPoint25D and srs.GetAuthorityCode(None) == "28992"
     assert {"hole", "depth", "from", "to", "cluster", "pc1", "pc2", *ELEMENTS} <= set(df.columns)
@@ -58,7 +66,8 @@ def test_clustering_then_sequence_model_on_synthetic_holes(run_alg, tmp_path):
     cleaning = pd.read_excel(res["OUTPUT_WORKBOOK"], sheet_name="cleaning").set_index("element")
     assert cleaning.loc["As_ppm", "negative_flag"] > 0 and cleaning.loc["Au_ppb", "flag_column"] > 0
     html = open(res["OUTPUT_REPORT"], encoding="utf-8").read()
-    assert html.count("<img") >= 4 and "continuity" in html
+    assert html.count("<img") >= 9 and "continuity" in html
+    assert all(t in html for t in ("Strip logs", "Vertical section", "3D view", "chosen by"))
     from qgis._3d import Qgs3D
 
     Qgs3D.initialize()  # desktop QGIS does this; needed here to read 3D renderers back
@@ -78,6 +87,35 @@ def test_clustering_then_sequence_model_on_synthetic_holes(run_alg, tmp_path):
     val = pred[pred["split"] == "validation"]
     assert np.isclose((val["predicted"] == val["cluster"]).mean(), seq["VALIDATION_ACCURACY"])
     assert set(pred.loc[pred["split"] == "train", "hole"]).isdisjoint(val["hole"])
+
+    # the trained model applied to the held-out holes alone, as new holes (a table without geometry)
+    from qgis.core import QgsProcessingException
+
+    new = df[df["hole"].isin(set(val["hole"]))].drop(columns=["cluster", "pc1", "pc2"])
+    xyz = _layer_xyz(res["OUTPUT"])[new.index]
+    new = new.assign(known=df.loc[new.index, "cluster"], X=xyz[:, 0], Y=xyz[:, 1], Z=xyz[:, 2])
+    new.to_csv(tmp_path / "new_holes.csv", index=False)
+    applied = run_alg("geoml:applysequencemodel", {
+        "MODEL": str(tmp_path / "seq.pt"), "INPUT": str(tmp_path / "new_holes.csv"), "HOLE_FIELD": "hole",
+        "DEPTH_FIELD": "depth", "LABEL_FIELD": "known", "X_FIELD": "X", "Y_FIELD": "Y", "Z_FIELD": "Z",
+        "CRS": "EPSG:28992", "OUTPUT": str(tmp_path / "applied.gpkg"),
+    })
+    out, gtype, _ = _layer_frame(applied["OUTPUT"])
+    assert np.allclose(np.sort(_layer_xyz(applied["OUTPUT"])[:, 2]), np.sort(xyz[:, 2]))
+    assert gtype == ogr.wkbPoint25D and len(out) == len(val) and {"predicted", "probability"} <= set(out.columns)
+    assert out["probability"].between(1 / 4, 1).all()
+    # the same network on the same samples: the labels of the training run's validation holes
+    merged = out.merge(val[["hole", "depth", "predicted"]], on=["hole", "depth"], suffixes=("", "_train"))
+    assert len(merged) == len(out) and (merged["predicted"] == merged["predicted_train"]).all()
+    assert np.isclose(applied["AGREEMENT"], seq["VALIDATION_ACCURACY"])
+    layer = QgsVectorLayer(applied["OUTPUT"], "applied", "ogr")
+    assert layer.renderer().type() == "categorizedSymbol" and layer.renderer3D() is not None
+    new.drop(columns=["Zn_ppm"]).to_csv(tmp_path / "no_zn.csv", index=False)
+    with pytest.raises(QgsProcessingException, match="lacks: Zn_ppm"):
+        run_alg("geoml:applysequencemodel", {
+            "MODEL": str(tmp_path / "seq.pt"), "INPUT": str(tmp_path / "no_zn.csv"), "HOLE_FIELD": "hole",
+            "DEPTH_FIELD": "depth", "OUTPUT": str(tmp_path / "no_zn.gpkg")})
+    assert not (tmp_path / "no_zn.gpkg").exists()
 
 
 def test_clustering_real_meuse_metals_end_to_end(run_alg, tmp_path):
@@ -126,3 +164,59 @@ def test_clustering_headless_through_qgis_process(qgis_process, tmp_path):
     assert out["results"]["K_USED"] == 4
     df, gtype, _ = _layer_frame(out["results"]["OUTPUT"])
     assert gtype == ogr.wkbPoint25D and set(df["cluster"]) == {1, 2, 3, 4}
+
+
+def test_desurvey_holes_writes_3d_traces_along_the_survey(run_alg, tmp_path):
+    from qgis.core import QgsProcessingException
+
+    rate = np.radians(3.0) / 30.0
+    st = np.arange(0.0, 151.0, 30.0)
+    pd.DataFrame({"HOLEID": ["A", "B"], "EAST": [1000.0, 1200.0], "NORTH": [2000.0, 2000.0], "RL": [300.0, 310.0],
+                  "AZI": [0.0, 45.0], "DIP": [-90.0, -60.0], "DEPTH": [150.0, 100.0]}).to_csv(tmp_path / "collar.csv", index=False)
+    survey = pd.DataFrame({"HOLEID": "A", "AT": st, "AZ": 90.0, "INCL": -(90.0 - np.degrees(rate * st))})
+    survey.to_csv(tmp_path / "survey.csv", index=False)
+    params = {"COLLARS": str(tmp_path / "collar.csv"), "COLLAR_HOLE_FIELD": "HOLEID", "COLLAR_X_FIELD": "EAST",
+              "COLLAR_Y_FIELD": "NORTH", "COLLAR_Z_FIELD": "RL", "AZIMUTH_FIELD": "AZI", "DIP_FIELD": "DIP",
+              "LENGTH_FIELD": "DEPTH", "SURVEY": str(tmp_path / "survey.csv"), "SURVEY_HOLE_FIELD": "HOLEID",
+              "SURVEY_DEPTH_FIELD": "AT", "SURVEY_AZIMUTH_FIELD": "AZ", "SURVEY_DIP_FIELD": "INCL", "STEP": 10.0,
+              "CRS": "EPSG:28992", "OUTPUT": str(tmp_path / "traces.gpkg")}
+    res = run_alg("geoml:desurveyholes", params)
+    assert res["N_HOLES"] == 2
+    ds = ogr.Open(res["OUTPUT"])
+    lyr = ds.GetLayer(0)
+    assert lyr.GetGeomType() == ogr.wkbLineString25D and lyr.GetSpatialRef().GetAuthorityCode(None) == "28992"
+    traces = {f.GetField("hole"): (np.array(f.GetGeometryRef().GetPoints()), f.GetField("length")) for f in lyr}
+    a, length = traces["A"]
+    s = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(a, axis=0), axis=1))])
+    arc = np.column_stack([1000 + (1 - np.cos(rate * s)) / rate, np.full(len(s), 2000.0), 300 - np.sin(rate * s) / rate])
+    assert length == 150.0 and len(a) == 16 and np.abs(a - arc).max() < 0.01
+    b, length_b = traces["B"]  # no survey rows: straight along the collar's azimuth and dip, to its length
+    assert length_b == 100.0 and np.allclose(b[-1], [1200 + 50 * np.sin(np.pi / 4), 2000 + 50 * np.cos(np.pi / 4),
+                                                     310 - 100 * np.sin(np.pi / 3)])
+    survey.assign(AZ=[90.0, 90.0, 400.0, 90.0, 90.0, 90.0]).to_csv(tmp_path / "bad.csv", index=False)
+    with pytest.raises(QgsProcessingException, match="'A' has azimuth 400 at 60 m"):
+        run_alg("geoml:desurveyholes", {**params, "SURVEY": str(tmp_path / "bad.csv"), "OUTPUT": str(tmp_path / "bad.gpkg")})
+    assert not (tmp_path / "bad.gpkg").exists()
+
+
+def test_log_ratio_transform_keeps_features_and_round_trips(run_alg, tmp_path):
+    from qgis.core import QgsProcessingException
+    from scipy.stats import gmean
+
+    meuse = str(SAMPLE / "meuse" / "meuse.gpkg")
+    parts = ["cadmium", "copper", "lead", "zinc"]
+    res = run_alg("geoml:logratiotransform", {"INPUT": meuse, "FIELDS": parts, "LOG_RATIO": 2,
+                                              "OUTPUT": str(tmp_path / "ilr.gpkg")})
+    df, gtype, _ = _layer_frame(res["OUTPUT"])
+    src, src_type, _ = _layer_frame(meuse)
+    assert gtype == src_type and len(df) == len(src) == 155
+    x = src[parts].to_numpy(float)
+    assert np.allclose(df["ilr_3"], np.sqrt(3 / 4) * np.log(gmean(x[:, :3], axis=1) / x[:, 3]))
+    back = run_alg("geoml:logratiotransform", {"INPUT": res["OUTPUT"], "FIELDS": ["ilr_1", "ilr_2", "ilr_3"],
+                                               "LOG_RATIO": 2, "INVERSE": True, "TOTAL": 1e6,
+                                               "OUTPUT": str(tmp_path / "back.gpkg")})
+    parts_back, _, _ = _layer_frame(back["OUTPUT"])
+    assert np.allclose(parts_back[[f"part_{j}" for j in range(1, 5)]].to_numpy(), 1e6 * x / x.sum(axis=1, keepdims=True))
+    with pytest.raises(QgsProcessingException, match="already has field"):
+        run_alg("geoml:logratiotransform", {"INPUT": res["OUTPUT"], "FIELDS": parts, "LOG_RATIO": 2,
+                                            "OUTPUT": str(tmp_path / "again.gpkg")})

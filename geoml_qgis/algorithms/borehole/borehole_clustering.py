@@ -18,12 +18,13 @@ from qgis.core import (
 from ...compat import FIELD_ANY, NUMBER_DOUBLE, NUMBER_INTEGER, SOURCE_VECTOR, SOURCE_VECTOR_POINT, set_advanced
 from ...core.borehole.assays import DEFAULT_MISSING_CODES, NEGATIVE_CONVENTIONS
 from ...core.borehole.clustering import METHODS
+from ...core.borehole.pipeline import K_METHODS
 from ...core.borehole.transforms import TRANSFORMS
 from ...core.errors import GeoMLError
 from ...core.io.crs import require_projected
 from ..common.base import GeoMLAlgorithm, progress_callback
 from ..common.parameters import enum_choice, enum_parameter
-from .io import source_frame, write_clusters
+from .io import add_survey_parameters, source_frame, survey_table, write_clusters
 
 
 class BoreholeClustering(GeoMLAlgorithm):
@@ -45,7 +46,9 @@ class BoreholeClustering(GeoMLAlgorithm):
         "<b>Collar table</b> with its hole id, X, Y, elevation and optional azimuth (degrees from north) "
         "and dip (degrees from horizontal, the sign is ignored: holes go down; vertical when absent), "
         "and the <b>From / To fields</b> of the assay table: samples sit at interval midpoints along "
-        "straight holes.<br>"
+        "straight holes, or, with a <b>Survey table</b> (hole id, depth, azimuth, dip; dips negative downward "
+        "unless <b>Dip convention</b> says otherwise), along the holes desurveyed by minimum curvature "
+        "(see <i>Desurvey drill holes</i>).<br>"
         "<b>Element fields</b>: the assays to cluster on, in any units (ppm, %, ppb). Below-detection "
         "values such as '&lt;0.01', negative numbers (-0.01 meaning &lt;0.01) and an '&lt;element&gt;_flag' "
         "column holding '&lt;' are replaced by half the detection limit; zeros by half the element's smallest "
@@ -54,9 +57,12 @@ class BoreholeClustering(GeoMLAlgorithm):
         "report and the workbook. Other text is an error naming the row.<br>"
         "<b>Transform</b>: clr (centred log-ratio, the default for compositional data), log, or none; the "
         "result is standardised before clustering.<br>"
-        "<b>Number of clusters</b>: 0 chooses it from 2 to <b>Largest number of clusters</b> by the knee of "
-        "the inertia (elbow) curve, the silhouette, Calinski-Harabasz and Davies-Bouldin indices "
-        "(the k most of them agree on). The choice per hole is reported too.<br>"
+        "<b>Number of clusters</b>: 0 chooses it from 1 to <b>Largest number of clusters</b> by the gap statistic "
+        "(k-means against structureless reference sets; right most often on a family of synthetic drilling sets, see "
+        "the README), or (<b>How to choose</b>, advanced) by the vote of the elbow (knee) of the inertia curve, the "
+        "silhouette, Calinski-Harabasz and Davies-Bouldin indices, or by the BIC of Gaussian mixtures with a shared "
+        "covariance. The report and workbook give the chosen k, the runner-up and how strongly it is rejected, and "
+        "say when the evidence is weak. The vote per hole is reported too.<br>"
         "<b>Method</b>: k-means, or a Gaussian mixture (for elongated clusters).<br>"
         "<b>Maximum lag</b> for the continuity curves (0 = half the median hole length downhole, a third "
         "of the data extent in 3D). <b>Seed</b> makes runs repeatable. <b>CRS</b> for tables without "
@@ -68,7 +74,9 @@ class BoreholeClustering(GeoMLAlgorithm):
         "<i>cluster</i>, pc1, pc2; styled by cluster), <b>Workbook</b> (.xlsx: samples, cluster_summary, "
         "k_selection, k_votes, k_per_hole, continuity, cleaning, notes), <b>Report</b> (HTML: pair plot, "
         "elbow and index plots, PCA view, transiogram-like continuity curves, i.e. the probability that two "
-        "samples a lag h apart fall in each pair of clusters, downhole and in 3D)."
+        "samples a lag h apart fall in each pair of clusters, downhole and in 3D; strip logs of a few holes, a "
+        "vertical section along the collars' main direction and a 3D view of the clustered samples), "
+        "<b>Strip logs</b> (optional PDF: one page per hole, cluster column and element curves against depth)."
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
@@ -89,6 +97,7 @@ class BoreholeClustering(GeoMLAlgorithm):
                             ("AZIMUTH_FIELD", "Azimuth field"), ("DIP_FIELD", "Dip field")):
             self.addParameter(QgsProcessingParameterField(name, self.tr(label), parentLayerParameterName="COLLARS",
                                                           type=any_field, optional=True))
+        add_survey_parameters(self)
         self.addParameter(enum_parameter("TRANSFORM", self.tr("Transform"), TRANSFORMS, "clr"))
         self.addParameter(QgsProcessingParameterNumber("N_CLUSTERS", self.tr("Number of clusters (0 = automatic)"),
                                                        NUMBER_INTEGER, 0, minValue=0))
@@ -96,6 +105,9 @@ class BoreholeClustering(GeoMLAlgorithm):
                                                        NUMBER_INTEGER, 10, minValue=2, maxValue=50))
         advanced = [
             enum_parameter("METHOD", self.tr("Method"), METHODS, "kmeans"),
+            QgsProcessingParameterEnum("K_METHOD", self.tr("How to choose the number of clusters"),
+                                       ["gap statistic", "vote of elbow and indices", "BIC of Gaussian mixtures"],
+                                       defaultValue=0),
             QgsProcessingParameterNumber("MAX_LAG", self.tr("Maximum lag for continuity (map units, 0 = automatic)"),
                                          NUMBER_DOUBLE, 0.0, minValue=0.0),
             QgsProcessingParameterNumber("SEED", self.tr("Random seed"), NUMBER_INTEGER, 0),
@@ -114,6 +126,8 @@ class BoreholeClustering(GeoMLAlgorithm):
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_WORKBOOK", self.tr("Workbook"),
                                                                 "Excel workbook (*.xlsx)"))
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_REPORT", self.tr("Report"), "HTML (*.html)"))
+        self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_LOGS", self.tr("Strip logs (PDF, one page per hole)"),
+                                                                "PDF (*.pdf)", optional=True, createByDefault=False))
         self.addOutput(QgsProcessingOutputNumber("K_USED", self.tr("Number of clusters used")))
 
     def _field(self, parameters, name, context) -> str | None:
@@ -147,7 +161,11 @@ class BoreholeClustering(GeoMLAlgorithm):
             collars = collar_frame(ctable, f["COLLAR_HOLE_FIELD"] or f["HOLE_FIELD"], f["COLLAR_X_FIELD"],
                                    f["COLLAR_Y_FIELD"], f["COLLAR_Z_FIELD"], f["AZIMUTH_FIELD"], f["DIP_FIELD"])
             intervals = (numeric_column(table, f["FROM_FIELD"]), numeric_column(table, f["TO_FIELD"]))
+            from ...core.borehole.survey import DIP_CONVENTIONS
+
             return build_samples(table, elements, hole, intervals=intervals, collars=collars, crs_wkt=crs or ccrs,
+                                 survey=survey_table(self, parameters, context, feedback),
+                                 dip_convention=DIP_CONVENTIONS[self.parameterAsEnum(parameters, "DIP_CONVENTION", context)],
                                  **self._cleaning(parameters, context))
         if f["X_FIELD"] and f["Y_FIELD"]:
             z = numeric_column(table, f["Z_FIELD"]) if f["Z_FIELD"] else np.full(len(table), np.nan)
@@ -185,6 +203,7 @@ class BoreholeClustering(GeoMLAlgorithm):
             n_clusters=self.parameterAsInt(parameters, "N_CLUSTERS", context),
             k_max=self.parameterAsInt(parameters, "K_MAX", context),
             method=enum_choice(self, parameters, "METHOD", METHODS, context),
+            k_method=K_METHODS[self.parameterAsEnum(parameters, "K_METHOD", context)],
             max_lag=self.parameterAsDouble(parameters, "MAX_LAG", context),
             seed=self.parameterAsInt(parameters, "SEED", context),
             progress=progress_callback(feedback),
@@ -195,6 +214,13 @@ class BoreholeClustering(GeoMLAlgorithm):
         report = self.parameterAsFileOutput(parameters, "OUTPUT_REPORT", context)
         write_workbook(workbook, clustering_sheets(outcome))
         clustering_report(outcome, report)
+        logs = self.parameterAsFileOutput(parameters, "OUTPUT_LOGS", context)
+        if logs:
+            from ...core.borehole.logs import strip_logs_pdf
+
+            pages = strip_logs_pdf(logs, outcome.sample_frame(), samples.elements)
+            feedback.pushInfo(f"{pages} strip log page(s) written.")
         layer = write_clusters(self, context, parameters, "OUTPUT", outcome.sample_frame(), samples.crs_wkt,
                                "cluster", {k: f"cluster {k}" for k in range(1, outcome.k + 1)})
-        return {"OUTPUT": layer, "OUTPUT_WORKBOOK": workbook, "OUTPUT_REPORT": report, "K_USED": outcome.k}
+        return {"OUTPUT": layer, "OUTPUT_WORKBOOK": workbook, "OUTPUT_REPORT": report, "OUTPUT_LOGS": logs or None,
+                "K_USED": outcome.k}

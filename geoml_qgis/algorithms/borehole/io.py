@@ -71,3 +71,41 @@ def write_clusters(alg, context, parameters, name: str, frame: pd.DataFrame, crs
     steps = steps[steps > 0]
     style_3d(path, field, labels, 0.4 * float(np.median(steps)) if steps.size else 1.0)
     return path
+
+
+SURVEY_FIELDS = ("SURVEY_HOLE_FIELD", "SURVEY_DEPTH_FIELD", "SURVEY_AZIMUTH_FIELD", "SURVEY_DIP_FIELD")
+
+
+def add_survey_parameters(alg) -> None:
+    """The optional survey table (hole, depth, azimuth, dip) and its dip convention."""
+    from qgis.core import QgsProcessingParameterEnum, QgsProcessingParameterFeatureSource, QgsProcessingParameterField
+
+    from ...compat import FIELD_ANY, SOURCE_VECTOR
+    from ...core.borehole.survey import DIP_CONVENTIONS
+
+    alg.addParameter(QgsProcessingParameterFeatureSource("SURVEY", alg.tr("Survey table"), [SOURCE_VECTOR], optional=True))
+    for name, label in zip(SURVEY_FIELDS, ("Survey hole id field", "Survey depth field", "Survey azimuth field",
+                                           "Survey dip field")):
+        alg.addParameter(QgsProcessingParameterField(name, alg.tr(label), parentLayerParameterName="SURVEY",
+                                                     type=FIELD_ANY, optional=True))
+    alg.addParameter(QgsProcessingParameterEnum("DIP_CONVENTION", alg.tr("Dip convention of the survey (sign of downward dips)"),
+                                                list(DIP_CONVENTIONS), defaultValue=0))
+
+
+def survey_table(alg, parameters, context, feedback) -> pd.DataFrame | None:
+    """The survey table as columns hole, depth, azimuth, dip (None when not given)."""
+    from ...core.borehole.assays import hole_ids
+    from ...core.io.vector import numeric_column
+
+    source = alg.parameterAsSource(parameters, "SURVEY", context)
+    if source is None:
+        return None
+    f = {n: alg.parameterAsString(parameters, n, context) for n in SURVEY_FIELDS}
+    missing = [n.split("_")[1].lower() for n, v in f.items() if not v]
+    if missing:
+        raise GeoMLError(f"Choose the survey table's {', '.join(missing)} field(s).")
+    table, _, _ = source_frame(source, "survey table", feedback)
+    return pd.DataFrame({"hole": hole_ids(table[f["SURVEY_HOLE_FIELD"]]),
+                         "depth": numeric_column(table, f["SURVEY_DEPTH_FIELD"]),
+                         "azimuth": numeric_column(table, f["SURVEY_AZIMUTH_FIELD"]),
+                         "dip": numeric_column(table, f["SURVEY_DIP_FIELD"])})

@@ -65,6 +65,23 @@ class KSelection:
     knee: int | None
     votes: dict[str, int]
     k: int
+    method: str = "vote"
+    confidence: float = float("nan")
+    runner_up: int | None = None
+    delta_bic: float = float("nan")
+    evidence: str = ""
+
+
+def _vote_evidence(sel: KSelection) -> None:
+    """Confidence of a vote: the share of criteria that chose k; the runner-up: the next most chosen k."""
+    ks = list(sel.votes.values())
+    sel.confidence = ks.count(sel.k) / len(ks)
+    others = [k for k in ks if k != sel.k]
+    sel.runner_up = max(set(others), key=others.count) if others else None
+    sel.evidence = (f"k = {sel.k} chosen by {ks.count(sel.k)} of {len(ks)} criteria ({sel.votes})"
+                    + (f"; runner-up k = {sel.runner_up}." if sel.runner_up else "."))
+    if sel.confidence <= 0.5:
+        sel.evidence += " Weak evidence: the criteria disagree; look at the runner-up too."
 
 
 def _choose(votes: dict[str, int]) -> int:
@@ -155,7 +172,9 @@ def select_k(X: np.ndarray, k_max: int = 10, seed: int = 0, n_init: int = 4, sma
     }
     if knee is not None and knee >= 2:
         votes = {"knee": int(knee), **votes}
-    return KSelection(table, int(knee) if knee is not None else None, votes, _choose(votes))
+    sel = KSelection(table, int(knee) if knee is not None else None, votes, _choose(votes))
+    _vote_evidence(sel)
+    return sel
 
 
 def select_k_per_hole(X: np.ndarray, holes: np.ndarray, k_max: int = 10, seed: int = 0,

@@ -11,9 +11,13 @@ from ..errors import GeoMLError
 from ..progress import ProgressCallback, report, scaled
 from .clustering import ClusterResult, cluster, cluster_summary
 from .continuity import ContinuityCurves, downhole_continuity, spatial_continuity
+from .kgap import select_k_gap
+from .kmodel import select_k_bic
 from .kselect import KSelection, select_k, select_k_per_hole
 from .samples import Samples
 from .transforms import prepare_features
+
+K_METHODS = ("gap", "vote", "bic")
 
 
 @dataclass
@@ -44,9 +48,13 @@ class ClusteringOutcome:
 
 
 def run_clustering(samples: Samples, transform: str = "clr", n_clusters: int = 0, k_max: int = 10,
-                   method: str = "kmeans", max_lag: float = 0.0, seed: int = 0,
+                   method: str = "kmeans", max_lag: float = 0.0, seed: int = 0, k_method: str = "gap",
                    progress: ProgressCallback | None = None) -> ClusteringOutcome:
-    """Cluster *samples*; ``n_clusters = 0`` chooses k automatically within 2..k_max."""
+    """Cluster *samples*; ``n_clusters = 0`` chooses k automatically within 2..k_max, by *k_method*:
+    ``vote`` (elbow and indices, :mod:`.kselect`), ``bic`` (Gaussian mixtures, :mod:`.kmodel`) or
+    ``gap`` (gap statistic, :mod:`.kgap`)."""
+    if k_method not in K_METHODS:
+        raise GeoMLError(f"Unknown way of choosing k '{k_method}'; choose one of {', '.join(K_METHODS)}.")
     if k_max < 2:
         raise GeoMLError("The largest number of clusters to try (K_MAX) must be at least 2.")
     if n_clusters and len(samples) < n_clusters:
@@ -63,13 +71,19 @@ def run_clustering(samples: Samples, transform: str = "clr", n_clusters: int = 0
 
     X, _ = prepare_features(samples.values.to_numpy(), transform)
     report(progress, 0.05)
-    selection = select_k(X, k_max, seed, progress=scaled(progress, 0.05, 0.45))
+    if k_method == "bic":
+        selection = select_k_bic(samples.values.to_numpy(), transform, k_max, seed,
+                                 progress=scaled(progress, 0.05, 0.45))
+    elif k_method == "gap":
+        selection = select_k_gap(X, k_max, seed, k_min=2, progress=scaled(progress, 0.05, 0.45))
+    else:
+        selection = select_k(X, k_max, seed, progress=scaled(progress, 0.05, 0.45))
     lap("k_selection")
     per_hole = (select_k_per_hole(X, samples.hole, k_max, seed, progress=scaled(progress, 0.45, 0.7))
                 if samples.n_holes < len(samples) else pd.DataFrame())
     lap("k_per_hole")
     k = int(n_clusters) if n_clusters else selection.k
-    notes.append(f"k = {k} ({'given' if n_clusters else 'chosen automatically: ' + str(selection.votes)}).")
+    notes.append(f"k = {k} given; automatic choice: {selection.evidence}" if n_clusters else selection.evidence)
     result = cluster(X, k, method, seed)
     lap("clustering")
     report(progress, 0.8)

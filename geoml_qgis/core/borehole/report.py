@@ -46,7 +46,35 @@ def _pairplot(features: np.ndarray, names: list[str], labels: np.ndarray, seed: 
     return fig
 
 
+def _bic_figure(sel):
+    t = sel.table
+    fig = new_figure(10, 3.2)
+    ax = fig.add_subplot(1, 2, 1)
+    ax.plot(t["k"], t["bic"], "o-", color="#4e79a7")
+    ax.axvline(sel.k, color="#e15759", ls="--", label=f"chosen k = {sel.k}")
+    ax.set_title("BIC of tied Gaussian mixtures (min)", fontsize=10), ax.set_xlabel("k"), ax.legend(fontsize=8)
+    ax = fig.add_subplot(1, 2, 2)
+    ax.bar(t["k"], t["weight"], color=["#e15759" if k == sel.k else "#4e79a7" for k in t["k"]])
+    ax.set_title("BIC weight (approx. probability of k)", fontsize=10), ax.set_xlabel("k"), ax.set_ylim(0, 1)
+    return fig
+
+
+def _gap_figure(sel):
+    t = sel.table
+    fig = new_figure(6, 3.2)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.errorbar(t["k"], t["gap"], yerr=t["gap_sd"], fmt="o-", color="#4e79a7", capsize=3)
+    ax.axvline(sel.k, color="#e15759", ls="--", label=f"chosen k = {sel.k}")
+    ax.set_title("gap statistic (first k within one s.e. of the next)", fontsize=10), ax.set_xlabel("k")
+    ax.legend(fontsize=8)
+    return fig
+
+
 def _kselection_figure(outcome):
+    if outcome.selection.method == "bic":
+        return _bic_figure(outcome.selection)
+    if outcome.selection.method == "gap":
+        return _gap_figure(outcome.selection)
     t = outcome.selection.table
     fig = new_figure(13, 3.2)
     specs = [("inertia", "inertia (elbow)"), ("silhouette", "silhouette (max)"),
@@ -88,6 +116,27 @@ def _continuity_figure(curves):
     return fig
 
 
+REPORT_LOGS = 3
+
+
+def _downhole_views(outcome) -> list[str]:
+    """Strip logs of a few holes, a vertical section through all holes and a 3D view."""
+    from .logs import section_figure, strip_log, view3d_figure
+
+    frame, s = outcome.sample_frame(), outcome.samples
+    parts = ["<h2>3D view of the clustered samples</h2>", img_tag(view3d_figure(frame))]
+    if s.n_holes == len(s):
+        return parts
+    names = list(dict.fromkeys(s.hole))
+    shown = [names[i] for i in np.unique(np.linspace(0, len(names) - 1, min(REPORT_LOGS, len(names))).astype(int))]
+    parts += ["<h2>Strip logs</h2>", f"<p>Cluster column and the first element curves against depth for holes "
+              f"{html.escape(', '.join(shown))} (every hole in the PDF of logs).</p>"]
+    parts += [img_tag(strip_log(frame, h, s.elements)) for h in shown]
+    parts += ["<h2>Vertical section</h2>", "<p>Along the main direction of the collars, samples within a tenth "
+              "of the line's length on either side, projected onto the section.</p>", img_tag(section_figure(frame))]
+    return parts
+
+
 def clustering_report(outcome, path: str | os.PathLike, title: str = "Borehole clustering") -> None:
     """The clustering report: notes, pair plot, k-selection plots, PCA view, continuity curves, tables."""
     s = outcome.samples
@@ -96,7 +145,8 @@ def clustering_report(outcome, path: str | os.PathLike, title: str = "Borehole c
              f"<b>{outcome.k} clusters</b>.</p>",
              "<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in outcome.notes) + "</ul>",
              "<h2>Cleaning</h2>", _table(s.log.counts),
-             "<h2>Choosing the number of clusters</h2>", img_tag(_kselection_figure(outcome)),
+             "<h2>Choosing the number of clusters</h2>",
+             f"<p><b>{html.escape(outcome.selection.evidence)}</b></p>", img_tag(_kselection_figure(outcome)),
              _table(outcome.selection.table)]
     if not outcome.per_hole.empty:
         parts += ["<h3>Per hole</h3>", _table(outcome.per_hole.fillna(""))]
@@ -108,6 +158,7 @@ def clustering_report(outcome, path: str | os.PathLike, title: str = "Borehole c
                   "<p>For each pair of clusters, the probability that two samples a lag h apart fall in that "
                   "pair (Gaussian kernel density over pair separations; curves sum to 1 at every lag).</p>",
                   img_tag(_continuity_figure(outcome.continuity))]
+    parts += _downhole_views(outcome)
     wide = outcome.summary.pivot(index="cluster", columns="element", values="geometric_mean").reset_index()
     parts += ["<h2>Cluster geometric means</h2>", _table(wide)]
     write_text_atomic(path, html_page(title, parts))

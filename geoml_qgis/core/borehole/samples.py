@@ -73,12 +73,17 @@ def build_samples(
     carry: list[str] | None = None,
     missing_values=DEFAULT_MISSING_CODES,
     negative: str = "detection_limit",
+    survey: pd.DataFrame | None = None,
+    desurvey_method: str = "minimum_curvature",
+    dip_convention: str = "negative_down",
 ) -> Samples:
     """Samples from an assay table.
 
     Positions come either from *xyz* (n, 3) (Z may be NaN where *depth* is given: then
     Z = -depth below the sample's X, Y, i.e. vertical holes from elevation 0), or from
-    *intervals* ``(from, to)`` with *collars* (straight holes, sample at the midpoint).
+    *intervals* ``(from, to)`` with *collars* (sample at the midpoint): straight holes along the
+    collars' azimuth and dip, or, with a *survey* table (hole, depth, azimuth, dip), desurveyed by
+    :func:`.survey.desurvey` (*desurvey_method*, *dip_convention*).
     Columns *carry* of *table* are kept in ``extra``. *missing_values* and *negative*: see
     :func:`~geoml_qgis.core.borehole.assays.clean_assays`.
     Without *hole*, every sample is its own hole (surface samples). Duplicated positions
@@ -96,6 +101,12 @@ def build_samples(
             raise GeoMLError("From/to intervals need a collar table (hole id, X, Y, elevation).")
         frm, to = (np.asarray(a, float) for a in intervals)
         xyz, depth = intervals_to_positions(holes, frm, to, collars)
+        if survey is not None:
+            from .survey import desurvey
+
+            result = desurvey(collars, survey, desurvey_method, dip_convention)
+            xyz = result.positions(holes, depth)
+            survey_notes = result.notes
         extra["from"], extra["to"] = frm, to
     elif xyz is None:
         raise GeoMLError("Give sample coordinates (X, Y and Z or depth) or collars with from/to intervals.")
@@ -111,6 +122,8 @@ def build_samples(
     if bad.any():
         raise GeoMLError(f"{int(bad.sum())} sample(s) have no X, Y or Z/depth (row {int(np.flatnonzero(bad)[0]) + 1}).")
     values, kept, log = clean_assays(table, elements, missing_values, negative)
+    if intervals is not None and survey is not None:
+        log.messages.extend(survey_notes)
     holes, xyz, extra = holes[kept], xyz[kept], extra[kept]
     depth = _depth_from_xyz(holes, xyz) if depth is None else np.asarray(depth, float)[kept]
     order = np.lexsort((depth, holes))

@@ -27,8 +27,12 @@ def clustering_sheets(outcome) -> dict[str, pd.DataFrame]:
     continuity and the cleaning log."""
     sel = outcome.selection.table.copy()
     sel["chosen"] = sel["k"] == outcome.k
-    votes = pd.DataFrame([{"criterion": c, "best_k": k} for c, k in outcome.selection.votes.items()]
-                         + [{"criterion": "used", "best_k": outcome.k}])
+    s = outcome.selection
+    votes = pd.DataFrame([{"criterion": c, "best_k": k} for c, k in s.votes.items()]
+                         + [{"criterion": "used", "best_k": outcome.k},
+                            {"criterion": f"runner-up ({s.method})", "best_k": s.runner_up},
+                            {"criterion": f"confidence ({s.method})", "best_k": round(s.confidence, 3)},
+                            {"criterion": "evidence", "best_k": s.evidence}])
     sheets = {
         "samples": outcome.sample_frame(),
         "cluster_summary": outcome.summary,

@@ -7,14 +7,15 @@ The kriging system of a target with neighbours ``1..k`` is PyKrige's semivariogr
 
 estimate ``w . z`` and kriging variance ``w . gamma + mu``.
 
-Speed: targets whose k nearest samples are the *same set* share the left-hand side. Cells of a
-raster block are grouped by neighbour set (an order-free hash of the sample indices, checked by
-a second hash), the (k+1) x (k+1) systems of the distinct sets are inverted as one batched numpy
-call, and each cell's weights are one small matrix product. On a 1,000 x 1,000 grid with 5,000
-samples and k = 32 there are about six cells per distinct set.
+Speed: targets whose k nearest samples are the *same set* share the left-hand side. The sets of
+a raster block's cells are found tile by tile (:mod:`.neighbours`), cells are grouped by set (an
+order-free hash of the sample indices, checked by a second hash), and sets serving the same
+number s of cells are solved together: one batched LU solve with s right-hand sides per set. On
+a 1,000 x 1,000 grid with 5,000 samples and k = 32 there are about six cells per distinct set.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,14 +25,17 @@ from ..errors import GeoMLError
 from ..progress import ProgressCallback, report
 from ..threads import single_thread
 from .models import VariogramModel
+from .neighbours import nearest_sets
 
 #: distance under which a target coincides with a sample (PyKrige's ``eps``): exact interpolation
 EXACT_EPS = 1e-10
 #: largest global neighbourhood (an (n+1) x (n+1) inverse is held in memory)
 MAX_GLOBAL = 6000
-#: float64 elements of right-hand sides held at once
+#: float64 elements of right-hand sides held at once (a set shared by many targets)
 _RHS_ELEMENTS = 2_000_000
-#: float64 elements of one batch of left-hand sides being built
+#: targets of one set solved with one LU factorisation; a set serving more is inverted once
+_MAX_RHS = 64
+#: float64 elements of one batch of systems (left- and right-hand sides) being solved
 _LHS_ELEMENTS = 2_500_000
 #: sample count up to which semivariances between the samples of a batch are tabulated once
 _TABLE_SAMPLES = 3000
@@ -106,6 +110,7 @@ class OrdinaryKriging:
         self._h1 = rng.integers(0, np.iinfo(np.int64).max, n + 1, dtype=np.uint64)
         self._h2 = rng.integers(0, np.iinfo(np.int64).max, n + 1, dtype=np.uint64)
         self.n_singular_ = 0
+        self._lock = threading.Lock()
         return self
 
     @property
@@ -143,8 +148,7 @@ class OrdinaryKriging:
         if self.global_:
             idx = np.broadcast_to(np.arange(self.n_samples), (len(t), self.n_samples))
             return self.solve(t, idx, shared=True)
-        _, idx = self.neighbourhoods(t)
-        return self.solve(t, idx)
+        return self.solve(t, nearest_sets(self.tree_, t, self.k_, self.search_radius, workers=-1))
 
     def solve(self, t: np.ndarray, idx: np.ndarray, shared: bool = False) -> KrigingResult:
         """Krige transformed targets ``t (m, d)`` from given neighbour indices ``idx (m, k)``.
@@ -165,27 +169,14 @@ class OrdinaryKriging:
             est[sel], var[sel] = r.estimate, r.variance
             return KrigingResult(est, var, r.n_singular)
         if shared:
-            groups, order, starts = np.zeros(m, np.int64), np.arange(m), np.zeros(1, np.int64)
+            order, starts = np.arange(m), np.zeros(1, np.int64)
         else:
-            groups, order, starts = self._group(idx)
-        gidx = idx[order[starts]]  # neighbour indices of each distinct set, (G, k)
-        singular = 0
-        cells_per_batch = max(1, _RHS_ELEMENTS // (k + 1))
-        cached: tuple[int, tuple] | None = None  # a set spanning batches is inverted once
+            _, order, starts = self._group(idx)
         with single_thread(torch=False):
-            for c0 in range(0, m, cells_per_batch):
-                cells = order[c0:c0 + cells_per_batch]
-                g0, g1 = groups[cells[0]], groups[cells[-1]] + 1
-                if cached is not None and cached[0] == g0 and g1 == g0 + 1:
-                    inv = cached[1]
-                else:
-                    inv = self._inverses(gidx[g0:g1])
-                    singular += inv[2]
-                    cached = (g0, inv) if g1 == g0 + 1 else None
-                e, v, bad = self._weights(t[cells], gidx[g0:g1], groups[cells] - g0, inv[0], inv[1])
-                est[cells], var[cells] = e, v
-                singular += bad
-        self.n_singular_ += singular
+            e, v, singular = self._solve_sets(t[order], idx[order[starts]], starts)
+        est[order], var[order] = e, v
+        with self._lock:
+            self.n_singular_ += singular
         return KrigingResult(est, var, singular)
 
     # internals -------------------------------------------------------------------------
@@ -201,30 +192,94 @@ class OrdinaryKriging:
         starts = np.flatnonzero(np.r_[True, np.diff(groups[order]) != 0])
         return groups, order, starts
 
-    def _inverses(self, gidx: np.ndarray) -> tuple[list[np.ndarray], int, int]:
-        """Inverses of the kriging matrices of neighbour sets ``gidx (G, k)``.
+    def _solve_sets(self, t: np.ndarray, gidx: np.ndarray, starts: np.ndarray):
+        """Estimate, variance ``(m,)`` and singular count for targets ``t (m, d)`` sorted by set.
 
-        Returns ``(parts, per, singular)``: set ``g``'s inverse is ``parts[g // per][g % per]``,
-        each part ``(per, k+1, k+1)`` (no copy into one array).
+        Set ``g`` (neighbours ``gidx[g]``) serves targets ``starts[g]`` up to the next start.
+        Sets serving the same number s of targets are solved together, one LU solve with s
+        right-hand sides each; a set serving many targets is inverted once.
         """
-        G, k = gidx.shape
+        m, k = len(t), gidx.shape[1]
+        sizes = np.diff(np.r_[starts, m])
+        est, var = np.empty(m), np.empty(m)
         table = self._local_table(gidx)
-        per = max(1, _LHS_ELEMENTS // (k + 1) ** 2)
-        parts, bad = [], 0
-        for s in range(0, G, per):
-            a = self._matrices(gidx[s:s + per], table)
-            try:
-                parts.append(np.linalg.inv(a))
-            except np.linalg.LinAlgError:
-                inv = np.empty_like(a)
-                for j, aj in enumerate(a):
-                    try:
-                        inv[j] = np.linalg.inv(aj)
-                    except np.linalg.LinAlgError:
-                        inv[j] = np.linalg.pinv(aj, hermitian=True)
-                        bad += 1
-                parts.append(inv)
-        return parts, per, bad
+        singular = 0
+        few = sizes <= _MAX_RHS
+        for s in np.unique(sizes[few]).tolist():
+            sets = np.flatnonzero(sizes == s)
+            per = max(1, _LHS_ELEMENTS // ((k + 1) * (k + 1 + s * (t.shape[1] + 3))))
+            for c in range(0, len(sets), per):
+                g = sets[c:c + per]
+                pos = starts[g][:, None] + np.arange(s)
+                est[pos], var[pos], bad = self._solve_batch(t[pos], gidx[g], table)
+                singular += bad
+        for g in np.flatnonzero(~few).tolist():
+            pos = np.arange(starts[g], starts[g] + sizes[g])
+            est[pos], var[pos], bad = self._solve_shared(t[pos], gidx[g], table)
+            singular += bad
+        return est, var, singular
+
+    def _rhs(self, t: np.ndarray, gidx: np.ndarray) -> np.ndarray:
+        """Right-hand sides ``(G, k+1, s)`` of targets ``t (G, s, d)`` with neighbour sets ``gidx (G, k)``."""
+        G, k = gidx.shape
+        nb = self._xy[gidx]
+        d2 = np.zeros((G, k, t.shape[1]))
+        for j in range(t.shape[2]):
+            diff = nb[:, :, None, j] - t[:, None, :, j]
+            diff *= diff
+            d2 += diff
+        b = np.empty((G, k + 1, t.shape[1]))
+        d = np.sqrt(d2, out=d2)
+        exact = d <= EXACT_EPS
+        self.model.gamma(d, out=b[:, :k])
+        b[:, :k][exact] = 0.0
+        b[:, :k][gidx >= self.n_samples] = 0.0
+        b[:, k] = 1.0
+        return b
+
+    def _solve_batch(self, t: np.ndarray, gidx: np.ndarray, table) -> tuple[np.ndarray, np.ndarray, int]:
+        """Targets ``t (G, s, d)``, set g serving ``t[g]``: estimate, variance ``(G, s)``, singular count."""
+        k = gidx.shape[1]
+        a = self._matrices(gidx, table)
+        b = self._rhs(t, gidx)
+        bad = 0
+        try:
+            w = np.linalg.solve(a, b)
+        except np.linalg.LinAlgError:  # an exactly singular set: least squares for it alone
+            w = np.empty_like(b)
+            for j in range(len(a)):
+                try:
+                    w[j] = np.linalg.solve(a[j], b[j])
+                except np.linalg.LinAlgError:
+                    w[j] = np.linalg.pinv(a[j], hermitian=True) @ b[j]
+                    bad += 1
+        # a near-singular system shows as weights that do not sum to one: solve by least squares
+        off = np.flatnonzero((np.abs(w[:, :k].sum(axis=1) - 1.0) > 1e-6).any(axis=1))
+        for j in off.tolist():
+            w[j] = np.linalg.pinv(a[j], hermitian=True) @ b[j]
+        est = np.einsum("gks,gk->gs", w[:, :k], self._z[gidx])
+        var = np.einsum("gks,gks->gs", w, b)
+        return est, var, bad + len(off)
+
+    def _solve_shared(self, t: np.ndarray, nb: np.ndarray, table) -> tuple[np.ndarray, np.ndarray, int]:
+        """Many targets ``t (c, d)`` sharing one neighbour set ``nb (k,)``: estimate, variance ``(c,)``, singular."""
+        k = len(nb)
+        a = self._matrices(nb[None], table)[0]
+        try:
+            inv, bad = np.linalg.inv(a), 0
+        except np.linalg.LinAlgError:
+            inv, bad = np.linalg.pinv(a, hermitian=True), 1
+        est, var = np.empty(len(t)), np.empty(len(t))
+        step = max(1, _RHS_ELEMENTS // (k + 1))
+        for s in range(0, len(t), step):
+            b = self._rhs(t[None, s:s + step], nb[None])[0]
+            w = inv @ b
+            if not bad and np.any(np.abs(w[:k].sum(axis=0) - 1.0) > 1e-6):
+                inv, bad = np.linalg.pinv(a, hermitian=True), 1
+                w = inv @ b
+            est[s:s + step] = self._z[nb] @ w[:k]
+            var[s:s + step] = np.einsum("ks,ks->s", w, b)
+        return est, var, bad
 
     def _local_table(self, gidx: np.ndarray):
         """Semivariances between all samples used by the sets ``gidx``, when they are few.
@@ -267,40 +322,3 @@ class OrdinaryKriging:
             a[gg, :, ii] = 0.0
             a[gg, ii, ii] = 1.0
         return a
-
-    def _weights(self, t: np.ndarray, gidx: np.ndarray, groups: np.ndarray, parts: list, per: int):
-        """Estimate, variance ``(c,)`` and singular count for cells ``t (c, d)`` sorted by set.
-
-        ``groups (c,)`` indexes the sets ``gidx (G, k)``, whose inverses are in *parts*
-        (see :meth:`_inverses`).
-        """
-        k = gidx.shape[1]
-        nb = gidx[groups]  # (c, k) neighbour indices, in the order of the cell's set
-        diff = self._xy[nb] - t[:, None, :]
-        d = np.sqrt(np.einsum("ckd,ckd->ck", diff, diff))
-        b = np.empty((len(t), k + 1))
-        exact = d <= EXACT_EPS
-        b[:, :k] = self.model.gamma(d, out=d)
-        b[:, :k][exact] = 0.0
-        if self.search_radius is not None:
-            b[:, :k][nb >= self.n_samples] = 0.0
-        b[:, k] = 1.0
-        w = np.empty_like(b)
-        # runs of cells sharing a set are contiguous: one small product per run
-        run_starts = np.flatnonzero(np.r_[True, np.diff(groups) != 0])
-        run_ends = np.r_[run_starts[1:], len(t)]
-        for s, e, g in zip(run_starts.tolist(), run_ends.tolist(), groups[run_starts].tolist()):
-            np.matmul(b[s:e], parts[g // per][g % per], out=w[s:e])
-        est = np.einsum("ck,ck->c", w[:, :k], self._z[nb])
-        var = np.einsum("ck,ck->c", w, b)
-        # a (near-)singular system shows as weights that do not sum to one: solve by least squares
-        off = np.abs(w[:, :k].sum(axis=1) - 1.0) > 1e-6
-        bad = 0
-        for g in np.unique(groups[off]):
-            sel = groups == g
-            pinv = np.linalg.pinv(self._matrices(gidx[g][None])[0], hermitian=True)
-            wg = b[sel] @ pinv
-            est[sel] = wg[:, :k] @ self._z[gidx[g]]
-            var[sel] = np.einsum("ck,ck->c", wg, b[sel])
-            bad += 1
-        return est, var, bad

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import threading
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -58,11 +59,14 @@ class _Mask:
 
     def __init__(self, path: str | os.PathLike | None):
         self.ds = open_raster(path) if path else None
+        self.lock = threading.Lock()  # blocks are kriged by several threads; GDAL reads one at a time
 
     def valid(self, window: Window) -> np.ndarray | None:
         if self.ds is None:
             return None
-        return ~np.ma.getmaskarray(read_window(self.ds, window, [1])[0]).ravel()
+        with self.lock:
+            block = read_window(self.ds, window, [1])[0]
+        return ~np.ma.getmaskarray(block).ravel()
 
 
 def _predict(ok: OrdinaryKriging, t: np.ndarray, valid: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -86,32 +90,34 @@ def krige_window(ok: OrdinaryKriging, grid: Grid, window: Window, z_level: float
 def krige_to_rasters(
     ok: OrdinaryKriging, grid: Grid, estimate_path: str | os.PathLike, variance_path: str | os.PathLike,
     z_level: float | None = None, metadata: dict | None = None, progress: ProgressCallback | None = None,
-    mask_path: str | os.PathLike | None = None,
+    mask_path: str | os.PathLike | None = None, workers: int | None = None,
 ) -> None:
     """Stream kriging estimate and variance onto *grid* as two styled GeoTIFFs.
 
     With 3D samples, *z_level* is the elevation of the horizontal slice kriged. Cells where band 1
-    of *mask_path* (a raster on *grid*, e.g. the reference) is nodata are left nodata.
+    of *mask_path* (a raster on *grid*, e.g. the reference) is nodata are left nodata. *workers*
+    threads krige blocks at once (None: every core); the files do not depend on it.
     """
     mask = _Mask(mask_path)
     with BlockWriter(estimate_path, grid, 1, "float32", band_names=["estimate"], metadata=metadata,
                      style=RasterStyle("continuous", ramp="viridis")) as we, \
             BlockWriter(variance_path, grid, 1, "float32", band_names=["kriging_variance"], metadata=metadata,
                         style=RasterStyle("continuous", ramp="magma")) as wv:
-        process_blocks(grid, lambda win: krige_window(ok, grid, win, z_level, mask.valid(win)), [we, wv], progress, KRIGING_BLOCK)
+        process_blocks(grid, lambda win: krige_window(ok, grid, win, z_level, mask.valid(win)), [we, wv], progress,
+                       KRIGING_BLOCK, workers)
 
 
 def kriged_features(
     ok: OrdinaryKriging, grid: Grid, path: str | os.PathLike, density_radius: float,
     z_level: float | None = None, metadata: dict | None = None, progress: ProgressCallback | None = None,
-    mask_path: str | os.PathLike | None = None,
+    mask_path: str | os.PathLike | None = None, workers: int | None = None,
 ) -> None:
     """Four-band raster of features for machine learning on *grid* (e.g. a feature stack's grid).
 
     Bands (see :data:`FEATURE_BANDS`): kriging estimate, kriging variance, distance from the cell
     centre to the nearest sample (map units), and local sample density: samples within
     *density_radius* per square kilometre (map units taken as metres). Cells where band 1 of
-    *mask_path* is nodata are left nodata.
+    *mask_path* is nodata are left nodata. *workers* as in :func:`krige_to_rasters`.
     """
     mask = _Mask(mask_path)
     if not density_radius > 0:
@@ -133,4 +139,4 @@ def kriged_features(
 
     with BlockWriter(path, grid, 4, "float32", band_names=list(FEATURE_BANDS), metadata=metadata,
                      style=RasterStyle("continuous", ramp="viridis")) as w:
-        process_blocks(grid, compute, w, progress, KRIGING_BLOCK)
+        process_blocks(grid, compute, w, progress, KRIGING_BLOCK, workers)

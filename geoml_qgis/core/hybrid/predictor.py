@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from ..device import on_device, resolve_device
 from ..errors import GeoMLError
 from ..geostats.models import VariogramModel
 from ..modelio import load_model, save_model
@@ -79,11 +80,13 @@ class HybridPredictor:
 
     # fitting ------------------------------------------------------------------------------
     def fit(self, coords: np.ndarray, values: np.ndarray, covariates: np.ndarray | None = None,
-            progress: ProgressCallback | None = None) -> "HybridPredictor":
+            progress: ProgressCallback | None = None, device: str | None = "cpu") -> "HybridPredictor":
         """Train on samples ``coords (n, d)``, ``values (n,)`` and covariates ``(n, p)`` at them.
 
-        The variogram model is in transformed units (log values with TRANSFORM=log).
+        The variogram model is in transformed units (log values with TRANSFORM=log). *device*:
+        ``cpu``, ``auto`` or ``cuda`` (:mod:`~geoml_qgis.core.device`); networks are kept on the CPU.
         """
+        dev = resolve_device(device)
         z = self._forward_t(values)
         cov = None if covariates is None else np.asarray(covariates, float)
         cov_mean = None if cov is None else cov.mean(axis=0)
@@ -96,20 +99,20 @@ class HybridPredictor:
         report(progress, 0.0)
         with single_thread(blas=False):
             for m in range(self.ensemble):
-                net, shrink = self._train_member(feats, y, self.seed + m, progress, m)
+                net, shrink = self._train_member(feats, y, self.seed + m, progress, m, dev)
                 self.nets_.append(net)
                 self.shrink_.append(shrink)
         return self
 
-    def _train_member(self, feats: Features, y: np.ndarray, seed: int, progress, member: int):
+    def _train_member(self, feats: Features, y: np.ndarray, seed: int, progress, member: int, dev):
         torch.manual_seed(seed)
         rng = np.random.default_rng(seed)
         n = len(y)
         perm = rng.permutation(n)
         n_val = max(1, int(round(self.val_fraction * n)))
         val, train = perm[:n_val], perm[n_val:]
-        seq, tgt, yt = (torch.from_numpy(a) for a in (feats.seq, feats.target, y))
-        net = HybridNet(seq.shape[2], tgt.shape[1])
+        seq, tgt, yt = (torch.from_numpy(a).to(dev) for a in (feats.seq, feats.target, y))
+        net = HybridNet(seq.shape[2], tgt.shape[1]).to(dev)
         opt = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=1e-4)
         lossf = torch.nn.MSELoss() if self.loss == "mse" else torch.nn.HuberLoss(delta=1.0)
         best, best_state, best_epoch, waited = np.inf, None, 0, 0
@@ -142,7 +145,8 @@ class HybridPredictor:
         net.load_state_dict(best_state)
         net.eval()
         with torch.no_grad():
-            corr = net.correction(seq[val], tgt[val]).numpy()
+            corr = net.correction(seq[val], tgt[val]).cpu().numpy()
+        net.to("cpu")
         base = feats.target[val, 0]
         errs = [np.mean((base + s * corr - y[val]) ** 2) for s in SHRINK]
         shrink = SHRINK[int(np.argmin(errs))]
@@ -153,19 +157,23 @@ class HybridPredictor:
         return net, shrink
 
     # prediction ---------------------------------------------------------------------------
-    def predict_features(self, feats: Features, batch: int = 65536, original_units: bool = True):
+    def predict_features(self, feats: Features, batch: int = 2048, original_units: bool = True,
+                         device: str | None = "cpu"):
         """Ensemble mean and spread (standard deviation over members), ``(m,)`` each.
 
         In original units by default; ``original_units=False`` keeps the modelled (e.g. log) units.
+        Cells go through the networks in cache-sized batches (2,048 ran twice as fast as 65,536).
         """
         members = np.empty((len(self.nets_), len(feats.target)))
         base = feats.target[:, 0]
+        dev = resolve_device(device)
         with torch.no_grad(), single_thread(blas=False):
             for i, (net, s) in enumerate(zip(self.nets_, self.shrink_)):
+                net = on_device(net, dev)
                 for a in range(0, len(base), batch):
-                    seq = torch.from_numpy(feats.seq[a:a + batch])
-                    tgt = torch.from_numpy(feats.target[a:a + batch])
-                    members[i, a:a + batch] = base[a:a + batch] + s * net.correction(seq, tgt).numpy()
+                    seq = torch.from_numpy(feats.seq[a:a + batch]).to(dev)
+                    tgt = torch.from_numpy(feats.target[a:a + batch]).to(dev)
+                    members[i, a:a + batch] = base[a:a + batch] + s * net.correction(seq, tgt).cpu().numpy()
         members = members * self.builder_.std + self.builder_.mean
         if original_units:
             members = self._back_t(members)
@@ -176,9 +184,10 @@ class HybridPredictor:
         spread[bad] = np.nan
         return out_mean, spread
 
-    def predict(self, coords: np.ndarray, covariates: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def predict(self, coords: np.ndarray, covariates: np.ndarray | None = None,
+                device: str | None = "cpu") -> tuple[np.ndarray, np.ndarray]:
         """Prediction and ensemble spread at ``coords (m, d)`` (covariates ``(m, p)`` there)."""
-        return self.predict_features(self.builder_.targets(coords, covariates))
+        return self.predict_features(self.builder_.targets(coords, covariates), device=device)
 
     def recondition(self, coords: np.ndarray, values: np.ndarray) -> "HybridPredictor":
         """Condition predictions on other samples (e.g. with new assays); the network is unchanged."""

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from typing import Sequence
 
 import numpy as np
@@ -21,13 +22,15 @@ BLOCK = 256
 def predict_to_rasters(
     hp: HybridPredictor, grid: Grid, prediction_path: str | os.PathLike, uncertainty_path: str | os.PathLike,
     covariate_paths: Sequence[str] = (), metadata: dict | None = None, progress: ProgressCallback | None = None,
-    z_level: float | None = None,
+    z_level: float | None = None, workers: int | None = None, device: str | None = "cpu",
 ) -> None:
     """Write the ensemble prediction and its spread (standard deviation over members) on *grid*.
 
     Covariates are warped onto *grid* on the fly; cells where one is nodata stay nodata. A 3D
-    model predicts on the horizontal slice at *z_level*.
+    model predicts on the horizontal slice at *z_level*. *workers* threads predict blocks at once
+    (None: every core); the files do not depend on it. *device*: ``cpu``, ``auto`` or ``cuda``.
     """
+    lock = threading.Lock()
     with contextlib.ExitStack() as stack:
         cov = stack.enter_context(RasterStack(list(covariate_paths), reference=grid)) if covariate_paths else None
         wp = stack.enter_context(BlockWriter(prediction_path, grid, 1, "float32", band_names=["prediction"],
@@ -43,11 +46,12 @@ def predict_to_rasters(
             values = None
             valid = np.ones(len(xy), bool)
             if cov is not None:
-                block = cov.read(win)
+                with lock:  # one GDAL read at a time
+                    block = cov.read(win)
                 valid = ~np.ma.getmaskarray(block).any(axis=0).ravel()
                 values = np.asarray(block.data, float).reshape(block.shape[0], -1).T[valid]
             if valid.any():
-                pred[valid], unc[valid] = hp.predict(xy[valid], values)
+                pred[valid], unc[valid] = hp.predict(xy[valid], values, device)
             return pred.reshape(win.height, win.width), unc.reshape(win.height, win.width)
 
-        process_blocks(grid, compute, [wp, wu], progress, BLOCK)
+        process_blocks(grid, compute, [wp, wu], progress, BLOCK, workers)

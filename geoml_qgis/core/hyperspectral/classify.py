@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from typing import Callable
 
 import numpy as np
 
+from ..device import on_device, resolve_device
 from ..errors import GeoMLError
 from ..io.blocks import bounded_gdal_cache
 from ..io.provenance import provenance
 from ..io.style import RasterStyle
 from ..io.writer import BlockWriter
 from ..progress import ProgressCallback, report
+from ..threads import ordered_map, resolve_workers, single_thread
 from .cube import Cube
 from .library import SpectralLibrary
 from .resample import resample_spectra
@@ -50,13 +53,21 @@ def open_cube(path: str | os.PathLike, warn: Warn | None = None) -> Cube:
     return cube
 
 
-def _stream(cube: Cube, bands: np.ndarray, compute, writers, progress, max_pixels: int) -> None:
+def _stream(cube: Cube, bands: np.ndarray, compute, writers, progress, max_pixels: int,
+            workers: int | None = None) -> None:
+    """Strips read one at a time (in order), computed by *workers* threads, written in order."""
     total = cube.height
-    report(progress, 0.0)
-    with bounded_gdal_cache():
-        for window in cube.strips(max_pixels):
+    lock = threading.Lock()
+    n = resolve_workers(workers)
+
+    def work(window):
+        with lock:
             pixels, valid = cube.read_pixels(window, bands)
-            outputs = compute(pixels, valid)
+        return compute(pixels, valid)
+
+    report(progress, 0.0)
+    with bounded_gdal_cache(), single_thread():
+        for window, outputs in ordered_map(work, cube.strips(max_pixels), n):
             for writer, out in zip(writers, outputs):
                 writer.write(window, out.reshape(window.height, window.width))
             report(progress, (window.row_off + window.height) / total)
@@ -91,11 +102,14 @@ def model_bands(model, cube: Cube, warn: Warn | None = None) -> tuple[np.ndarray
 
 def classify_cnn(cube_path, model, out_classes, out_confidence=None, min_confidence: float = 0.0,
                  parameters: dict | None = None, model_hash: str | None = None, warn: Warn | None = None,
-                 progress: ProgressCallback | None = None, max_pixels: int = 65536, batch: int = 16384,
+                 progress: ProgressCallback | None = None, max_pixels: int = 65536, batch: int = 4096,
+                 workers: int | None = None, device: str | None = "cpu",
                  algorithm: str = "geoml_qgis.core.hyperspectral.classify_cnn") -> dict:
     """Classify a cube with a :class:`~.cnn.SpectralCNN`; returns pixel counts per class name.
 
-    Pixels whose top probability is below *min_confidence* are unclassified (0).
+    Pixels whose top probability is below *min_confidence* are unclassified (0). *workers* threads
+    classify strips at once (None: every core); the files do not depend on it. *device*: ``cpu``,
+    ``auto`` or ``cuda`` (:mod:`~geoml_qgis.core.device`).
     """
     import torch
 
@@ -103,27 +117,31 @@ def classify_cnn(cube_path, model, out_classes, out_confidence=None, min_confide
 
     cube = open_cube(cube_path, warn)
     bands, weights = model_bands(model, cube, warn)
-    net = model.inference_net()
+    dev = resolve_device(device)
+    weights_t = torch.from_numpy(weights).to(dev)  # torch's matrix product: several times numpy's here
+    net = on_device(model.inference_net(), dev)
     meta = provenance(algorithm, parameters, model_hash)
     meta["GEOML_CLASSES"] = ",".join(model.classes_)
     counts = np.zeros(len(model.classes_) + 1, np.int64)
+    lock = threading.Lock()
     grid = model.grid_
 
     def compute(pixels, valid):
         cls = np.full(len(pixels), NODATA_CLASS, np.uint8)
         conf = np.full(len(pixels), np.nan, np.float32)
-        z = preprocess(pixels[valid] @ weights, grid, model.preprocessing)
+        z = preprocess((torch.from_numpy(pixels[valid]).to(dev) @ weights_t).cpu().numpy(), grid, model.preprocessing)
         prob_max = np.empty(len(z), np.float32)
         arg = np.empty(len(z), np.int64)
         with torch.inference_mode():
             for s in range(0, len(z), batch):
-                logits = net(torch.from_numpy(np.ascontiguousarray(z[s:s + batch])))
+                logits = net(torch.from_numpy(np.ascontiguousarray(z[s:s + batch])).to(dev))
                 p, a = torch.softmax(logits, 1).max(1)
-                prob_max[s:s + batch], arg[s:s + batch] = p.numpy(), a.numpy()
+                prob_max[s:s + batch], arg[s:s + batch] = p.cpu().numpy(), a.cpu().numpy()
         c = (arg + 1).astype(np.uint8)
         c[prob_max < min_confidence] = 0
         cls[valid], conf[valid] = c, prob_max
-        counts[:] += np.bincount(c, minlength=counts.size)
+        with lock:
+            counts[:] += np.bincount(c, minlength=counts.size)
         return cls, conf
 
     writers = [BlockWriter(out_classes, cube.grid, 1, "uint8", nodata=NODATA_CLASS, band_names=["class"],
@@ -131,7 +149,7 @@ def classify_cnn(cube_path, model, out_classes, out_confidence=None, min_confide
     if out_confidence:
         writers.append(BlockWriter(out_confidence, cube.grid, 1, "float32", band_names=["confidence"], metadata=meta,
                                    style=RasterStyle("continuous", ramp="viridis", vmin=0, vmax=1)))
-    _run(cube, bands, compute, writers, progress, max_pixels)
+    _run(cube, bands, compute, writers, progress, max_pixels, workers)
     return {"unclassified": int(counts[0]), **{c: int(counts[i + 1]) for i, c in enumerate(model.classes_)}}
 
 
@@ -157,8 +175,9 @@ def library_on_cube(library: SpectralLibrary, cube: Cube) -> tuple[np.ndarray, n
 
 def classify_sam(cube_path, library: SpectralLibrary, out_classes, out_angle=None, max_angle: float = 0.1,
                  parameters: dict | None = None, warn: Warn | None = None, progress: ProgressCallback | None = None,
-                 max_pixels: int = 65536, algorithm: str = "geoml_qgis.core.hyperspectral.classify_sam") -> dict:
-    """Spectral Angle Mapper over a cube; returns pixel counts per class name."""
+                 max_pixels: int = 65536, workers: int | None = None,
+                 algorithm: str = "geoml_qgis.core.hyperspectral.classify_sam") -> dict:
+    """Spectral Angle Mapper over a cube; returns pixel counts per class name (*workers*: as for the CNN)."""
     from .sam import SpectralAngleMapper
 
     library.require_classes(2)
@@ -168,13 +187,15 @@ def classify_sam(cube_path, library: SpectralLibrary, out_classes, out_angle=Non
     meta = provenance(algorithm, parameters)
     meta["GEOML_CLASSES"] = ",".join(library.classes)
     counts = np.zeros(len(library.classes) + 1, np.int64)
+    lock = threading.Lock()
 
     def compute(pixels, valid):
         cls = np.full(len(pixels), NODATA_CLASS, np.uint8)
         ang = np.full(len(pixels), np.nan, np.float32)
         c, a = sam.predict(pixels[valid])
         cls[valid], ang[valid] = c, a
-        counts[:] += np.bincount(c, minlength=counts.size)
+        with lock:
+            counts[:] += np.bincount(c, minlength=counts.size)
         return cls, ang
 
     writers = [BlockWriter(out_classes, cube.grid, 1, "uint8", nodata=NODATA_CLASS, band_names=["class"],
@@ -182,12 +203,12 @@ def classify_sam(cube_path, library: SpectralLibrary, out_classes, out_angle=Non
     if out_angle:
         writers.append(BlockWriter(out_angle, cube.grid, 1, "float32", band_names=["spectral angle (rad)"],
                                    metadata=meta, style=RasterStyle("continuous", ramp="magma", vmin=0, vmax=max_angle)))
-    _run(cube, bands, compute, writers, progress, max_pixels)
+    _run(cube, bands, compute, writers, progress, max_pixels, workers)
     return {"unclassified": int(counts[0]), **{c: int(counts[i + 1]) for i, c in enumerate(library.classes)}}
 
 
-def _run(cube, bands, compute, writers, progress, max_pixels) -> None:
+def _run(cube, bands, compute, writers, progress, max_pixels, workers=None) -> None:
     with contextlib.ExitStack() as stack:
         opened = [stack.enter_context(w) for w in writers]
-        _stream(cube, bands, compute, opened, progress, max_pixels)
+        _stream(cube, bands, compute, opened, progress, max_pixels, workers)
     cube.close()

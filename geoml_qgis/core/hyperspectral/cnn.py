@@ -21,6 +21,7 @@ from typing import Sequence
 import numpy as np
 
 from ..deps import require
+from ..device import on_device, resolve_device
 from ..errors import GeoMLError
 from ..progress import ProgressCallback, report
 from ..threads import single_thread
@@ -99,11 +100,12 @@ class SpectralCNN:
     # training ------------------------------------------------------------------
     def fit(self, X: np.ndarray, y: np.ndarray, wavelengths: np.ndarray, fwhm: np.ndarray, classes: Sequence[str],
             X_val: np.ndarray | None = None, y_val: np.ndarray | None = None,
-            progress: ProgressCallback | None = None) -> "SpectralCNN":
+            progress: ProgressCallback | None = None, device: str | None = "cpu") -> "SpectralCNN":
         """Train on spectra ``X (n, b)`` at band centres/widths ``wavelengths, fwhm (b,)`` (nm), labels ``y (n,)``.
 
         ``X_val, y_val`` (same bands) give the validation curve. ``history_`` holds
-        per-epoch ``train_loss, train_acc, val_loss, val_acc``.
+        per-epoch ``train_loss, train_acc, val_loss, val_acc``. *device*: ``cpu``, ``auto`` or
+        ``cuda`` (:mod:`~geoml_qgis.core.device`); the trained network is kept on the CPU.
         """
         self.classes_ = [str(c) for c in classes]
         if len(self.classes_) < 2:
@@ -127,8 +129,15 @@ class SpectralCNN:
         if X_val is not None:
             val = (torch.from_numpy(self._features(np.asarray(X_val, np.float32), self.sensor_wavelengths_,
                                                    self.sensor_fwhm_)), torch.as_tensor(np.asarray(y_val, np.int64)))
-        with single_thread(blas=False):
-            self._train(zt, yt, weights, val, gen, progress)
+        dev = resolve_device(device)
+        if val is not None:
+            val = (val[0].to(dev), val[1].to(dev))
+        self.net_.to(dev)
+        try:
+            with single_thread(blas=False):
+                self._train(zt.to(dev), yt.to(dev), weights, val, gen, progress)
+        finally:
+            self.net_.to("cpu")
         self.net_.eval()
         self._cache.clear()
         return self
@@ -196,16 +205,17 @@ class SpectralCNN:
         return self._cache["_fused"]
 
     def predict_proba(self, X: np.ndarray, wavelengths: np.ndarray | None = None, fwhm: np.ndarray | None = None,
-                      batch: int = 16384) -> np.ndarray:
+                      batch: int = 4096, device: str | None = "cpu") -> np.ndarray:
         """Class probabilities ``(n, n_classes)`` float32 of spectra ``X (n, b)`` at *wavelengths* (default: the training bands)."""
         wl = self.sensor_wavelengths_ if wavelengths is None else wavelengths
         fw = self.sensor_fwhm_ if wavelengths is None else fwhm
         Z = self._features(np.asarray(X, np.float32), wl, fw)
-        net = self.inference_net()
+        dev = resolve_device(device)
+        net = on_device(self.inference_net(), dev)
         out = np.empty((len(Z), len(self.classes_)), np.float32)
         with torch.inference_mode():
             for s in range(0, len(Z), batch):
-                out[s:s + batch] = torch.softmax(net(torch.from_numpy(Z[s:s + batch])), 1).numpy()
+                out[s:s + batch] = torch.softmax(net(torch.from_numpy(Z[s:s + batch]).to(dev)), 1).cpu().numpy()
         return out
 
     def predict(self, X: np.ndarray, wavelengths: np.ndarray | None = None, fwhm: np.ndarray | None = None) -> np.ndarray:

@@ -9,6 +9,7 @@ import numpy as np
 from osgeo import gdal
 
 from ..progress import ProgressCallback, report
+from ..threads import ordered_map, resolve_workers, single_thread
 from .grid import DEFAULT_BLOCK, Grid, Window
 from .writer import BlockWriter
 
@@ -38,6 +39,7 @@ def process_blocks(
     writers: BlockWriter | Sequence[BlockWriter],
     progress: ProgressCallback | None = None,
     block_size: int = DEFAULT_BLOCK,
+    workers: int | None = 1,
 ) -> None:
     """For every window of *grid*, write ``compute(window)`` into the open *writers*.
 
@@ -47,14 +49,20 @@ def process_blocks(
     between blocks, and the writers' ``with`` blocks remove their files. GDAL's block
     cache is capped meanwhile (:data:`STREAM_CACHE_MB`), so peak memory does not grow
     with the raster's size.
+
+    *workers* > 1 (None: every core) computes that many blocks at once in threads; *compute*
+    must then be thread-safe (guard reads of a shared GDAL dataset with a lock). Every worker
+    runs BLAS and torch on one thread (multi-threaded kernels round differently), and blocks
+    are written in order by the calling thread, so the files do not depend on the worker count;
+    at most ``2 * workers`` blocks are held at once.
     """
     single = isinstance(writers, BlockWriter)
     outs = [writers] if single else list(writers)
     total = grid.n_windows(block_size)
+    n = resolve_workers(workers)
     report(progress, 0.0)
-    with bounded_gdal_cache():
-        for i, window in enumerate(grid.windows(block_size)):
-            result = compute(window)
+    with bounded_gdal_cache(), single_thread():
+        for i, (window, result) in enumerate(ordered_map(compute, grid.windows(block_size), n)):
             for writer, block in zip(outs, [result] if single else result):
                 writer.write(window, block)
             report(progress, (i + 1) / total)

@@ -27,9 +27,10 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from ..device import on_device, resolve_device
 from ..errors import GeoMLError
 from ..progress import ProgressCallback, report
-from .vae import BatchedVAE, expected_sigmoid, split_state, stack_states
+from .vae import BatchedVAE, expected_sigmoid, expected_sigmoid_fast, split_state, stack_states
 
 DEFAULTS = {
     "members": 10, "latent_dim": 4, "hidden": 32, "epochs": 100, "seed": 0, "lr": 5e-3, "batch_size": 64,
@@ -63,12 +64,16 @@ def _scale(X: np.ndarray, cfg: dict) -> torch.Tensor:
     return torch.as_tensor((np.asarray(X, np.float64) - cfg["mean"]) / np.asarray(cfg["std"]), dtype=torch.float32)
 
 
-def _train(data: dict, cfg: dict, indices: Sequence[int], progress: ProgressCallback | None = None):
-    """Train members *indices* together; returns the batched model and per-member final losses."""
+def _train(data: dict, cfg: dict, indices: Sequence[int], progress: ProgressCallback | None = None,
+           device: str | None = "cpu"):
+    """Train members *indices* together on *device*; returns the batched model (on the CPU) and per-member
+    final losses. Random draws come from CPU generators, so the samples are the same on any device."""
     from .networks import seeded
 
-    X, U = _scale(data["X"], cfg), _scale(data.get("X_unlabelled", np.zeros((0, cfg["n_features"]))), cfg)
-    y = torch.as_tensor(np.asarray(data["y"]), dtype=torch.float32)
+    dev = resolve_device(device)
+    X = _scale(data["X"], cfg).to(dev)
+    U = _scale(data.get("X_unlabelled", np.zeros((0, cfg["n_features"]))), cfg).to(dev)
+    y = torch.as_tensor(np.asarray(data["y"]), dtype=torch.float32).to(dev)
     n, M, B = len(X), len(indices), int(cfg["batch_size"])
     if len(U) == 0:
         U = X  # without unlabelled cells the decoder regularises on the labelled rows only
@@ -78,6 +83,7 @@ def _train(data: dict, cfg: dict, indices: Sequence[int], progress: ProgressCall
         gens = [torch.Generator().manual_seed(member_seed(cfg, i)) for i in indices]
         for m, i in enumerate(indices):
             model.init_member(m, member_seed(cfg, i))
+        model.to(dev)
         boot = torch.stack([torch.randint(n, (n,), generator=g) for g in gens])  # (M, n) bootstrap rows
         opt = torch.optim.Adam(model.parameters(), lr=float(cfg["lr"]))
         losses = torch.zeros(M)
@@ -87,7 +93,7 @@ def _train(data: dict, cfg: dict, indices: Sequence[int], progress: ProgressCall
                 rows = torch.gather(boot, 1, perm[:, s:s + B])  # (M, b)
                 b = rows.shape[1]
                 urows = torch.stack([torch.randint(len(U), (b,), generator=g) for g in gens])
-                eps = torch.stack([torch.randn(2 * b, model.latent_dim, generator=g) for g in gens])
+                eps = torch.stack([torch.randn(2 * b, model.latent_dim, generator=g) for g in gens]).to(dev)
                 xb = torch.cat([X[rows], U[urows]], dim=1)  # (M, 2b, f)
                 yb = y[rows]
                 mu, lv = model.encode(xb)
@@ -105,11 +111,12 @@ def _train(data: dict, cfg: dict, indices: Sequence[int], progress: ProgressCall
                 opt.step()
                 losses = member_loss.detach()
             report(progress, (epoch + 1) / int(cfg["epochs"]))
-    model.eval()
-    return model, losses
+    model.to("cpu").eval()
+    return model, losses.cpu()
 
 
-def train_member(data: dict[str, np.ndarray], config: dict, index: int) -> tuple[dict[str, torch.Tensor], dict]:
+def train_member(data: dict[str, np.ndarray], config: dict, index: int,
+                 device: str | None = "cpu") -> tuple[dict[str, torch.Tensor], dict]:
     """Train ensemble member *index* alone, on its bootstrap resample, with its own seed.
 
     Parameters
@@ -119,12 +126,13 @@ def train_member(data: dict[str, np.ndarray], config: dict, index: int) -> tuple
         and ``class_weight`` to every member, e.g. from :func:`prepare_config`, or let each compute
         the same from the same data)
     index : member number, 0-based
+    device : ``cpu`` (default), ``auto`` or ``cuda`` (see :mod:`~geoml_qgis.core.device`)
 
     Returns ``(state_dict, metrics)``: the member's parameters (leading member axis of length 1) and
     ``{"index", "seed", "loss"}``. Same inputs give identical weights (CPU).
     """
     cfg = prepare_config(data, config)
-    model, losses = _train(data, cfg, [int(index)])
+    model, losses = _train(data, cfg, [int(index)], device=device)
     state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     return state, {"index": int(index), "seed": member_seed(cfg, index), "loss": float(losses[0])}
 
@@ -155,28 +163,35 @@ class VAEEnsemble:
         self.config = {**DEFAULTS, **(config or {})}
 
     def fit(self, X: np.ndarray, y: np.ndarray, X_unlabelled: np.ndarray | None = None,
-            progress: ProgressCallback | None = None) -> "VAEEnsemble":
+            progress: ProgressCallback | None = None, device: str | None = "cpu") -> "VAEEnsemble":
         """Train all members together on ``X (n, f)``, ``y (n,)`` and unlabelled ``(m, f)`` rows."""
         data = {"X": X, "y": y, "X_unlabelled": X_unlabelled if X_unlabelled is not None else np.zeros((0, X.shape[1]))}
         self.config_ = prepare_config(data, self.config)
-        self.model_, losses = _train(data, self.config_, list(range(int(self.config_["members"]))), progress)
+        self.model_, losses = _train(data, self.config_, list(range(int(self.config_["members"]))), progress, device)
         self.losses_ = losses.numpy()
         return self
 
-    def member_outputs(self, X: np.ndarray, batch: int = 65536) -> tuple[np.ndarray, np.ndarray]:
-        """Per-member mean probability and probability variance, each ``(M, n)``."""
-        ps, vs = [], []
-        with torch.no_grad():
-            for i in range(0, len(X), batch):
-                x = _scale(X[i:i + batch], self.config_)
-                mu, _ = self.model_.encode(x.expand(self.model_.members, -1, -1))
-                p, v = expected_sigmoid(*self.model_.classify(mu))
-                ps.append(p.numpy()), vs.append(v.numpy())
-        return np.concatenate(ps, axis=1).astype(np.float64), np.concatenate(vs, axis=1).astype(np.float64)
+    def member_outputs(self, X: np.ndarray, batch: int = 8192,
+                       device: str | None = "cpu") -> tuple[np.ndarray, np.ndarray]:
+        """Per-member mean probability and probability variance, each ``(M, n)``.
 
-    def predict_uncertainty(self, X: np.ndarray) -> dict[str, np.ndarray]:
+        Cells go through the members in cache-sized batches; the quadrature is
+        :func:`~.vae.expected_sigmoid_fast` (the training rule's values to float32 rounding).
+        """
+        M, n = self.model_.members, len(X)
+        ps, vs = np.empty((M, n)), np.empty((M, n))
+        dev = resolve_device(device)
+        model = on_device(self.model_, dev)
+        with torch.no_grad():
+            for i in range(0, n, batch):
+                x = _scale(X[i:i + batch], self.config_).to(dev)
+                p, v = expected_sigmoid_fast(*model.classify(model.encode_mean(x)))
+                ps[:, i:i + batch], vs[:, i:i + batch] = p.cpu().numpy(), v.cpu().numpy()
+        return ps, vs
+
+    def predict_uncertainty(self, X: np.ndarray, device: str | None = "cpu") -> dict[str, np.ndarray]:
         """``probability``, ``aleatoric``, ``epistemic``, ``total``, ``mutual_information``, each ``(n,)``."""
-        p_m, v_m = self.member_outputs(np.asarray(X, np.float64))
+        p_m, v_m = self.member_outputs(np.asarray(X, np.float64), device=device)
         p = p_m.mean(axis=0)
         alea = np.sqrt(v_m.mean(axis=0))
         epi = np.sqrt(((p_m - p) ** 2).mean(axis=0))

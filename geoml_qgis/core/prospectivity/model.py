@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from typing import Sequence
 
 import numpy as np
@@ -151,16 +152,16 @@ class ProspectivityModel:
             p[ok] = self.est_.predict_proba(self._scale(X[ok], self.scale_))
         return p
 
-    def predict_uncertainty(self, X: np.ndarray) -> dict[str, np.ndarray]:
+    def predict_uncertainty(self, X: np.ndarray, device: str | None = "cpu") -> dict[str, np.ndarray]:
         """``vae_ensemble`` only: probability, aleatoric, epistemic, total and mutual information ``(n,)``
-        each; rows with a NaN feature get NaN."""
+        each; rows with a NaN feature get NaN. *device*: see :mod:`~geoml_qgis.core.device`."""
         if self.method != ENSEMBLE:
             raise GeoMLError(f"A {self.method} model gives no uncertainty; train a vae_ensemble model.")
         X = np.asarray(X, np.float64)
         ok = np.isfinite(X).all(axis=1)
         out = {k: np.full(len(X), np.nan) for k in ("probability", *UNCERTAINTY, "mutual_information")}
         if ok.any():
-            for k, v in self.est_.predict_uncertainty(X[ok]).items():
+            for k, v in self.est_.predict_uncertainty(X[ok], device=device).items():
                 out[k][ok] = v
         return out
 
@@ -218,32 +219,36 @@ class ProspectivityModel:
     def predict_stack(self, stack_path: str | os.PathLike, output: str | os.PathLike, parameters: dict | None = None,
                       model_hash: str | None = None, progress: ProgressCallback | None = None,
                       block_size: int = 512, uncertainty: dict[str, str] | None = None,
+                      workers: int | None = None, device: str | None = "cpu",
                       algorithm: str = "geoml_qgis.core.prospectivity.predict_stack") -> None:
         """Write the deposit probability of every cell of a feature stack, block by block.
 
         Cells with nodata in any band stay nodata. The output is styled 0..1 (viridis).
         *uncertainty* maps ``aleatoric``/``epistemic``/``total`` to output paths (``vae_ensemble`` only).
+        *workers* threads predict blocks at once (None: every core); the files do not depend on it.
+        *device* (``vae_ensemble`` with uncertainty outputs): ``cpu``, ``auto`` or ``cuda``.
         """
         if uncertainty:
-            return self._predict_stack_uncertainty(stack_path, output, uncertainty, parameters, model_hash, algorithm,
-                                                   progress, block_size)
+            return self._predict_stack_uncertainty(stack_path, output, uncertainty, parameters, model_hash,
+                                                   progress, block_size, workers, device, algorithm)
         with RasterStack([stack_path]) as stack:
             self.check_bands(stack.band_names)
             meta = provenance(algorithm, parameters, model_hash)
+            lock = threading.Lock()
 
             def compute(win):
-                block = stack.read(win)
+                with lock:  # one GDAL read at a time; prediction runs in parallel
+                    block = stack.read(win)
                 px = np.where(np.ma.getmaskarray(block), np.nan, block.data).reshape(block.shape[0], -1).T
                 return np.ma.masked_invalid(self.predict_proba(px).astype(np.float32).reshape(win.height, win.width))
 
             report(progress, 0.0)
             with BlockWriter(output, stack.grid, 1, "float32", band_names=["probability"], metadata=meta,
                              style=RasterStyle("continuous", ramp="viridis", vmin=0, vmax=1)) as writer:
-                process_blocks(stack.grid, compute, writer, progress, block_size)
+                process_blocks(stack.grid, compute, writer, progress, block_size, workers)
 
-
-    def _predict_stack_uncertainty(self, stack_path, output, uncertainty, parameters, model_hash, algorithm, progress,
-                                   block_size) -> None:
+    def _predict_stack_uncertainty(self, stack_path, output, uncertainty, parameters, model_hash, progress,
+                                   block_size, workers, device, algorithm) -> None:
         import contextlib
 
         keys = [k for k in UNCERTAINTY if uncertainty.get(k)]
@@ -258,14 +263,17 @@ class ProspectivityModel:
                     uncertainty[k], stack.grid, 1, "float32", band_names=[k], metadata=meta,
                     style=RasterStyle("continuous", ramp="magma", vmin=0, vmax=0.5))))
 
+            lock = threading.Lock()
+
             def compute(win):
-                block = stack.read(win)
+                with lock:
+                    block = stack.read(win)
                 px = np.where(np.ma.getmaskarray(block), np.nan, block.data).reshape(block.shape[0], -1).T
-                u = self.predict_uncertainty(px)
+                u = self.predict_uncertainty(px, device)
                 return [np.ma.masked_invalid(u[k].astype(np.float32).reshape(win.height, win.width))
                         for k in ("probability", *keys)]
 
-            process_blocks(stack.grid, compute, writers, progress, block_size)
+            process_blocks(stack.grid, compute, writers, progress, block_size, workers)
 
 
 def _finite(X, what: str) -> np.ndarray:

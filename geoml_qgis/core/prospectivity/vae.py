@@ -22,6 +22,20 @@ from torch import nn
 _GH_X, _GH_W = np.polynomial.hermite.hermgauss(20)
 GH_NODES = torch.tensor(_GH_X * math.sqrt(2.0), dtype=torch.float32)
 GH_WEIGHTS = torch.tensor(_GH_W / math.sqrt(math.pi), dtype=torch.float32)
+#: (nodes, largest logit noise s) for which fewer Gauss-Hermite nodes give the 20-node E to 1e-7
+#: and Var to 1e-6 relative (float32 rounding) for every logit mean; larger s uses all 20 nodes
+FEWER_NODES = ((4, 0.145), (6, 0.37), (8, 0.545), (10, 0.705), (12, 0.824), (16, 1.067))
+#: elements (member x cell) evaluated at once by :func:`expected_sigmoid_fast` (cache-sized)
+_CHUNK = 16384
+
+
+def _rule(n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    x, w = np.polynomial.hermite.hermgauss(n)
+    return torch.tensor(x * math.sqrt(2.0), dtype=torch.float32), torch.tensor(w / math.sqrt(math.pi), dtype=torch.float32)
+
+
+_RULES = {n: _rule(n) for n, _ in FEWER_NODES}
+_RULES[20] = (GH_NODES, GH_WEIGHTS)
 
 
 class BatchedLinear(nn.Module):
@@ -68,6 +82,20 @@ class BatchedVAE(nn.Module):
         h = torch.relu(self.enc1(x))
         return self.enc_mu(h), self.enc_lv(h).clamp(-8, 8)
 
+    def encode_mean(self, x: torch.Tensor) -> torch.Tensor:
+        """The latent mean alone (what prediction uses), ``(M, B, latent_dim)``, no gradient.
+
+        *x* is ``(M, B, n_features)``, or ``(B, n_features)`` for the same cells in every member
+        (then the first layer of all members is one matrix product).
+        """
+        if x.dim() == 2:
+            M, f, h = self.enc1.weight.shape
+            w = self.enc1.weight.permute(1, 0, 2).reshape(f, M * h)
+            hidden = torch.addmm(self.enc1.bias.reshape(1, -1), x, w).relu_().view(len(x), M, h).transpose(0, 1)
+        else:
+            hidden = self.enc1(x).relu_()
+        return self.enc_mu(hidden)
+
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         return self.dec2(torch.relu(self.dec1(z)))
 
@@ -84,6 +112,32 @@ def expected_sigmoid(mean: torch.Tensor, logvar: torch.Tensor) -> tuple[torch.Te
     e = (p * GH_WEIGHTS).sum(-1)
     var = ((p - e[..., None]) ** 2 * GH_WEIGHTS).sum(-1)
     return e, var
+
+
+def expected_sigmoid_fast(mean: torch.Tensor, logvar: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`expected_sigmoid` for prediction (no gradient), several times faster, same values to
+    float32 rounding: each element gets the fewest nodes of :data:`FEWER_NODES` that reproduce the
+    20-node rule at its noise level, and the rule runs in cache-sized chunks with in-place steps."""
+    shape = mean.shape
+    m = mean.reshape(-1).float()
+    s = torch.exp(0.5 * logvar.reshape(-1).float())
+    e, v = torch.empty_like(m), torch.empty_like(m)
+    bounds = torch.tensor([b for _, b in FEWER_NODES], device=m.device)
+    rule = torch.bucketize(s, bounds, right=False)  # 0 -> first rule, len(FEWER_NODES) -> 20 nodes
+    counts = [n for n, _ in FEWER_NODES] + [20]
+    for r, n in enumerate(counts):
+        idx = (rule == r).nonzero().reshape(-1)
+        if not len(idx):
+            continue
+        x, w = (a.to(m.device) for a in _RULES[n])
+        for c in range(0, len(idx), _CHUNK):
+            sel = idx[c:c + _CHUNK]
+            p = torch.addcmul(m[sel, None], s[sel, None], x[None, :])  # (c, n) logits at the nodes
+            p.sigmoid_()
+            ec = p @ w
+            p.sub_(ec[:, None]).square_()
+            e[sel], v[sel] = ec, p @ w
+    return e.reshape(shape), v.reshape(shape)
 
 
 def split_state(state: dict[str, torch.Tensor], member: int) -> dict[str, torch.Tensor]:

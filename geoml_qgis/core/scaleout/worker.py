@@ -15,6 +15,7 @@ uploaded to a temporary key and copied to the final one with its SHA-256. Exit s
 from __future__ import annotations
 
 import argparse
+import inspect
 import hashlib
 import os
 import sys
@@ -43,8 +44,11 @@ def member_index(index: int | None) -> int:
         raise GeoMLError(f"{INDEX_VARIABLE} is not an integer: {value!r}") from exc
 
 
-def train_member(config: str, data: str, out: str, index: int | None = None) -> str:
-    """Train member *index* (or the array index) and write it under *out*; returns its URI."""
+def train_member(config: str, data: str, out: str, index: int | None = None, device: str = "cpu") -> str:
+    """Train member *index* (or the array index) and write it under *out*; returns its URI.
+
+    *device* (``cpu``, ``auto``, ``cuda``) goes to trainers that take one (the VAE ensemble's).
+    """
     index = member_index(index)
     config_bytes = s3io.get_bytes(config)
     doc = parse_config(config_bytes)
@@ -56,7 +60,8 @@ def train_member(config: str, data: str, out: str, index: int | None = None) -> 
         local_data = os.path.join(tmpdir, "data.npz")
         data_sha = s3io.get_file(data, local_data)
         arrays = read_data(local_data)
-        state, metrics = train_fn(arrays, doc["config"], index)
+        takes_device = "device" in inspect.signature(train_fn).parameters
+        state, metrics = train_fn(arrays, doc["config"], index, **({"device": device} if takes_device else {}))
         local_model = os.path.join(tmpdir, "member.model")
         save_model(local_model, MEMBER_KIND, state, {
             "index": index,
@@ -79,9 +84,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--data", required=True, help="training data .npz (local path or s3:// URI)")
     p.add_argument("--out", required=True, help="folder or s3:// prefix for the member")
     p.add_argument("--index", type=int, default=None, help=f"member index (default: ${INDEX_VARIABLE})")
+    p.add_argument("--device", default="cpu", help="cpu (default), auto (a CUDA GPU when present) or cuda")
     args = parser.parse_args(argv)
     try:
-        target = train_member(args.config, args.data, args.out, args.index)
+        target = train_member(args.config, args.data, args.out, args.index, args.device)
     except GeoMLError as exc:
         print(f"geoml worker: {exc}", file=sys.stderr)
         return 1

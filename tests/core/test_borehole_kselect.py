@@ -1,0 +1,107 @@
+"""The number of clusters on a FAMILY of SYNTHETIC drilling data sets (small sample of
+:mod:`geoml_qgis.core.borehole.family`; the 200-configuration score is bench/borehole_kselect.py)
+and on a drilling set made like the issue's 24 inclined holes."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from geoml_qgis.core.borehole.family import FamilyConfig, bayes_error, family, make_case
+from geoml_qgis.core.borehole.kgap import select_k_gap
+from geoml_qgis.core.borehole.kmodel import censored_cells, evidence_word, select_k_bic, spread_censored
+from geoml_qgis.core.borehole.pipeline import run_clustering
+from geoml_qgis.core.borehole.samples import build_samples
+from geoml_qgis.core.borehole.workbook import clustering_sheets
+
+
+def test_family_stays_in_its_ranges_and_is_separable():
+    cases = list(family(6, seed=11))
+    for c in cases:
+        cfg = c.config
+        assert 2 <= cfg.n_units <= 8 and 5 <= cfg.n_elements <= 30 and 0.2 <= cfg.noise <= 0.6
+        assert cfg.fractions.min() >= 0.05 and cfg.fractions.max() <= 0.6 and np.isclose(cfg.fractions.sum(), 1)
+        assert cfg.censored.max() <= 0.4 and (c.bayes_error < 0.05).all()
+        shares = np.bincount(c.truth, minlength=cfg.n_units + 1)[1:] / len(c.truth)
+        assert np.abs(shares - cfg.fractions).max() < 0.08  # samples follow the vertical shares
+        assert len(np.unique(c.hole)) == cfg.n_holes and (c.values > 0).all()
+        dl_share = (c.values == c.values.min(axis=0)).mean(axis=0)
+        assert np.all(dl_share[cfg.censored > 0.05] >= cfg.censored[cfg.censored > 0.05] - 0.01)
+    assert len({c.n_units for c in cases}) > 1
+
+
+def test_bayes_error_of_two_gaussians_matches_the_normal_tail():
+    # two units differing in one of two parts by d: in clr space the means are d / sqrt(2) apart
+    # and the noise along that line is sigma, so the Bayes error with equal priors is Phi(-d / (2 sqrt(2) sigma))
+    from scipy.stats import norm
+
+    d, sigma = 1.0, 0.3
+    err = bayes_error(np.array([[0.0, 0.0], [d, 0.0]]), sigma, np.array([0.5, 0.5]), n_mc=40000)
+    assert np.allclose(err, norm.cdf(-d / (2 * np.sqrt(2) * sigma)), atol=0.01)
+
+
+def test_censored_cells_are_found_and_spread_below_the_limit():
+    rng = np.random.default_rng(0)
+    v = rng.lognormal(0, 0.5, (500, 2))
+    dl = np.quantile(v[:, 0], 0.3)
+    v[v[:, 0] < dl, 0] = dl / 2
+    cells = censored_cells(v)
+    assert cells[:, 0].sum() == (v[:, 0] == dl / 2).sum() and not cells[:, 1].any()
+    spread = spread_censored(v)
+    assert (spread[cells[:, 0], 0] < dl).all() and len(np.unique(spread[cells[:, 0], 0])) == cells[:, 0].sum()
+    assert np.array_equal(spread[~cells[:, 0]], v[~cells[:, 0]])
+    assert evidence_word(1.0) == "weak" and evidence_word(12.0) == "very strong"
+
+
+def _issue_like_case():
+    """24 holes at 45-75 degrees, four units with distinct signatures, 35 % log-normal noise,
+    below-detection values reported as '<DL' text (SYNTHETIC)."""
+    cfg = FamilyConfig(4, np.array([0.35, 0.15, 0.3, 0.2]), 10, np.ones(10, bool), 0.35,
+                       np.array([0.3, 0, 0.2, 0, 0, 0.1, 0, 0, 0, 0]), 0.5, 24, 40, 2.0, 7)
+    case = make_case(cfg)
+    rounded = np.array([[float(f"{v:.3g}") for v in row] for row in case.values])
+    table = pd.DataFrame(rounded, columns=[f"E{j}" for j in range(10)])
+    table = table.astype(object)
+    for j in (0, 2, 5):  # write censored cells as the laboratory does
+        col = case.values[:, j]
+        low = col == col.min()
+        table.loc[low, f"E{j}"] = f"<{2 * col.min():.3g}"
+    return case, table
+
+
+def test_issue_like_inclined_holes_get_four_clusters():
+    case, table = _issue_like_case()
+    samples = build_samples(table, list(table.columns), case.hole, xyz=case.xyz, depth=case.depth)
+    out = run_clustering(samples, "clr", k_max=8, seed=0, k_method="vote")
+    assert out.k == 4, out.selection.evidence
+    assert adjusted_rand_score(case.truth, out.result.labels) >= 0.9
+    assert out.selection.runner_up not in (None, 4) and out.selection.confidence == 0.5
+    assert "Weak evidence" in out.selection.evidence  # two of four criteria: the report says so
+    votes = clustering_sheets(out)["k_votes"]
+    assert "evidence" in set(votes["criterion"]) and out.selection.evidence in out.notes
+    # the other two ways of choosing k on the same samples (the gap statistic is the default)
+    bic = select_k_bic(samples.values.to_numpy(), "clr", 8)
+    assert bic.k == 4 and bic.delta_bic > 10 and "very strong" in bic.evidence
+    gap = select_k_gap(out.features, 8)
+    assert gap.k == 4 and gap.confidence > 1 and "Weak" not in gap.evidence
+
+
+def test_weak_evidence_is_said():
+    rng = np.random.default_rng(1)  # one blob: no real structure, k = 1 or a weak choice
+    v = rng.lognormal(0, 0.4, (120, 5))
+    sel = select_k_bic(v, "clr", 5)
+    assert sel.k == 1 or "weak" in sel.evidence
+
+
+def test_gap_statistic_on_analytic_blobs():
+    rng = np.random.default_rng(4)
+    one = rng.normal(0, 1, (150, 4))
+    assert select_k_gap(one, 4).k == 1
+    forced = select_k_gap(one, 4, k_min=2)  # clusters wanted: k >= 2, and the report says there is no structure
+    assert forced.k >= 2 and "no clear cluster structure" in forced.evidence
+    centres = np.array([[0, 0, 0, 0], [8, 0, 0, 0], [0, 8, 0, 0]], float)
+    three = np.vstack([c + rng.normal(0, 1, (50, 4)) for c in centres])
+    sel = select_k_gap(three, 5)
+    assert sel.k == 3 and sel.confidence > 1 and "Weak" not in sel.evidence
+    assert sel.table["gap"].idxmax() == 2  # k = 3 has the largest gap too
