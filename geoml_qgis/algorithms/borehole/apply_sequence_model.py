@@ -14,7 +14,7 @@ from qgis.core import (
 from ...compat import FIELD_ANY, SOURCE_VECTOR, SOURCE_VECTOR_POINT
 from ...core.errors import GeoMLError
 from ..common.base import GeoMLAlgorithm
-from .io import source_frame, write_clusters
+from .io import downhole_positions, source_frame, write_clusters
 
 
 class ApplySequenceModel(GeoMLAlgorithm):
@@ -79,12 +79,7 @@ class ApplySequenceModel(GeoMLAlgorithm):
         if fx and fy:
             z = numeric_column(table, fz) if fz else np.full(len(table), np.nan)
             xyz = np.column_stack([numeric_column(table, fx), numeric_column(table, fy), z])
-        if xyz is None:
-            if depth is None:
-                raise GeoMLError("The table has no point geometry: choose its depth field.")
-            xyz = np.column_stack([np.zeros(len(table)), np.zeros(len(table)), np.full(len(table), np.nan)])
-        elif depth is None and np.isnan(xyz[:, 2]).any():
-            raise GeoMLError("The points have no Z: choose the depth field to order samples down the holes.")
+        xyz = downhole_positions(xyz, depth, len(table), "table")
         samples = build_samples(table, elements, hole_ids(table[hole_field]), xyz=xyz, depth=depth, crs_wkt=crs,
                                 carry=[label_field] if label_field else None)
         for note in samples.log.messages:

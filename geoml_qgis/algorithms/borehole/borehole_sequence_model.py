@@ -17,7 +17,7 @@ from ...core.borehole.transforms import TRANSFORMS
 from ...core.errors import GeoMLError
 from ..common.base import GeoMLAlgorithm, progress_callback
 from ..common.parameters import enum_choice, enum_parameter
-from .io import source_frame, write_clusters
+from .io import downhole_positions, source_frame, write_clusters
 
 CELLS = ["rnn", "gru", "lstm"]
 
@@ -101,12 +101,7 @@ class BoreholeSequenceModel(GeoMLAlgorithm):
             raise GeoMLError(f"{int(table[label_field].isna().sum())} sample(s) have no label in '{label_field}'.")
         check_class_labels(table[label_field].to_numpy(), f"label field '{label_field}'")
         depth = numeric_column(table, depth_field) if depth_field else None
-        if xyz is None:
-            if depth is None:
-                raise GeoMLError("The input has no point geometry: choose its depth field.")
-            xyz = np.column_stack([np.zeros(len(table)), np.zeros(len(table)), np.full(len(table), np.nan)])
-        elif depth is None and np.isnan(xyz[:, 2]).any():
-            raise GeoMLError("The points have no Z: choose the depth field to order samples down the holes.")
+        xyz = downhole_positions(xyz, depth, len(table), "input")
         samples = build_samples(table, features, hole_ids(table[hole_field]), xyz=xyz, depth=depth, crs_wkt=crs,
                                 carry=[label_field])
         for note in samples.log.messages:

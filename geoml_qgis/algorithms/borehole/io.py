@@ -30,6 +30,20 @@ def source_frame(source, what: str, feedback=None) -> tuple[pd.DataFrame, np.nda
     return table.attributes, np.column_stack([table.x, table.y, z]), table.crs_wkt
 
 
+def downhole_positions(xyz: np.ndarray | None, depth: np.ndarray | None, n: int,
+                       what: str = "input") -> np.ndarray:
+    """Sample positions ``(n, 3)`` for :func:`build_samples`: the points' XYZ, or NaN positions when
+    the table has no geometry (the depth field then orders the samples); refuses a layer that has
+    neither Z nor a depth field."""
+    if xyz is None:
+        if depth is None:
+            raise GeoMLError(f"The {what} has no point geometry: choose its depth field.")
+        return np.column_stack([np.zeros(n), np.zeros(n), np.full(n, np.nan)])
+    if depth is None and np.isnan(xyz[:, 2]).any():
+        raise GeoMLError("The points have no Z: choose the depth field to order samples down the holes.")
+    return xyz
+
+
 def style_3d(path: str, field: str, labels: dict[int, str], radius: float) -> bool:
     """Add a 3D renderer (one sphere colour per category of *field*, at the points' own Z) to the
     GeoPackage's default style, so the layer shows in the 3D map view; False if QGIS lacks 3D."""

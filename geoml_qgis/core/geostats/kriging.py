@@ -50,6 +50,19 @@ class KrigingResult:
     n_singular: int = 0
 
 
+def check_samples(coords, values, dims: tuple[int, ...] = (2, 3)) -> tuple[np.ndarray, np.ndarray]:
+    """``coords (n, d)`` and ``values (n,)`` as float64, refused unless ``d`` is in *dims*, one value
+    per sample, all finite."""
+    coords = np.asarray(coords, dtype=np.float64)
+    values = np.asarray(values, dtype=np.float64)
+    if coords.ndim != 2 or coords.shape[1] not in dims or len(coords) != len(values):
+        what = " or ".join(f"{d}D" for d in dims)
+        raise GeoMLError(f"Samples need {what} coordinates and one value each.")
+    if not (np.isfinite(coords).all() and np.isfinite(values).all()):
+        raise GeoMLError("Sample coordinates and values must be finite (skip NULL values first).")
+    return coords, values
+
+
 class OrdinaryKriging:
     """Ordinary kriging estimator.
 
@@ -81,12 +94,7 @@ class OrdinaryKriging:
     # fitting ---------------------------------------------------------------------------
     def fit(self, coords: np.ndarray, values: np.ndarray) -> "OrdinaryKriging":
         """Store samples ``coords (n, 2|3)`` and ``values (n,)`` and index them."""
-        coords = np.asarray(coords, dtype=np.float64)
-        values = np.asarray(values, dtype=np.float64)
-        if coords.ndim != 2 or coords.shape[1] not in (2, 3) or len(coords) != len(values):
-            raise GeoMLError("Samples need 2D or 3D coordinates and one value each.")
-        if not (np.isfinite(coords).all() and np.isfinite(values).all()):
-            raise GeoMLError("Sample coordinates and values must be finite (skip NULL values first).")
+        coords, values = check_samples(coords, values)
         if len(values) < 1:
             raise GeoMLError("Kriging needs at least one sample.")
         if coords.shape[1] == 3 and (self.model.ratio != 1 or self.model.angle != 0):

@@ -29,6 +29,7 @@ from ..errors import GeoMLError
 from ..io.grid import Grid
 from ..progress import ProgressCallback, report
 from ..threads import single_thread
+from .kriging import check_samples
 from .normalscore import NormalScore
 
 #: template offsets checked at once when looking for previously simulated cells
@@ -78,12 +79,7 @@ class SequentialGaussianSimulation:
 
     def fit(self, coords: np.ndarray, values: np.ndarray) -> "SequentialGaussianSimulation":
         """Normal-score transform ``values (n,)`` at 2D ``coords (n, 2)``."""
-        coords = np.asarray(coords, dtype=np.float64)
-        values = np.asarray(values, dtype=np.float64)
-        if coords.ndim != 2 or coords.shape[1] != 2 or len(coords) != len(values):
-            raise GeoMLError("Simulation needs 2D sample coordinates and one value each.")
-        if not (np.isfinite(coords).all() and np.isfinite(values).all()):
-            raise GeoMLError("Sample coordinates and values must be finite (skip NULL values first).")
+        coords, values = check_samples(coords, values, dims=(2,))
         self.score_ = NormalScore.fit(values, self.zmin, self.zmax)
         self.coords_, self.values_ = coords, values
         self.scores_ = self.score_.transform(values)

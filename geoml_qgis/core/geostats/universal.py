@@ -23,7 +23,7 @@ from ..errors import GeoMLError
 from ..progress import ProgressCallback, report
 from ..threads import single_thread
 from .drift import Drift
-from .kriging import EXACT_EPS, MAX_GLOBAL, KrigingResult
+from .kriging import EXACT_EPS, MAX_GLOBAL, KrigingResult, check_samples
 
 #: float64 elements of one batch of augmented matrices
 _BATCH_ELEMENTS = 2_000_000
@@ -76,12 +76,7 @@ class UniversalKriging:
 
     def fit(self, coords: np.ndarray, values: np.ndarray, covariates: np.ndarray | None = None) -> "UniversalKriging":
         """Store samples ``coords (n, 2|3)``, ``values (n,)`` and ``covariates (n, q)`` (external drift)."""
-        coords = np.asarray(coords, dtype=np.float64)
-        values = np.asarray(values, dtype=np.float64)
-        if coords.ndim != 2 or coords.shape[1] not in (2, 3) or len(coords) != len(values):
-            raise GeoMLError("Samples need 2D or 3D coordinates and one value each.")
-        if not (np.isfinite(coords).all() and np.isfinite(values).all()):
-            raise GeoMLError("Sample coordinates and values must be finite (skip NULL values first).")
+        coords, values = check_samples(coords, values)
         if self.drift is None:
             self.drift_, self.f_ = None, np.empty((len(coords), 0))
         else:
