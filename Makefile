@@ -8,15 +8,15 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.geoml-installed
 VERSION := $(shell sed -n 's/^version=//p' geoml_qgis/metadata.txt)
-APT_PACKAGES := qgis python3-qgis qgis-providers gdal-bin python3-gdal python3-venv python3-pip \
-	python3-rasterio python3-geopandas python3-fiona python3-pyproj python3-shapely python3-sklearn \
-	python3-pandas python3-scipy python3-openpyxl python3-matplotlib python3-boto3 python3-pytest \
-	ca-certificates xvfb xauth $(TORCH_APT)
 # torch never comes from PyPI here (its Linux wheels there are CUDA builds, gigabytes of nvidia
 # packages): the CPU wheel on this image's disk when one matches QGIS's Python, else Debian's.
 PYTAG := $(shell $(SYSPY) -c 'import sys; print("cp%d%d" % sys.version_info[:2])' 2>/dev/null)
 TORCH_WHEEL := $(firstword $(filter %_$(shell uname -m).whl,$(wildcard /opt/wheels/torch-*+cpu-$(PYTAG)-$(PYTAG)-*.whl)))
 TORCH_APT := $(if $(TORCH_WHEEL),,python3-torch)
+APT_PACKAGES := qgis python3-qgis qgis-providers gdal-bin python3-gdal python3-venv python3-pip \
+	python3-rasterio python3-geopandas python3-fiona python3-pyproj python3-shapely python3-sklearn \
+	python3-pandas python3-scipy python3-openpyxl python3-matplotlib python3-boto3 python3-pytest \
+	ca-certificates xvfb xauth $(TORCH_APT)
 
 export PROJ_DATA := /usr/share/proj
 export QT_QPA_PLATFORM := offscreen
