@@ -25,6 +25,10 @@ GEOML_STATE := $(CURDIR)
 export XDG_RUNTIME_DIR := $(GEOML_STATE)/.runtime
 export QGIS_CUSTOM_CONFIG_PATH := $(GEOML_STATE)/.qgis-profile
 export PYTHONDONTWRITEBYTECODE := 1
+# the launchers in scripts/ find the venv here (the matrix keeps it outside the checkout)
+export GEOML_VENV := $(abspath $(VENV))
+# TESTS=tests/qgis/test_x.py runs part of the suite
+TESTS := tests
 
 .PHONY: setup sysdeps test test-core test-matrix demo screenshot bench package clean print-apt-packages
 
@@ -58,7 +62,7 @@ $(STAMP): pyproject.toml scripts/constraints.py Makefile | sysdeps
 
 test: setup
 	@mkdir -p -m 700 $(XDG_RUNTIME_DIR)
-	$(PY) -m pytest -q -p no:cacheprovider tests
+	$(PY) -m pytest -q -p no:cacheprovider $(TESTS)
 
 # the whole suite on QGIS 3.40 (bookworm-backports) and 3.44 (trixie-backports) in cached chroots
 test-matrix:
