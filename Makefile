@@ -30,7 +30,7 @@ export GEOML_VENV := $(abspath $(VENV))
 # TESTS=tests/qgis/test_x.py runs part of the suite
 TESTS := tests
 
-.PHONY: setup sysdeps test test-core test-matrix demo screenshot bench package clean print-apt-packages
+.PHONY: setup sysdeps test test-fast test-core test-matrix demo screenshot bench package clean print-apt-packages
 
 setup: $(STAMP)
 
@@ -63,6 +63,11 @@ $(STAMP): pyproject.toml scripts/constraints.py Makefile | sysdeps
 test: setup
 	@mkdir -p -m 700 $(XDG_RUNTIME_DIR)
 	$(PY) -m pytest -q -p no:cacheprovider $(TESTS)
+
+# the inner loop: core and in-process QGIS tests (no qgis_process subprocess, desktop QGIS, moto or cfn-lint)
+test-fast: setup
+	@mkdir -p -m 700 $(XDG_RUNTIME_DIR)
+	$(PY) -m pytest -q -p no:cacheprovider -m "not qgis_process and not desktop and not aws" tests
 
 # the whole suite on QGIS 3.40 (bookworm-backports) and 3.44 (trixie-backports) in cached chroots
 test-matrix:

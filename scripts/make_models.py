@@ -14,9 +14,11 @@ from qgis.core import (
     QgsApplication,
     QgsProcessingModelAlgorithm,
     QgsProcessingModelChildAlgorithm,
-    QgsProcessingModelChildParameterSource as Src,
     QgsProcessingModelOutput,
     QgsProcessingModelParameter,
+)
+from qgis.core import (
+    QgsProcessingModelChildParameterSource as Src,
 )
 from qgis.PyQt.QtCore import QPointF
 
@@ -102,7 +104,7 @@ def prospectivity_workflow() -> QgsProcessingModelAlgorithm:
     temp = Src.fromStaticValue("TEMPORARY_OUTPUT")
     step(m, "kriged", "geoml:krigedfeatures", "Kriged features",
          {"INPUT": Src.fromModelParameter("samples"), "FIELD": Src.fromModelParameter("value_field"),
-          "REFERENCE": Src.fromModelParameter("reference"), "VARIOGRAM_MODEL": Src.fromStaticValue("auto"),
+          "REFERENCE": Src.fromModelParameter("reference"), "VARIOGRAM_MODEL": Src.fromStaticValue(0),
           "NEIGHBOURS": Src.fromStaticValue(32), "OUTPUT": temp}, {"OUTPUT": "Kriged features"}, 100)
     step(m, "stack", "geoml:buildfeaturestack", "Feature stack",
          {"INPUTS": [Src.fromModelParameter("evidence"), Src.fromChildOutput("kriged", "OUTPUT")],
@@ -128,7 +130,55 @@ def prospectivity_workflow() -> QgsProcessingModelAlgorithm:
     return m
 
 
-WORKFLOWS = {"spectral_library_to_mineral_map": spectral_workflow, "kriging_to_drill_targets": prospectivity_workflow}
+def fuzzy_workflow() -> QgsProcessingModelAlgorithm:
+    from qgis.core import (
+        QgsProcessing,
+        QgsProcessingParameterFeatureSource,
+        QgsProcessingParameterField,
+        QgsProcessingParameterNumber,
+        QgsProcessingParameterRasterLayer,
+        QgsProcessingParameterString,
+    )
+
+    dbl = QgsProcessingParameterNumber.Type.Double
+    m = QgsProcessingModelAlgorithm("Fuzzy membership to overlay to evaluation", "Workflows", "workflows")
+    m.setHelpContent({"ALG_DESC": (
+        "Knowledge-driven prospectivity: a continuous evidence raster gets a linear membership (0 at the low "
+        "bound, 1 at the high bound; low > high for 'near is favourable', e.g. distance to a fault), a "
+        "categorical raster gets a membership per class ('1: 0.9, 2: 0.5'), the two are combined by a fuzzy "
+        "gamma overlay, and the map is scored against validation points (label field: 1 deposit / 0 not).")})
+    model_input(m, QgsProcessingParameterRasterLayer("continuous", "Continuous evidence raster"), 20)
+    model_input(m, QgsProcessingParameterNumber("low", "Low bound (membership 0)", dbl, 0.0), 160)
+    model_input(m, QgsProcessingParameterNumber("high", "High bound (membership 1)", dbl, 1.0), 300)
+    model_input(m, QgsProcessingParameterRasterLayer("categorical", "Categorical evidence raster"), 440)
+    model_input(m, QgsProcessingParameterString("class_memberships", "Class memberships ('1: 0.9, 2: 0.5')"), 580)
+    model_input(m, QgsProcessingParameterNumber("gamma", "Gamma", dbl, 0.9, minValue=0.0, maxValue=1.0), 720)
+    model_input(m, QgsProcessingParameterFeatureSource("validation", "Validation points",
+                                                       [QgsProcessing.SourceType.TypeVectorPoint]), 860)
+    model_input(m, QgsProcessingParameterField("label_field", "Label field (1 / 0)",
+                                               parentLayerParameterName="validation"), 1000)
+    temp = Src.fromStaticValue("TEMPORARY_OUTPUT")
+    step(m, "mu_continuous", "geoml:fuzzymembership", "Linear membership",
+         {"INPUT": Src.fromModelParameter("continuous"), "BAND": Src.fromStaticValue(1),
+          "FUNCTION": Src.fromStaticValue(0), "LOW": Src.fromModelParameter("low"),
+          "HIGH": Src.fromModelParameter("high"), "OUTPUT": temp}, {}, 100)
+    step(m, "mu_categorical", "geoml:fuzzymembership", "Class membership",
+         {"INPUT": Src.fromModelParameter("categorical"), "BAND": Src.fromStaticValue(1),
+          "FUNCTION": Src.fromStaticValue(6), "CLASS_MEMBERSHIPS": Src.fromModelParameter("class_memberships"),
+          "OUTPUT": temp}, {}, 350)
+    step(m, "overlay", "geoml:fuzzyoverlay", "Fuzzy gamma overlay",
+         {"INPUTS": [Src.fromChildOutput("mu_continuous", "OUTPUT"), Src.fromChildOutput("mu_categorical", "OUTPUT")],
+          "OPERATOR": Src.fromStaticValue(0), "GAMMA": Src.fromModelParameter("gamma"), "OUTPUT": temp},
+         {"OUTPUT": "Fuzzy overlay"}, 600)
+    step(m, "evaluate", "geoml:evaluateprospectivity", "Evaluation",
+         {"PROBABILITY": Src.fromChildOutput("overlay", "OUTPUT"), "VALIDATION": Src.fromModelParameter("validation"),
+          "LABEL_FIELD": Src.fromModelParameter("label_field"),
+          "OUTPUT_REPORT": Src.fromStaticValue("TEMPORARY_OUTPUT")}, {"OUTPUT_REPORT": "Evaluation report"}, 850)
+    return m
+
+
+WORKFLOWS = {"spectral_library_to_mineral_map": spectral_workflow, "kriging_to_drill_targets": prospectivity_workflow,
+             "fuzzy_membership_overlay_evaluate": fuzzy_workflow}
 
 
 def main() -> int:

@@ -1,6 +1,7 @@
 """Shared fixtures. QGIS tests live in tests/qgis and use pytest-qgis's fixtures."""
 from __future__ import annotations
 
+import inspect
 import os
 from pathlib import Path
 
@@ -13,6 +14,27 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 TEST_DATA = Path(__file__).resolve().parent / "data"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark each test by what it needs, so tiers can select them (``make test-fast`` skips the slow kinds):
+    ``qgis`` (tests/qgis: a QGIS application), ``qgis_process`` (runs the qgis_process launcher as a
+    subprocess), ``desktop`` (real desktop QGIS under Xvfb), ``aws`` (a moto server or cfn-lint)."""
+    for item in items:
+        path = Path(str(item.fspath))
+        fixtures = set(getattr(item, "fixturenames", ()))
+        try:
+            source = inspect.getsource(item.function)
+        except (AttributeError, OSError, TypeError):
+            source = ""
+        if "qgis" in path.parent.parts:
+            item.add_marker("qgis")
+        if "qgis_process" in fixtures:
+            item.add_marker("qgis_process")
+        if "qgis-desktop" in source:
+            item.add_marker("desktop")
+        if "aws" in fixtures or "moto_server(" in source or path.name == "test_infra_aws.py":
+            item.add_marker("aws")
 
 
 @pytest.fixture

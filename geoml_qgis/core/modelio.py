@@ -5,12 +5,15 @@ A GeoML model file is one ``torch.save`` archive holding only tensors and string
 It is loaded with ``torch.load(..., weights_only=True)``, which refuses anything but
 tensors and plain containers, so opening a model file can never run code. Models
 that are not torch networks (scikit-learn estimators, variograms) store their
-parameters as arrays in ``state`` and the rest in ``meta``.
+parameters as arrays in ``state`` and the rest in ``meta``; when the state holds no
+tensor the file is a NumPy ``.npz`` archive instead (the arrays, plus the same header
+as JSON text), read with ``allow_pickle=False``, so those models need no torch at all.
 """
 from __future__ import annotations
 
 import json
 import os
+import zipfile
 from typing import Any, Mapping
 
 import numpy as np
@@ -21,6 +24,7 @@ from .io.atomic import atomic_path
 from .io.provenance import file_sha256
 
 FORMAT = "geoml-model"
+_NPZ_HEADER, _NPZ_STATE = "geoml_header", "state."
 
 
 def save_model(path: str | os.PathLike, kind: str, state: Mapping[str, Any], meta: Mapping[str, Any]) -> str:
@@ -36,9 +40,16 @@ def save_model(path: str | os.PathLike, kind: str, state: Mapping[str, Any], met
     meta : mapping
         JSON-serialisable description: feature names, transforms, class names, versions.
     """
-    torch = require("torch", "saving models")
     from .. import __version__
 
+    if not any(type(v).__module__.startswith("torch") for v in state.values()):  # arrays only: no torch needed
+        header = json.dumps({"format": FORMAT, "kind": kind, "meta": {**dict(meta), "geoml_version": __version__}},
+                            default=_json_default)
+        arrays = {f"{_NPZ_STATE}{k}": np.asarray(v) for k, v in state.items()}
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
+            np.savez_compressed(f, **{_NPZ_HEADER: np.array(header)}, **arrays)
+        return file_sha256(path)
+    torch = require("torch", "saving models")
     tensors = {k: (v.detach().cpu() if isinstance(v, torch.Tensor) else torch.as_tensor(np.asarray(v)))
                for k, v in state.items()}
     payload = {
@@ -59,13 +70,15 @@ def load_model(path: str | os.PathLike, kind: str | None = None) -> tuple[dict, 
     Raises :class:`GeoMLError` when the file is not a GeoML model, or not of *kind*
     (a prefix match: ``kind="prospectivity"`` accepts ``"prospectivity.transfer"``).
     """
-    torch = require("torch", "loading models")
     if not os.path.exists(path):
         raise GeoMLError(f"Model file not found: {path}")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same message
-        raise GeoMLError(f"'{os.path.basename(path)}' is not a GeoML model file (or is damaged): {exc}") from exc
+    payload = _load_npz(path)
+    if payload is None:
+        torch = require("torch", "loading models")
+        try:
+            payload = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same message
+            raise GeoMLError(f"'{os.path.basename(path)}' is not a GeoML model file (or is damaged): {exc}") from exc
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise GeoMLError(f"'{os.path.basename(path)}' is not a GeoML model file.")
     if kind is not None and not str(payload.get("kind", "")).startswith(kind):
@@ -75,6 +88,23 @@ def load_model(path: str | os.PathLike, kind: str | None = None) -> tuple[dict, 
     meta = json.loads(payload["meta"])
     meta["kind"] = payload["kind"]
     return dict(payload["state"]), meta
+
+
+def _load_npz(path) -> dict | None:
+    """The payload of an arrays-only model file (``.npz`` layout), or None for any other file."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if f"{_NPZ_HEADER}.npy" not in archive.namelist():
+                return None
+    except (zipfile.BadZipFile, OSError):
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            header = json.loads(str(npz[_NPZ_HEADER]))
+            state = {k[len(_NPZ_STATE):]: npz[k] for k in npz.files if k.startswith(_NPZ_STATE)}
+    except (OSError, ValueError, KeyError) as exc:
+        raise GeoMLError(f"'{os.path.basename(path)}' is not a GeoML model file (or is damaged): {exc}") from exc
+    return {**header, "meta": json.dumps(header.get("meta", {})), "state": state}
 
 
 def _json_default(value):

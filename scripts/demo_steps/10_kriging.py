@@ -10,24 +10,24 @@ def meuse_kriging(demo):
     points = demo.out / "meuse_logzinc.gpkg"
     demo.run("native:fieldcalculator", INPUT=demo.sample / "meuse" / "meuse.gpkg", FIELD_NAME="log_zinc",
              FIELD_TYPE=0, FIELD_LENGTH=12, FIELD_PRECISION=6, FORMULA='ln("zinc")', OUTPUT=points)
-    fit = demo.run("geoml:fitvariogram", INPUT=points, FIELD="log_zinc", MODEL=0,
+    fit = demo.run("geoml:fitvariogram", INPUT=points, FIELD="log_zinc", VARIOGRAM_MODEL=0,
                    OUTPUT_MODEL=demo.out / "meuse_variogram.json", OUTPUT_REPORT=demo.out / "meuse_variogram.html")
     model = json.loads(open(fit["OUTPUT_MODEL"]).read())
     demo.report("variogram (auto fit)", f"{model['kind']}: nugget {model['nugget']:.3f}, sill {model['sill']:.3f}, "
                 f"range {model['range']:.0f} m", fit["OUTPUT_REPORT"])
     ok = demo.run("geoml:ordinarykriging", INPUT=points, FIELD="log_zinc", REFERENCE=grids / "dist.tif",
-                  VARIOGRAM_MODEL=fit["OUTPUT_MODEL"], NEIGHBOURS=32,
+                  VARIOGRAM_FILE=fit["OUTPUT_MODEL"], NEIGHBOURS=32,
                   OUTPUT_ESTIMATE=demo.out / "meuse_logzinc_ok.tif", OUTPUT_VARIANCE=demo.out / "meuse_logzinc_okvar.tif")
     ds = gdal.Open(ok["OUTPUT_ESTIMATE"])
     band = ds.GetRasterBand(1)
     lo, hi = band.ComputeRasterMinMax(False)
     demo.report("ordinary kriging", f"{ds.RasterXSize} x {ds.RasterYSize} cells, log(zinc) {lo:.2f}..{hi:.2f}",
                 ok["OUTPUT_ESTIMATE"])
-    cv = demo.run("geoml:krigingcrossvalidation", INPUT=points, FIELD="log_zinc", VARIOGRAM_MODEL=fit["OUTPUT_MODEL"],
+    cv = demo.run("geoml:krigingcrossvalidation", INPUT=points, FIELD="log_zinc", VARIOGRAM_FILE=fit["OUTPUT_MODEL"],
                   NEIGHBOURS=0, METHOD=0, OUTPUT=demo.out / "meuse_cv.gpkg", OUTPUT_REPORT=demo.out / "meuse_cv.html")
     demo.report("kriging leave-one-out", f"RMSE {cv['RMSE']:.3f}, MSDR {cv['MSDR']:.2f}", cv["OUTPUT_REPORT"])
     feat = demo.run("geoml:krigedfeatures", INPUT=points, FIELD="log_zinc", REFERENCE=grids / "dist.tif",
-                    VARIOGRAM_MODEL=fit["OUTPUT_MODEL"], OUTPUT=demo.out / "meuse_kriged_features.tif")
+                    VARIOGRAM_FILE=fit["OUTPUT_MODEL"], OUTPUT=demo.out / "meuse_kriged_features.tif")
     demo.report("kriged features", "estimate, variance, distance, density", feat["OUTPUT"])
 
 

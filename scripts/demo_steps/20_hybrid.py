@@ -6,7 +6,7 @@ def meuse_hybrid(demo):
     grids = demo.sample / "meuse" / "grids"
     covs = [grids / "dist.tif", grids / "dem.tif"]
     res = demo.run("geoml:trainhybridpredictor", INPUT=demo.sample / "meuse" / "meuse.gpkg", FIELD="zinc",
-                   COVARIATES=covs, NEIGHBOURS=16, TRANSFORM=1, EPOCHS=150, ENSEMBLE=3, FOLDS=5,
+                   COVARIATES=covs, NEIGHBOURS=16, TRANSFORM=1, EPOCHS=150, MEMBERS=3, VARIOGRAM_MODEL=1, FOLDS=5,
                    OUTPUT_MODEL=demo.out / "meuse_hybrid.pt", OUTPUT_REPORT=demo.out / "meuse_hybrid.html")
     demo.report("hybrid blocked CV (log zinc)", f"RMSE hybrid {res['HYBRID_RMSE']:.3f} vs kriging "
                 f"{res['KRIGING_RMSE']:.3f}", res["OUTPUT_REPORT"])

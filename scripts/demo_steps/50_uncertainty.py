@@ -22,8 +22,8 @@ def uncertainty(demo):
                    COST=1, VALUE=3, CONFIDENCE=0.9, N_TARGETS=10, MIN_SPACING=300,
                    OUTPUT_TARGETS=demo.out / "drill_targets.gpkg", OUTPUT_CATEGORIES=demo.out / "risk_return.tif",
                    OUTPUT_REPORT=demo.out / "drill_targets.html")
-    demo.report("drill targets", f"{res['N_TARGETS_FOUND']} targets >= 300 m apart", demo.out / "drill_targets.html")
-    res = demo.run("geoml:suggestsamples", MODEL=model, FEATURES=stack, N=8, MIN_SPACING=300,
+    demo.report("drill targets", f"{res['N_FOUND']} targets >= 300 m apart", demo.out / "drill_targets.html")
+    res = demo.run("geoml:suggestsamples", MODEL=model, FEATURES=stack, N_TARGETS=8, MIN_SPACING=300,
                    OUTPUT=demo.out / "suggested_samples.gpkg")
     demo.report("suggested samples", f"{res['N_FOUND']} places of highest epistemic uncertainty",
                 demo.out / "suggested_samples.gpkg")

@@ -150,6 +150,12 @@ def test_sequence_model_on_held_out_holes(tmp_path):
     loaded, meta = SequenceModel.load(tmp_path / "m.pt")
     assert meta["features"] == samples.elements and meta["cell"] == "gru"
     assert np.allclose(loaded.predict_proba(X, samples.hole, samples.depth), model.predict_proba(X, samples.hole, samples.depth))
+    names = np.array([f"unit {t}" for t in truth], dtype=object)  # text labels (unit names) save and load
+    named = SequenceModel("gru", seq_len=16, epochs=2).fit(X, names, samples.hole, samples.depth)
+    named.save(tmp_path / "named.pt")
+    loaded_named, _ = SequenceModel.load(tmp_path / "named.pt")
+    assert list(loaded_named.classes_) == sorted(set(names))
+    assert np.array_equal(loaded_named.predict(X, samples.hole, samples.depth), named.predict(X, samples.hole, samples.depth))
     for cell in ("rnn", "lstm"):  # the other cells train too
         m = SequenceModel(cell, seq_len=8, epochs=1).fit(X, truth, samples.hole, samples.depth)
         assert m.history_["train_accuracy"].iloc[-1] > 0.4

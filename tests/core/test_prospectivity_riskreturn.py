@@ -63,3 +63,39 @@ def test_calibration_metrics_against_sklearn_and_a_calibrated_forecast():
     good = uncertainty_metrics(y, p, np.full_like(p, 0.05))
     assert good["coverage"] == 1.0 and good["sharpness"] == pytest.approx(2 * 1.2816 * 0.05, rel=1e-3)
     assert uncertainty_metrics(y, p ** 3, np.full_like(p, 0.001))["coverage"] < 0.2
+
+
+def test_uncertainty_metrics_reach_the_cross_validation_report(tmp_path):
+    """An ensemble's uncertainty is judged on every held-out fold and shown in the CV report (coverage,
+    sharpness, uncertainty-error correlation); methods without uncertainty leave those cells empty."""
+    from geoml_qgis.core.prospectivity.evaluation import cross_validate, stratified_folds
+    from geoml_qgis.core.prospectivity.report import cv_rows, write_cv_report
+
+    class Logistic:  # SYNTHETIC: a fixed logistic model whose uncertainty is largest near p = 0.5
+        def fit(self, X, y):
+            return self
+
+        def predict_proba(self, X):
+            return 1 / (1 + np.exp(-3 * X[:, 0]))
+
+        def predict_uncertainty(self, X):
+            p = self.predict_proba(X)
+            return {"total": np.sqrt(p * (1 - p)) / 4}
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(300, 2))
+    y = (rng.random(300) < 1 / (1 + np.exp(-3 * X[:, 0]))).astype(int)
+    folds = stratified_folds(y, 3, seed=0)
+    with_u = cross_validate(Logistic, X, y, folds, "ensemble", uncertainty=lambda m, Xt: m.predict_uncertainty(Xt)["total"])
+    plain = cross_validate(Logistic, X, y, folds, "plain")
+    assert len(with_u.extra) == 3 and plain.extra == []
+    expected = np.mean([uncertainty_metrics(y[folds == f], with_u.oof[folds == f],
+                                            np.sqrt(with_u.oof * (1 - with_u.oof))[folds == f] / 4)["sharpness"]
+                        for f in range(3)])
+    rows = cv_rows([plain, with_u], y)
+    assert "uncertainty coverage" not in rows[0]
+    assert rows[1]["uncertainty sharpness"] == pytest.approx(expected)
+    assert 0 <= rows[1]["uncertainty coverage"] <= 1
+    write_cv_report(tmp_path / "cv.html", "CV", [plain, with_u], y)
+    html = (tmp_path / "cv.html").read_text(encoding="utf-8")
+    assert "uncertainty coverage" in html and "uncertainty-error correlation" in html

@@ -194,7 +194,9 @@ def test_align_rasters_writes_named_bands(write_raster, tmp_path):
     ds = open_raster(tmp_path / "out" / "stack.tif")
     assert names == ["dem", "dist"] and ds.RasterCount == 2
     assert ds.GetRasterBand(2).GetDescription() == "dist"
-    assert ds.GetMetadataItem("GEOML_ALGORITHM") == "geoml:alignrasters"
+    assert ds.GetMetadataItem("GEOML_ALGORITHM") == "geoml_qgis.core.io.align_rasters"  # called as a library
+    align_rasters([a], tmp_path / "named.tif", algorithm="geoml:alignrasters")  # the caller names itself
+    assert open_raster(tmp_path / "named.tif").GetMetadataItem("GEOML_ALGORITHM") == "geoml:alignrasters"
 
 
 def test_missing_and_unreadable_rasters_have_clear_errors(tmp_path):

@@ -15,6 +15,27 @@ LAUNCHER = ROOT / "scripts" / "geoml-qgis-process"
 _ALIVE = []  # Python wrappers of registered providers must outlive the tests (as a plugin keeps its own)
 
 
+def undeclared_outputs(alg_id: str, results: dict) -> list[str]:
+    """Keys of a ``geoml:`` algorithm's result dictionary that it does not declare as outputs (the
+    graphical modeler and ``qgis_process --json`` users can rely only on declared ones)."""
+    from geoml_qgis.algorithms import algorithm_classes
+
+    alg = {cls.NAME: cls for cls in algorithm_classes()}[alg_id.split(":", 1)[1]]()
+    alg.initAlgorithm()
+    return sorted(set(results) - {o.name() for o in alg.outputDefinitions()})
+
+
+def check_declared(alg_id: str, results: dict) -> dict:
+    """*results*, after failing the test if they hold an undeclared key (GeoML's own algorithms; the
+    shipped graphical models return their children's bookkeeping too)."""
+    from geoml_qgis.algorithms import algorithm_classes
+
+    if alg_id in {f"geoml:{cls.NAME}" for cls in algorithm_classes()}:
+        extra = undeclared_outputs(alg_id, results)
+        assert not extra, f"{alg_id} returned undeclared output(s) {extra}; declare them with addOutput"
+    return results
+
+
 @pytest.fixture
 def geoml_provider(qgis_app, qgis_processing):
     """The GeoML provider registered in this QgsApplication's Processing registry."""
@@ -42,7 +63,8 @@ def run_alg(geoml_provider):
     def _run(alg_id, params, feedback=None):
         context = QgsProcessingContext()
         context.setProject(QgsProject.instance())
-        return processing.run(alg_id, params, feedback=feedback or QgsProcessingFeedback(), context=context)
+        results = processing.run(alg_id, params, feedback=feedback or QgsProcessingFeedback(), context=context)
+        return check_declared(alg_id, results)
 
     return _run
 
@@ -61,6 +83,8 @@ def qgis_process(tmp_path_factory):
         proc = subprocess.run(args, capture_output=True, text=True, env=env, timeout=timeout)
         if proc.returncode != 0:
             raise AssertionError(f"qgis_process failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-        return json.loads(proc.stdout[proc.stdout.index("{"):])
+        out = json.loads(proc.stdout[proc.stdout.index("{"):])
+        check_declared(alg_id, out["results"])
+        return out
 
     return _run

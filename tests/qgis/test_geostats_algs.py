@@ -12,7 +12,7 @@ from .conftest import SAMPLE
 
 MEUSE = SAMPLE / "meuse" / "meuse.gpkg"
 DIST = SAMPLE / "meuse" / "grids" / "dist.tif"
-CLASSIC = {"VARIOGRAM_MODEL": "spherical", "NUGGET": 0.0507, "SILL": 0.6413, "RANGE": 897.0}
+CLASSIC = {"VARIOGRAM_MODEL": 1, "NUGGET": 0.0507, "SILL": 0.6413, "RANGE": 897.0}
 
 
 @pytest.fixture(scope="module")
@@ -32,14 +32,14 @@ def test_fit_variogram_then_krige_onto_reference_grid(run_alg, logzinc, tmp_path
     from qgis.core import QgsRasterLayer
 
     fit = run_alg("geoml:fitvariogram", {
-        "INPUT": str(logzinc), "FIELD": "log_zinc", "MODEL": 1,
+        "INPUT": str(logzinc), "FIELD": "log_zinc", "VARIOGRAM_MODEL": 1,
         "OUTPUT_MODEL": str(tmp_path / "vg.json"), "OUTPUT_REPORT": str(tmp_path / "vg.html")})
     model = json.loads((tmp_path / "vg.json").read_text())
     assert model["kind"] == "spherical" and 0.4 < model["sill"] - model["nugget"] < 0.8
     assert "data:image/png;base64" in (tmp_path / "vg.html").read_text()
     res = run_alg("geoml:ordinarykriging", {
         "INPUT": str(logzinc), "FIELD": "log_zinc", "REFERENCE": str(DIST),
-        "VARIOGRAM_MODEL": fit["OUTPUT_MODEL"], "NEIGHBOURS": 32,
+        "VARIOGRAM_FILE": fit["OUTPUT_MODEL"], "NEIGHBOURS": 32,
         "OUTPUT_ESTIMATE": str(tmp_path / "est.tif"), "OUTPUT_VARIANCE": str(tmp_path / "var.tif")})
     est, ref = gdal.Open(res["OUTPUT_ESTIMATE"]), gdal.Open(str(DIST))
     assert est.GetGeoTransform() == ref.GetGeoTransform()
@@ -61,7 +61,7 @@ def test_cross_validation_layer_and_summary(run_alg, logzinc, tmp_path):
     res = run_alg("geoml:krigingcrossvalidation", {
         "INPUT": str(logzinc), "FIELD": "log_zinc", **CLASSIC, "NEIGHBOURS": 0, "METHOD": 0,
         "OUTPUT": str(tmp_path / "cv.gpkg"), "OUTPUT_REPORT": str(tmp_path / "cv.html"),
-        "OUTPUT_TABLE": str(tmp_path / "cv.csv")})
+        "OUTPUT_CSV": str(tmp_path / "cv.csv")})
     assert res["RMSE"] == pytest.approx(0.39, abs=0.01)
     layer = QgsVectorLayer(res["OUTPUT"], "cv")
     assert layer.featureCount() == 154  # one NULL value skipped
@@ -100,7 +100,7 @@ def test_geographic_crs_and_empty_extent_are_refused(run_alg, logzinc, tmp_path)
 
 def test_ordinary_kriging_through_qgis_process(qgis_process, logzinc, tmp_path):
     out = qgis_process("geoml:ordinarykriging", {
-        "INPUT": logzinc, "FIELD": "log_zinc", "VARIOGRAM_MODEL": "auto", "EXTENT": "178600,181400,329600,333600",
+        "INPUT": logzinc, "FIELD": "log_zinc", "VARIOGRAM_MODEL": 0, "EXTENT": "178600,181400,329600,333600",
         "PIXEL_SIZE": 100, "OUTPUT_ESTIMATE": tmp_path / "e.tif", "OUTPUT_VARIANCE": tmp_path / "v.tif",
         "OUTPUT_REPORT": tmp_path / "r.html"})
     ds = gdal.Open(out["results"]["OUTPUT_ESTIMATE"])
@@ -122,7 +122,7 @@ def test_3d_kriging_at_target_points(run_alg, tmp_path):
     t = rng.uniform(10, 90, (12, 3))
     write_points(tmp_path / "t.gpkg", PointTable(t[:, 0], t[:, 1], t[:, 2], pd.DataFrame({"id": np.arange(12)}), "EPSG:32633"))
     res = run_alg("geoml:ordinarykriging", {
-        "INPUT": str(tmp_path / "s.gpkg"), "FIELD": "v", "VARIOGRAM_MODEL": "exponential", "NUGGET": 0.0,
+        "INPUT": str(tmp_path / "s.gpkg"), "FIELD": "v", "VARIOGRAM_MODEL": 2, "NUGGET": 0.0,
         "SILL": 2.0, "RANGE": 80.0, "NEIGHBOURS": 16, "TARGET_POINTS": str(tmp_path / "t.gpkg"),
         "OUTPUT_POINTS": str(tmp_path / "out.gpkg")})
     layer = QgsVectorLayer(res["OUTPUT_POINTS"], "o")

@@ -1,7 +1,6 @@
 """geoml:trainhybridpredictor and geoml:predicthybrid through processing.run on the Meuse data."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from osgeo import gdal
 
@@ -17,7 +16,7 @@ def test_train_then_predict_on_the_meuse_grid(run_alg, tmp_path):
     covs = [str(GRIDS / "dist.tif"), str(GRIDS / "dem.tif")]
     res = run_alg("geoml:trainhybridpredictor", {
         "INPUT": str(MEUSE), "FIELD": "zinc", "COVARIATES": covs, "NEIGHBOURS": 8, "TRANSFORM": 1,
-        "EPOCHS": 8, "ENSEMBLE": 1, "FOLDS": 3, "LOSS": 1, "OUTPUT_MODEL": str(tmp_path / "h.pt"),
+        "EPOCHS": 8, "MEMBERS": 1, "FOLDS": 3, "LOSS": 1, "OUTPUT_MODEL": str(tmp_path / "h.pt"),
         "OUTPUT_REPORT": str(tmp_path / "h.html")})
     assert 0.2 < res["KRIGING_RMSE"] < 1.0 and res["HYBRID_RMSE"] > 0
     assert "hybrid" in (tmp_path / "h.html").read_text()
@@ -36,7 +35,7 @@ def test_wrong_covariate_count_is_refused(run_alg, tmp_path):
     from qgis.core import QgsProcessingException
 
     res = run_alg("geoml:trainhybridpredictor", {
-        "INPUT": str(MEUSE), "FIELD": "zinc", "NEIGHBOURS": 8, "EPOCHS": 3, "ENSEMBLE": 1, "FOLDS": 2,
+        "INPUT": str(MEUSE), "FIELD": "zinc", "NEIGHBOURS": 8, "EPOCHS": 3, "MEMBERS": 1, "FOLDS": 2,
         "OUTPUT_MODEL": str(tmp_path / "h.pt"), "OUTPUT_REPORT": str(tmp_path / "h.html")})
     with pytest.raises(QgsProcessingException, match="trained with 0 covariate"):
         run_alg("geoml:predicthybrid", {

@@ -63,6 +63,7 @@ def test_plugin_repository_checker_accepts_the_zip(unpacked, tmp_path):
     assert report["security"]["count"] == 0, report["security"]["findings"]
 
 
+@pytest.mark.qgis_process
 def test_zip_installs_into_a_clean_profile_and_runs_an_algorithm(unpacked, tmp_path):
     """As a user would: the unpacked zip in a fresh profile's plugin folder, `qgis_process plugins
     enable`, then an algorithm run (GeoML's own launcher is not used)."""
@@ -83,7 +84,7 @@ def test_zip_installs_into_a_clean_profile_and_runs_an_algorithm(unpacked, tmp_p
     assert enable.returncode == 0, enable.stdout[-2000:] + enable.stderr[-2000:]
     points = SAMPLE / "meuse" / "meuse.gpkg"
     run = subprocess.run([qp, "run", "geoml:fitvariogram", "--json", "--", f"INPUT={points}", "FIELD=zinc",
-                          "MODEL=1", f"OUTPUT_MODEL={tmp_path / 'vg.json'}", f"OUTPUT_REPORT={tmp_path / 'vg.html'}"],
+                          "VARIOGRAM_MODEL=1", f"OUTPUT_MODEL={tmp_path / 'vg.json'}", f"OUTPUT_REPORT={tmp_path / 'vg.html'}"],
                          env=env, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     result = json.loads(run.stdout[run.stdout.index("{"):])

@@ -112,7 +112,7 @@ def test_vae_ensemble_writes_uncertainty_rasters(run_alg, occurrences, tmp_path)
     ra = [f["risk_adjusted_return"] for f in t.getFeatures()]
     assert 1 <= len(ra) <= 5 and ra == sorted(ra, reverse=True)
     assert set(np.unique(gdal.Open(res["OUTPUT_CATEGORIES"]).ReadAsArray())) <= {0, 1, 2, 3, 4}
-    res = run_alg("geoml:suggestsamples", {"MODEL": str(tmp_path / "e.pt"), "FEATURES": str(stack), "N": 4,
+    res = run_alg("geoml:suggestsamples", {"MODEL": str(tmp_path / "e.pt"), "FEATURES": str(stack), "N_TARGETS": 4,
                                            "MIN_SPACING": 300, "OUTPUT": str(tmp_path / "s.gpkg")})
     s = QgsVectorLayer(res["OUTPUT"], "s")
     assert s.featureCount() == 4 and "epistemic" in s.fields().names()

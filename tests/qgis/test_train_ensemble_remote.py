@@ -83,44 +83,59 @@ def test_aws_batch_backend_uploads_submits_and_names_missing_members(run_alg, pc
 
 
 def test_points_and_feature_stack_are_sampled(run_alg, tmp_path, monkeypatch):
-    """Meuse points (label: lime 0/1) on the dist and dem grids: the uploaded arrays are the raster values."""
+    """Meuse points (label: lime 0/1) on the dist and dem grids: the uploaded arrays are the raster values,
+    also when the points come in another CRS than the stack's: they are reprojected."""
     import boto3
-    from osgeo import gdal
+    from osgeo import gdal, osr
     from qgis.core import QgsProcessingException
 
     from geoml_qgis.core.io.raster import RasterStack
-    from geoml_qgis.core.io.vector import read_points
+    from geoml_qgis.core.io.vector import PointTable, read_points, write_points
 
     stack = str(tmp_path / "stack.tif")
     run_alg("geoml:alignrasters", {"INPUTS": [str(SAMPLE / "meuse" / "grids" / n) for n in ("dist.tif", "dem.tif")],
                                    "RESAMPLING": 0, "OUTPUT": stack})
+    # Meuse points moved 0.37 / 0.41 m off the cell edges they lie on (a round-off must not change the cell)
+    meuse = read_points(str(SAMPLE / "meuse" / "meuse.gpkg"))
+    points = PointTable(meuse.x + 0.37, meuse.y + 0.41, None, meuse.attributes[["lime"]], meuse.crs_wkt)
+    native = tmp_path / "meuse_rd_new.gpkg"
+    write_points(native, points)
+    # the same points in another CRS: RD New with its false origin removed (RD Old, an exact shift)
+    rd = osr.SpatialReference()
+    rd.ImportFromWkt(points.crs_wkt)
+    shifted_srs = osr.SpatialReference()
+    shifted_srs.ImportFromProj4(rd.ExportToProj4().replace("+x_0=155000", "+x_0=0").replace("+y_0=463000", "+y_0=0"))
+    shifted = tmp_path / "meuse_shifted.gpkg"
+    write_points(shifted, PointTable(points.x - 155000.0, points.y - 463000.0, None, points.attributes,
+                                     shifted_srs.ExportToWkt()))
+    with RasterStack([stack]) as rs:
+        expected = rs.sample(points.x, points.y)
+    keep = ~np.ma.getmaskarray(expected).any(axis=1)
+    ds = gdal.Open(stack)
+    dist = ds.GetRasterBand(1).ReadAsArray()
     with moto_server() as url:
         use_fake_aws(monkeypatch, url, tmp_path)
         create_bucket_and_queue(url)
         boto3.client("batch", endpoint_url=url).register_job_definition(
             jobDefinitionName="geoml-worker-test", type="container",
             containerProperties={"image": "geoml-worker:test", "vcpus": 1, "memory": 512})
-        with pytest.raises(QgsProcessingException, match="Only 0 of 2 members"):
-            run_alg("geoml:trainensembleremote", {
-                "INPUT": str(SAMPLE / "meuse" / "meuse.gpkg"), "LABEL_FIELD": "lime", "FEATURES": stack,
-                "MEMBERS": 2, "UNLABELLED": 200, "SEED": 5, "BACKEND": 1, "BUCKET": BUCKET, "PREFIX": "stack-test",
-                "JOB_QUEUE": QUEUE, "JOB_DEFINITION": "geoml-worker-test", "REGION": REGION,
-                "OUTPUT_MODEL": str(tmp_path / "m.pt")})
         s3 = boto3.client("s3", endpoint_url=url)
-        key = next(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="stack-test/")["Contents"]
-                   if o["Key"].endswith("data.npz"))
-        config = json.loads(s3.get_object(Bucket=BUCKET, Key=key.replace("data.npz", "config.json"))["Body"].read())
-        with np.load(io.BytesIO(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()), allow_pickle=False) as npz:
-            x, y, xu = npz["X"], npz["y"], npz["X_unlabelled"]
-    assert config["config"]["features"] == ["dist", "dem"]
-    points = read_points(str(SAMPLE / "meuse" / "meuse.gpkg"))
-    with RasterStack([stack]) as rs:
-        expected = rs.sample(points.x, points.y)
-    keep = ~np.ma.getmaskarray(expected).any(axis=1)
-    assert np.allclose(x, expected.data[keep]) and np.array_equal(y, points.attributes["lime"].to_numpy()[keep])
-    ds = gdal.Open(stack)
-    dist = ds.GetRasterBand(1).ReadAsArray()
-    assert xu.shape == (200, 2) and np.isin(xu[:, 0], dist).all()  # background values are cells of the stack
+        for prefix, layer in (("stack-test", native), ("shifted-crs-test", shifted)):
+            with pytest.raises(QgsProcessingException, match="Only 0 of 2 members"):
+                run_alg("geoml:trainensembleremote", {
+                    "INPUT": str(layer), "LABEL_FIELD": "lime", "FEATURES": stack,
+                    "MEMBERS": 2, "UNLABELLED": 200, "SEED": 5, "BACKEND": 1, "BUCKET": BUCKET, "PREFIX": prefix,
+                    "JOB_QUEUE": QUEUE, "JOB_DEFINITION": "geoml-worker-test", "REGION": REGION,
+                    "OUTPUT_MODEL": str(tmp_path / "m.pt")})
+            key = next(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{prefix}/")["Contents"]
+                       if o["Key"].endswith("data.npz"))
+            config = json.loads(s3.get_object(Bucket=BUCKET, Key=key.replace("data.npz", "config.json"))["Body"].read())
+            with np.load(io.BytesIO(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()), allow_pickle=False) as npz:
+                x, y, xu = npz["X"], npz["y"], npz["X_unlabelled"]
+            assert config["config"]["features"] == ["dist", "dem"]
+            assert np.allclose(x, expected.data[keep]), prefix
+            assert np.array_equal(y, points.attributes["lime"].to_numpy()[keep]), prefix
+            assert xu.shape == (200, 2) and np.isin(xu[:, 0], dist).all()  # background values are cells of the stack
 
 
 def test_local_backend_trains_vae_ensemble(run_alg, pca_table, tmp_path):

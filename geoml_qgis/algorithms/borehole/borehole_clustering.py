@@ -6,7 +6,6 @@ import numpy as np
 from qgis.core import (
     QgsProcessingOutputNumber,
     QgsProcessingParameterCrs,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
     QgsProcessingParameterFileDestination,
@@ -20,6 +19,7 @@ from ...core.borehole.transforms import TRANSFORMS
 from ...core.errors import GeoMLError
 from ...core.io.crs import require_projected
 from ..common.base import GeoMLAlgorithm, progress_callback
+from ..common.parameters import enum_choice, enum_parameter
 from .io import source_frame, write_clusters
 
 
@@ -83,14 +83,14 @@ class BoreholeClustering(GeoMLAlgorithm):
                             ("AZIMUTH_FIELD", "Azimuth field"), ("DIP_FIELD", "Dip field")):
             self.addParameter(QgsProcessingParameterField(name, self.tr(label), parentLayerParameterName="COLLARS",
                                                           type=any_field, optional=True))
-        self.addParameter(QgsProcessingParameterEnum("TRANSFORM", self.tr("Transform"), list(TRANSFORMS), defaultValue=2))
+        self.addParameter(enum_parameter("TRANSFORM", self.tr("Transform"), TRANSFORMS, "clr"))
         self.addParameter(QgsProcessingParameterNumber("N_CLUSTERS", self.tr("Number of clusters (0 = automatic)"),
                                                        NUMBER_INTEGER, 0, minValue=0))
         self.addParameter(QgsProcessingParameterNumber("K_MAX", self.tr("Largest number of clusters to try"),
                                                        NUMBER_INTEGER, 10, minValue=2, maxValue=50))
         advanced = [
-            QgsProcessingParameterEnum("METHOD", self.tr("Method"), list(METHODS), defaultValue=0),
-            QgsProcessingParameterNumber("MAX_LAG", self.tr("Maximum lag for continuity (0 = automatic)"),
+            enum_parameter("METHOD", self.tr("Method"), METHODS, "kmeans"),
+            QgsProcessingParameterNumber("MAX_LAG", self.tr("Maximum lag for continuity (map units, 0 = automatic)"),
                                          NUMBER_DOUBLE, 0.0, minValue=0.0),
             QgsProcessingParameterNumber("SEED", self.tr("Random seed"), NUMBER_INTEGER, 0),
             QgsProcessingParameterCrs("CRS", self.tr("CRS of tables without geometry"), optional=True),
@@ -159,12 +159,12 @@ class BoreholeClustering(GeoMLAlgorithm):
 
         samples = self._samples(parameters, context, feedback)
         require_projected(samples.crs_wkt, "the assay table")
-        transform = TRANSFORMS[self.parameterAsEnum(parameters, "TRANSFORM", context)]
+        transform = enum_choice(self, parameters, "TRANSFORM", TRANSFORMS, context)
         outcome = run_clustering(
             samples, transform,
             n_clusters=self.parameterAsInt(parameters, "N_CLUSTERS", context),
             k_max=self.parameterAsInt(parameters, "K_MAX", context),
-            method=METHODS[self.parameterAsEnum(parameters, "METHOD", context)],
+            method=enum_choice(self, parameters, "METHOD", METHODS, context),
             max_lag=self.parameterAsDouble(parameters, "MAX_LAG", context),
             seed=self.parameterAsInt(parameters, "SEED", context),
             progress=progress_callback(feedback),

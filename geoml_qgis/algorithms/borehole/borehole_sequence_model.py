@@ -16,6 +16,7 @@ from ...compat import FIELD_ANY, NUMBER_DOUBLE, NUMBER_INTEGER, SOURCE_VECTOR, S
 from ...core.borehole.transforms import TRANSFORMS
 from ...core.errors import GeoMLError
 from ..common.base import GeoMLAlgorithm, progress_callback
+from ..common.parameters import enum_choice, enum_parameter
 from .io import source_frame, write_clusters
 
 CELLS = ["rnn", "gru", "lstm"]
@@ -59,7 +60,7 @@ class BoreholeSequenceModel(GeoMLAlgorithm):
                                                       parentLayerParameterName="INPUT", type=any_field, allowMultiple=True))
         self.addParameter(QgsProcessingParameterField("DEPTH_FIELD", self.tr("Depth field"), parentLayerParameterName="INPUT",
                                                       type=any_field, optional=True))
-        self.addParameter(QgsProcessingParameterEnum("TRANSFORM", self.tr("Transform"), list(TRANSFORMS), defaultValue=2))
+        self.addParameter(enum_parameter("TRANSFORM", self.tr("Transform"), TRANSFORMS, "clr"))
         self.addParameter(QgsProcessingParameterEnum("CELL", self.tr("Recurrent cell"), CELLS, defaultValue=1))
         self.addParameter(QgsProcessingParameterNumber("SEQUENCE_LENGTH", self.tr("Sequence length (samples)"),
                                                        NUMBER_INTEGER, 32, minValue=2))
@@ -109,7 +110,7 @@ class BoreholeSequenceModel(GeoMLAlgorithm):
                                 carry=[label_field])
         for note in samples.log.messages:
             feedback.pushInfo(note)
-        transform = TRANSFORMS[self.parameterAsEnum(parameters, "TRANSFORM", context)]
+        transform = enum_choice(self, parameters, "TRANSFORM", TRANSFORMS, context)
         X = apply_transform(samples.values.to_numpy(), transform)
         labels = samples.extra[label_field].to_numpy()
         model = SequenceModel(
@@ -123,7 +124,7 @@ class BoreholeSequenceModel(GeoMLAlgorithm):
               progress=progress_callback(feedback))
         metrics = model.evaluate(X, labels, samples.hole, samples.depth)
         proba = model.predict_proba(X, samples.hole, samples.depth)
-        model_path = self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context)
+        model_path = self.model_output(parameters, context, feedback)
         model.save(model_path, {"features": samples.elements, "transform": transform, "label_field": label_field,
                                 "validation_accuracy": metrics["validation_accuracy"]})
         frame = samples.frame()

@@ -16,6 +16,17 @@ from qgis.PyQt.QtCore import QCoreApplication
 from ...core.deps import available, require
 from ...core.errors import Cancelled, GeoMLError
 
+README_URL = "https://github.com/geoml-qgis/geoml-qgis#"  # metadata.txt's homepage
+# README section (anchor) of each capability sub-package of algorithms/
+README_SECTIONS = {
+    "geostats": "geostatistics",
+    "hybrid": "hybrid-geostatistical-deep-learning",
+    "borehole": "borehole-geochemistry",
+    "prospectivity": "mineral-prospectivity",
+    "hyperspectral": "hyperspectral-mineral-mapping",
+    "scaleout": "scale-out-on-aws-batch",
+    "rastertools": "algorithms",
+}
 GROUPS = {
     "geostatistics": "Geostatistics",
     "borehole": "Borehole geochemistry",
@@ -69,6 +80,25 @@ class GeoMLAlgorithm(QgsProcessingAlgorithm):
             if missing else ""
         )
         return self.tr(self.HELP) + note
+
+    def helpUrl(self) -> str:  # noqa: N802 - QGIS API
+        """The README section of this algorithm's capability (its sub-package of ``algorithms/``)."""
+        package = type(self).__module__.split(".")[-2]
+        return README_URL + README_SECTIONS.get(package, "algorithms")
+
+    def model_output(self, parameters, context, feedback, name: str = "OUTPUT_MODEL") -> str:
+        """The path of the model file output *name*; warns when it is a temporary file, which QGIS
+        deletes when it closes (a trained model or fitted variogram is worth keeping)."""
+        from pathlib import Path
+
+        from qgis.core import QgsProcessingUtils
+
+        path = self.parameterAsFileOutput(parameters, name, context)
+        temp = Path(QgsProcessingUtils.tempFolder()).resolve()
+        if path and temp in Path(path).resolve().parents:
+            feedback.pushWarning(f"The model ({name}) goes to a temporary file that is deleted when QGIS closes: "
+                                 f"{path}. Choose a file for it to keep the model.")
+        return path
 
     def tr(self, text: str) -> str:
         return QCoreApplication.translate("GeoML", text)

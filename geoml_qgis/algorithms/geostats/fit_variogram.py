@@ -2,16 +2,15 @@
 from __future__ import annotations
 
 from qgis.core import (
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
 )
 
 from ...compat import NUMBER_DOUBLE, NUMBER_INTEGER
 from ...core.errors import GeoMLError
+from ...core.geostats.models import MODEL_CHOICES
+from ..common.parameters import enum_choice, enum_parameter
 from .params import SAMPLE_HELP, GeostatsAlgorithm, optional_number
-
-MODEL_CHOICES = ["auto", "spherical", "exponential", "gaussian", "stable"]
 
 
 class FitVariogram(GeostatsAlgorithm):
@@ -22,7 +21,7 @@ class FitVariogram(GeostatsAlgorithm):
         "a variogram model to it by weighted least squares (weights: pairs / lag&sup2;). The model is written as "
         "a small JSON file that <i>Ordinary kriging</i>, <i>Kriging cross-validation</i> and <i>Kriged features</i> "
         "accept as their variogram model.<br>" + SAMPLE_HELP +
-        "<b>Model</b> (MODEL): <i>auto</i> fits every model and keeps the one with the smallest weighted error.<br>"
+        "<b>Variogram model</b> (VARIOGRAM_MODEL): <i>auto</i> fits every model and keeps the one with the smallest weighted error.<br>"
         "<b>Lag classes</b> (LAGS) and <b>Maximum lag</b> (MAX_LAG, default a third of the samples' bounding-box "
         "diagonal).<br>"
         "<b>Nugget / Sill / Range</b> (optional): keep these parameters fixed (SILL is the total sill).<br>"
@@ -34,12 +33,12 @@ class FitVariogram(GeostatsAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
         self.add_sample_params()
-        self.addParameter(QgsProcessingParameterEnum("MODEL", self.tr("Model"), MODEL_CHOICES, defaultValue=0))
+        self.addParameter(enum_parameter("VARIOGRAM_MODEL", self.tr("Variogram model"), MODEL_CHOICES, "auto"))
         self.addParameter(QgsProcessingParameterNumber(
             "LAGS", self.tr("Lag classes"), NUMBER_INTEGER, defaultValue=15, minValue=2))
         self.addParameter(QgsProcessingParameterNumber(
-            "MAX_LAG", self.tr("Maximum lag distance"), NUMBER_DOUBLE, optional=True, minValue=0.0))
-        for name, label in (("NUGGET", "Nugget (fixed)"), ("SILL", "Total sill (fixed)"), ("RANGE", "Range (fixed)")):
+            "MAX_LAG", self.tr("Maximum lag distance (map units)"), NUMBER_DOUBLE, optional=True, minValue=0.0))
+        for name, label in (("NUGGET", "Nugget (fixed)"), ("SILL", "Total sill (fixed)"), ("RANGE", "Range (fixed, map units)")):
             self.addParameter(QgsProcessingParameterNumber(
                 name, self.tr(label), NUMBER_DOUBLE, optional=True, minValue=0.0))
         self.addParameter(QgsProcessingParameterNumber(
@@ -64,14 +63,14 @@ class FitVariogram(GeostatsAlgorithm):
             optional_number(self, parameters, "MAX_LAG", context) or None, direction,
             self.parameterAsDouble(parameters, "TOLERANCE", context),
         )
-        kind = MODEL_CHOICES[self.parameterAsEnum(parameters, "MODEL", context)]
+        kind = enum_choice(self, parameters, "VARIOGRAM_MODEL", MODEL_CHOICES, context)
         model, errors = fit_variogram(
             ev, kind, optional_number(self, parameters, "NUGGET", context),
             optional_number(self, parameters, "SILL", context), optional_number(self, parameters, "RANGE", context))
         if model.psill <= 0:
             raise GeoMLError("The fitted partial sill is zero: the values show no spatial structure to krige.")
         feedback.pushInfo(f"Fitted {model.describe()}")
-        model_path = self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context)
+        model_path = self.model_output(parameters, context, feedback)
         report_path = self.parameterAsFileOutput(parameters, "OUTPUT_REPORT", context)
         write_text_atomic(model_path, model.to_json())
         write_variogram_report(report_path, ev, model, errors, field, samples.summary())

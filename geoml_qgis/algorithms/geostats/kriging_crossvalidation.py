@@ -29,7 +29,7 @@ class KrigingCrossValidation(GeostatsAlgorithm):
         "range) for the blocked k-fold; <b>Seed</b> (SEED) deals blocks to folds.<br>"
         "<b>Outputs</b>: OUTPUT, the samples with observed, estimate, kriging variance, error (estimate - observed) "
         "and standardized error (error / kriging standard deviation), styled by standardized error; "
-        "OUTPUT_REPORT (HTML: ME, MAE, RMSE, MSDR, plots) and OUTPUT_TABLE (CSV of the per-sample errors). "
+        "OUTPUT_REPORT (HTML: ME, MAE, RMSE, MSDR, plots) and OUTPUT_CSV (CSV of the per-sample errors). "
         "MSDR, the mean squared standardized error, is about 1 when the kriging variance is honest."
     )
 
@@ -41,7 +41,7 @@ class KrigingCrossValidation(GeostatsAlgorithm):
         self.addParameter(QgsProcessingParameterNumber(
             "FOLDS", self.tr("Folds (blocked k-fold)"), NUMBER_INTEGER, defaultValue=5, minValue=2))
         self.addParameter(QgsProcessingParameterNumber(
-            "BLOCK_SIZE", self.tr("Block size (blocked k-fold)"), NUMBER_DOUBLE, optional=True,
+            "BLOCK_SIZE", self.tr("Block size (blocked k-fold, map units)"), NUMBER_DOUBLE, optional=True,
             minValue=0.0))
         self.addParameter(QgsProcessingParameterNumber(
             "SEED", self.tr("Random seed"), NUMBER_INTEGER, defaultValue=0))
@@ -49,7 +49,7 @@ class KrigingCrossValidation(GeostatsAlgorithm):
         self.addParameter(QgsProcessingParameterFileDestination(
             "OUTPUT_REPORT", self.tr("Cross-validation report"), "HTML files (*.html)"))
         self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_TABLE", self.tr("Cross-validation table"), "CSV files (*.csv)", optional=True, createByDefault=False))
+            "OUTPUT_CSV", self.tr("Cross-validation table (CSV)"), "CSV files (*.csv)", optional=True, createByDefault=False))
         for name in ("ME", "MAE", "RMSE", "MSDR"):
             self.addOutput(QgsProcessingOutputNumber(name, name))
 
@@ -83,8 +83,8 @@ class KrigingCrossValidation(GeostatsAlgorithm):
         report = self.parameterAsFileOutput(parameters, "OUTPUT_REPORT", context)
         write_crossval_report(report, cv, choice.model, field)
         results = {"OUTPUT": dest, "OUTPUT_REPORT": report, **{k: s[k] for k in ("ME", "MAE", "RMSE", "MSDR")}}
-        csv_path = self.parameterAsFileOutput(parameters, "OUTPUT_TABLE", context)
+        csv_path = self.parameterAsFileOutput(parameters, "OUTPUT_CSV", context)
         if csv_path:
             write_text_atomic(csv_path, table.to_csv(index=False))
-            results["OUTPUT_TABLE"] = csv_path
+            results["OUTPUT_CSV"] = csv_path
         return results

@@ -38,7 +38,7 @@ class OrdinaryKrigingAlgorithm(GeostatsAlgorithm):
         self.add_model_params()
         self.add_neighbour_params()
         self.addParameter(QgsProcessingParameterNumber(
-            "Z_LEVEL", self.tr("Z level of the slice (3D)"), NUMBER_DOUBLE, optional=True))
+            "Z_LEVEL", self.tr("Z level of the slice (3D, map units)"), NUMBER_DOUBLE, optional=True))
         self.addParameter(QgsProcessingParameterFeatureSource(
             "TARGET_POINTS", self.tr("Target points"), [SOURCE_VECTOR_POINT], optional=True))
         self.addParameter(QgsProcessingParameterFeatureSink(

@@ -5,15 +5,17 @@ from qgis.core import (
     QgsProcessingParameterExtent,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
+    QgsProcessingParameterFile,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterLayer,
-    QgsProcessingParameterString,
 )
 
 from ...compat import FIELD_NUMERIC, NUMBER_DOUBLE, NUMBER_INTEGER, SOURCE_VECTOR_POINT
 from ...core.errors import GeoMLError
+from ...core.geostats.models import MODEL_CHOICES
 from ...core.io.vector import numeric_column
 from ..common.base import GeoMLAlgorithm
+from ..common.parameters import enum_choice, enum_parameter
 from ..common.qgisio import source_to_points
 
 SAMPLE_HELP = (
@@ -24,8 +26,9 @@ SAMPLE_HELP = (
 )
 MODEL_HELP = (
     "<b>Variogram model</b> (VARIOGRAM_MODEL): <i>auto</i> (fit spherical, exponential, gaussian and stable, "
-    "keep the best), a model name (<i>spherical</i>, <i>exponential</i>, <i>gaussian</i>, <i>stable</i>), or the "
-    "path of a JSON model file written by <i>Fit variogram</i>.<br>"
+    "keep the best) or a model name (<i>spherical</i>, <i>exponential</i>, <i>gaussian</i>, <i>stable</i>).<br>"
+    "<b>Variogram model file</b> (VARIOGRAM_FILE, optional): a JSON model written by <i>Fit variogram</i>; "
+    "when given it is used instead of VARIOGRAM_MODEL.<br>"
     "<b>Nugget / Sill / Range</b> (NUGGET, SILL, RANGE, optional): fixed model parameters. SILL is the "
     "<i>total</i> sill (nugget + partial sill), RANGE the practical range in map units. With a model name and "
     "all three given, nothing is fitted; parameters left empty are fitted to the data.<br>"
@@ -70,10 +73,11 @@ class GeostatsAlgorithm(GeoMLAlgorithm):
                 type=FIELD_NUMERIC, optional=True))
 
     def add_model_params(self) -> None:
-        self.addParameter(QgsProcessingParameterString(
-            "VARIOGRAM_MODEL", self.tr("Variogram model (auto, spherical, exponential, gaussian, stable, or a JSON file)"),
-            defaultValue="auto"))
-        for name, label in (("NUGGET", "Nugget (fixed)"), ("SILL", "Total sill (fixed)"), ("RANGE", "Range (fixed)")):
+        self.addParameter(enum_parameter("VARIOGRAM_MODEL", self.tr("Variogram model"), MODEL_CHOICES, "auto"))
+        self.addParameter(QgsProcessingParameterFile(
+            "VARIOGRAM_FILE", self.tr("Variogram model file (JSON from Fit variogram)"), extension="json",
+            optional=True))
+        for name, label in (("NUGGET", "Nugget (fixed)"), ("SILL", "Total sill (fixed)"), ("RANGE", "Range (fixed, map units)")):
             self.addParameter(QgsProcessingParameterNumber(
                 name, self.tr(label), NUMBER_DOUBLE, optional=True, minValue=0.0))
         self.addParameter(QgsProcessingParameterNumber(
@@ -88,14 +92,14 @@ class GeostatsAlgorithm(GeoMLAlgorithm):
             "NEIGHBOURS", self.tr("Neighbours (0 = all samples)"), NUMBER_INTEGER,
             defaultValue=32, minValue=0))
         self.addParameter(QgsProcessingParameterNumber(
-            "SEARCH_RADIUS", self.tr("Search radius"), NUMBER_DOUBLE, optional=True,
+            "SEARCH_RADIUS", self.tr("Search radius (map units)"), NUMBER_DOUBLE, optional=True,
             minValue=0.0))
 
     def add_grid_params(self, reference_required=False) -> None:
         if not reference_required:
             self.addParameter(QgsProcessingParameterExtent("EXTENT", self.tr("Output extent"), optional=True))
             self.addParameter(QgsProcessingParameterNumber(
-                "PIXEL_SIZE", self.tr("Pixel size"), NUMBER_DOUBLE, optional=True, minValue=0.0))
+                "PIXEL_SIZE", self.tr("Pixel size (map units)"), NUMBER_DOUBLE, optional=True, minValue=0.0))
         self.addParameter(QgsProcessingParameterRasterLayer(
             "REFERENCE", self.tr("Reference raster (its grid is used)"), optional=not reference_required))
 
@@ -122,8 +126,10 @@ class GeostatsAlgorithm(GeoMLAlgorithm):
     def read_model(self, parameters, context, samples, feedback):
         from ...core.geostats.workflow import resolve_model
 
+        spec = (self.parameterAsFile(parameters, "VARIOGRAM_FILE", context)
+                or enum_choice(self, parameters, "VARIOGRAM_MODEL", MODEL_CHOICES, context))
         choice = resolve_model(
-            self.parameterAsString(parameters, "VARIOGRAM_MODEL", context),
+            spec,
             samples,
             optional_number(self, parameters, "NUGGET", context),
             optional_number(self, parameters, "SILL", context),

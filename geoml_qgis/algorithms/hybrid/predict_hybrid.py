@@ -39,7 +39,7 @@ class PredictHybrid(GeostatsAlgorithm):
             "COVARIATES", self.tr("Covariate rasters"), SOURCE_RASTER, optional=True))
         self.add_grid_params()
         self.addParameter(QgsProcessingParameterNumber(
-            "Z_LEVEL", self.tr("Z level of the slice (3D)"), NUMBER_DOUBLE, optional=True))
+            "Z_LEVEL", self.tr("Z level of the slice (3D, map units)"), NUMBER_DOUBLE, optional=True))
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT_PREDICTION", self.tr("Prediction")))
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT_UNCERTAINTY", self.tr("Uncertainty (spread)")))
 

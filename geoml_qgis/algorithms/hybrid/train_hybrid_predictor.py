@@ -10,12 +10,13 @@ from qgis.core import (
 )
 
 from ...compat import NUMBER_INTEGER, SOURCE_RASTER
+from ...core.geostats.models import MODEL_CHOICES
 from ..common.base import progress_callback
+from ..common.parameters import enum_choice, enum_parameter
 from ..geostats.params import SAMPLE_HELP, GeostatsAlgorithm
 from .covariates import covariate_paths, sample_covariates
 
 TRANSFORMS = ["none", "log"]
-VARIOGRAMS = ["spherical", "exponential", "gaussian", "stable", "auto"]
 LOSSES = ["mse", "huber"]
 
 
@@ -37,9 +38,9 @@ class TrainHybridPredictor(GeostatsAlgorithm):
         "<b>Neighbours</b> (NEIGHBOURS): length of the neighbour sequence (default 16).<br>"
         "<b>Transform</b> (TRANSFORM): <i>log</i> models log values (skewed concentrations); predictions are "
         "back-transformed (exp), the CV table is in log units.<br>"
-        "<b>Variogram</b> (VARIOGRAM): model fitted for the kriging features (per fold in cross-validation).<br>"
+        "<b>Variogram model</b> (VARIOGRAM_MODEL, default <i>auto</i>: the best of the four): model fitted for the kriging features (per fold in cross-validation).<br>"
         "<b>Loss</b> (LOSS): mean squared error, or Huber (less swayed by outliers).<br>"
-        "<b>Epochs</b> (EPOCHS, early stopping on a validation part), <b>Ensemble</b> (ENSEMBLE, members), "
+        "<b>Epochs</b> (EPOCHS, early stopping on a validation part), <b>Members</b> (MEMBERS, networks in the seed ensemble), "
         "<b>Folds</b> (FOLDS), <b>Seed</b> (SEED).<br>"
         "<b>Outputs</b>: OUTPUT_MODEL (for <i>Predict with hybrid predictor</i>) and OUTPUT_REPORT (HTML)."
     )
@@ -52,12 +53,12 @@ class TrainHybridPredictor(GeostatsAlgorithm):
             "NEIGHBOURS", self.tr("Neighbours in the sequence"), NUMBER_INTEGER,
             defaultValue=16, minValue=1))
         self.addParameter(QgsProcessingParameterEnum("TRANSFORM", self.tr("Transform"), TRANSFORMS, defaultValue=0))
-        self.addParameter(QgsProcessingParameterEnum("VARIOGRAM", self.tr("Variogram model"), VARIOGRAMS, defaultValue=0))
+        self.addParameter(enum_parameter("VARIOGRAM_MODEL", self.tr("Variogram model"), MODEL_CHOICES, "auto"))
         self.addParameter(QgsProcessingParameterEnum("LOSS", self.tr("Loss"), LOSSES, defaultValue=0))
         self.addParameter(QgsProcessingParameterNumber(
             "EPOCHS", self.tr("Epochs (maximum)"), NUMBER_INTEGER, defaultValue=200, minValue=1))
         self.addParameter(QgsProcessingParameterNumber(
-            "ENSEMBLE", self.tr("Ensemble members"), NUMBER_INTEGER, defaultValue=3, minValue=1))
+            "MEMBERS", self.tr("Ensemble members"), NUMBER_INTEGER, defaultValue=3, minValue=1))
         self.addParameter(QgsProcessingParameterNumber(
             "FOLDS", self.tr("Cross-validation folds"), NUMBER_INTEGER, defaultValue=5, minValue=2))
         self.addParameter(QgsProcessingParameterNumber(
@@ -80,10 +81,10 @@ class TrainHybridPredictor(GeostatsAlgorithm):
         cov_paths = covariate_paths(self, parameters, context, crs_wkt)
         cov, names = sample_covariates(cov_paths, samples.coords)
         transform = TRANSFORMS[self.parameterAsEnum(parameters, "TRANSFORM", context)]
-        kind = VARIOGRAMS[self.parameterAsEnum(parameters, "VARIOGRAM", context)]
+        kind = enum_choice(self, parameters, "VARIOGRAM_MODEL", MODEL_CHOICES, context)
         args = {"neighbours": self.parameterAsInt(parameters, "NEIGHBOURS", context), "transform": transform,
                 "epochs": self.parameterAsInt(parameters, "EPOCHS", context),
-                "ensemble": self.parameterAsInt(parameters, "ENSEMBLE", context),
+                "ensemble": self.parameterAsInt(parameters, "MEMBERS", context),
                 "loss": LOSSES[self.parameterAsEnum(parameters, "LOSS", context)]}
         seed = self.parameterAsInt(parameters, "SEED", context)
         progress = progress_callback(feedback)
@@ -97,7 +98,7 @@ class TrainHybridPredictor(GeostatsAlgorithm):
         feedback.pushInfo(f"Variogram ({transform} values): {model.describe()}")
         hp = HybridPredictor(model, seed=seed, **args).fit(samples.coords, samples.values, cov,
                                                           progress=scaled(progress, 0.8, 1.0))
-        model_path = self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context)
+        model_path = self.model_output(parameters, context, feedback)
         report_path = self.parameterAsFileOutput(parameters, "OUTPUT_REPORT", context)
         hp.save(model_path, {"field": field, "covariates": names, "crs_wkt": crs_wkt,
                              "cv_scores": cmp.scores.to_dict(orient="index")})

@@ -51,7 +51,7 @@ class ClassifyHyperspectral(GeoMLAlgorithm):
         out_conf = self.parameterAsOutputLayer(parameters, "OUTPUT_CONFIDENCE", context) or None
         counts = classify_cnn(cube, model, out_classes, out_conf, min_conf,
                               parameters={"INPUT": cube, "MODEL": model_path, "MIN_CONFIDENCE": min_conf},
-                              model_hash=file_sha256(model_path), warn=feedback.pushWarning,
+                              model_hash=file_sha256(model_path), warn=feedback.pushWarning, algorithm=self.id(),
                               progress=progress_callback(feedback))
         feedback.pushInfo("Pixels per class: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
         return {"OUTPUT_CLASSES": out_classes, "OUTPUT_CONFIDENCE": out_conf}

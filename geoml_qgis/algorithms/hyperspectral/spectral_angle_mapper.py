@@ -50,6 +50,6 @@ class SpectralAngleMapper(GeoMLAlgorithm):
         out_angle = self.parameterAsOutputLayer(parameters, "OUTPUT_ANGLE", context) or None
         counts = classify_sam(cube, read_library(library_path), out_classes, out_angle, max_angle,
                               parameters={"INPUT": cube, "LIBRARY": library_path, "MAX_ANGLE": max_angle},
-                              warn=feedback.pushWarning, progress=progress_callback(feedback))
+                              warn=feedback.pushWarning, progress=progress_callback(feedback), algorithm=self.id())
         feedback.pushInfo("Pixels per class: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
         return {"OUTPUT_CLASSES": out_classes, "OUTPUT_ANGLE": out_angle}

@@ -7,7 +7,6 @@ from qgis.core import (
     QgsFeatureRequest,
     QgsProcessingOutputNumber,
     QgsProcessingParameterBoolean,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
     QgsProcessingParameterFile,
@@ -18,9 +17,9 @@ from qgis.core import (
 
 from ...compat import NUMBER_DOUBLE, NUMBER_INTEGER, SOURCE_VECTOR_POINT, SOURCE_VECTOR_POLYGON
 from ...core.errors import Cancelled, GeoMLError
+from ...core.hyperspectral.preprocess import METHODS as PREPROCESSING
 from ..common.base import GeoMLAlgorithm, progress_callback
-
-PREPROCESSING = ["brightness", "continuum", "derivative", "none"]
+from ..common.parameters import enum_choice, enum_parameter
 
 
 class TrainSpectralClassifier(GeoMLAlgorithm):
@@ -60,7 +59,7 @@ class TrainSpectralClassifier(GeoMLAlgorithm):
             [SOURCE_VECTOR_POINT, SOURCE_VECTOR_POLYGON], optional=True))
         self.addParameter(QgsProcessingParameterField("CLASS_FIELD", self.tr("Class field"), parentLayerParameterName="TRAINING_LABELS", optional=True))
         self.addParameter(QgsProcessingParameterRasterLayer("TARGET_CUBE", self.tr("Target cube (resample the library onto its bands)"), optional=True))
-        self.addParameter(QgsProcessingParameterEnum("PREPROCESSING", self.tr("Preprocessing"), PREPROCESSING, defaultValue=0))
+        self.addParameter(enum_parameter("PREPROCESSING", self.tr("Preprocessing"), PREPROCESSING, "brightness"))
         self.addParameter(QgsProcessingParameterBoolean("AUGMENT", self.tr("Augment the training set"), defaultValue=True))
         self.addParameter(QgsProcessingParameterNumber("SNR", self.tr("Signal-to-noise ratio of augmentation noise"),
                                                        NUMBER_DOUBLE, 100.0, minValue=5.0))
@@ -79,8 +78,8 @@ class TrainSpectralClassifier(GeoMLAlgorithm):
         geometries, classes = [], []
         if cube_layer is not None:
             geometries, classes = self._labels(parameters, context, cube_layer, feedback)
-        prep = PREPROCESSING[self.parameterAsEnum(parameters, "PREPROCESSING", context)]
-        out_model = self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context)
+        prep = enum_choice(self, parameters, "PREPROCESSING", PREPROCESSING, context)
+        out_model = self.model_output(parameters, context, feedback)
         out_report = self.parameterAsFileOutput(parameters, "OUTPUT_REPORT", context) or None
         args = dict(
             library_path=library, training_cube=cube_layer.source() if cube_layer else None,

@@ -63,7 +63,7 @@ class BuildFeatureStack(GeoMLAlgorithm):
         tf = build_feature_stack(
             output, inputs, cats, vectors, reference.source() if reference else (inputs or cats)[0], k, tpath,
             parameters={"INPUTS": inputs, "CATEGORICAL": cats, "VECTORS": vectors, "PCA_COMPONENTS": k},
-            progress=progress_callback(feedback),
+            progress=progress_callback(feedback), algorithm=self.id(),
         )
         feedback.pushInfo(f"Wrote {len(tf.output_names)} feature bands: {', '.join(tf.output_names)}")
         if tf.explained:

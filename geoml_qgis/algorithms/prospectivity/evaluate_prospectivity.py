@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 from qgis.core import (
+    QgsProcessingOutputNumber,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
     QgsProcessingParameterFileDestination,
@@ -43,6 +44,8 @@ class EvaluateProspectivity(GeoMLAlgorithm):
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_REPORT", self.tr("Report"), "HTML (*.html)"))
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_CSV", self.tr("Figures (CSV)"), "CSV (*.csv)",
                                                                 optional=True))
+        self.addOutput(QgsProcessingOutputNumber("SUCCESS_RATE_AUC", self.tr("Success-rate curve AUC")))
+        self.addOutput(QgsProcessingOutputNumber("ROC_AUC", self.tr("ROC AUC (needs negative labels)")))
 
     def execute(self, parameters, context, feedback):
         from ...core.io import numeric_column

@@ -39,14 +39,15 @@ class PredictProspectivity(GeoMLAlgorithm):
         self.addParameter(QgsProcessingParameterRasterLayer("FEATURES", self.tr("Feature stack"), optional=True))
         self.addParameter(QgsProcessingParameterFeatureSource("INPUT", self.tr("Points or table"),
                                                               [SOURCE_VECTOR], optional=True))
+        # on by default: a run with a model and a stack (or a table) writes something without more choices
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT_PROBABILITY", self.tr("Probability"),
-                                                                  optional=True, createByDefault=False))
+                                                                  optional=True, createByDefault=True))
         for key, label in (("OUTPUT_ALEATORIC", "Aleatoric uncertainty"), ("OUTPUT_EPISTEMIC", "Epistemic uncertainty"),
                            ("OUTPUT_TOTAL", "Total uncertainty")):
             self.addParameter(QgsProcessingParameterRasterDestination(key, self.tr(label), optional=True,
                                                                       createByDefault=False))
         self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT", self.tr("Scored layer"), optional=True,
-                                                            createByDefault=False))
+                                                            createByDefault=True))
 
     def execute(self, parameters, context, feedback):
         from ...core.io import RasterStack, file_sha256
@@ -72,7 +73,8 @@ class PredictProspectivity(GeoMLAlgorithm):
             if not target:
                 raise GeoMLError("Choose where to write the probability raster (OUTPUT_PROBABILITY).")
             model.predict_stack(stack.source(), target, {"MODEL": path, "FEATURES": stack.source()},
-                                file_sha256(path), progress_callback(feedback), uncertainty=unc)
+                                file_sha256(path), progress_callback(feedback), uncertainty=unc,
+                                algorithm=self.id())
             return {"OUTPUT_PROBABILITY": target, **{f"OUTPUT_{k.upper()}": v for k, v in unc.items()}}
         points = read_layer(source, feedback)
         if stack is not None:
@@ -95,7 +97,7 @@ class PredictProspectivity(GeoMLAlgorithm):
         out["OUTPUT"] = dest
         if stack is not None and target:
             model.predict_stack(stack.source(), target, {"MODEL": path}, file_sha256(path), progress_callback(feedback),
-                                uncertainty=unc)
+                                uncertainty=unc, algorithm=self.id())
             out["OUTPUT_PROBABILITY"] = target
             out.update({f"OUTPUT_{k.upper()}": v for k, v in unc.items()})
         if source.wkbType() != WKB_NO_GEOMETRY:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from qgis.core import (
+    QgsProcessingOutputNumber,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
@@ -35,9 +36,9 @@ class RankDrillTargets(GeoMLAlgorithm):
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
         self.addParameter(QgsProcessingParameterRasterLayer("PROBABILITY", self.tr("Probability")))
         self.addParameter(QgsProcessingParameterRasterLayer("UNCERTAINTY", self.tr("Uncertainty (total)")))
-        self.addParameter(QgsProcessingParameterNumber("COST", self.tr("Cost per target"),
+        self.addParameter(QgsProcessingParameterNumber("COST", self.tr("Cost per target (money units)"),
                                                        NUMBER_DOUBLE, 1.0, minValue=0))
-        self.addParameter(QgsProcessingParameterNumber("VALUE", self.tr("Value of a discovery"),
+        self.addParameter(QgsProcessingParameterNumber("VALUE", self.tr("Value of a discovery (same units as cost)"),
                                                        NUMBER_DOUBLE, 10.0, minValue=0))
         self.addParameter(QgsProcessingParameterNumber("CONFIDENCE", self.tr("Confidence"),
                                                        NUMBER_DOUBLE, 0.9, minValue=0.5, maxValue=0.999))
@@ -49,6 +50,7 @@ class RankDrillTargets(GeoMLAlgorithm):
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT_CATEGORIES", self.tr("Risk-return categories")))
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_REPORT", self.tr("Report"), "HTML (*.html)",
                                                                 optional=True))
+        self.addOutput(QgsProcessingOutputNumber("N_FOUND", self.tr("Number of targets found")))
 
     def execute(self, parameters, context, feedback):
         import numpy as np
@@ -69,7 +71,8 @@ class RankDrillTargets(GeoMLAlgorithm):
         targets, shares = rank_targets(
             prob.source(), unc.source(), cost, value, conf, self.parameterAsInt(parameters, "N_TARGETS", context),
             self.parameterAsDouble(parameters, "MIN_SPACING", context), cats,
-            {"COST": cost, "VALUE": value, "CONFIDENCE": conf}, progress_callback(feedback))
+            {"COST": cost, "VALUE": value, "CONFIDENCE": conf}, progress_callback(feedback),
+            algorithm=self.id())
         df = pd.DataFrame({"rank": np.arange(1, len(targets) + 1, dtype=np.int64),
                            "probability": [t.values[0] for t in targets], "uncertainty": [t.values[1] for t in targets],
                            "expected_return": [t.values[2] for t in targets],
@@ -79,7 +82,7 @@ class RankDrillTargets(GeoMLAlgorithm):
         style_vector_output(self, context, dest, ranked("rank"))
         for k, lbl in CATEGORIES.items():
             feedback.pushInfo(f"{lbl}: {100 * shares[k]:.1f} % of the area")
-        out = {"OUTPUT_TARGETS": dest, "OUTPUT_CATEGORIES": cats, "N_TARGETS_FOUND": len(targets)}
+        out = {"OUTPUT_TARGETS": dest, "OUTPUT_CATEGORIES": cats, "N_FOUND": len(targets)}
         report = self.parameterAsFileOutput(parameters, "OUTPUT_REPORT", context)
         if report:
             rows = [{"category": f"{k}: {v}", "share of area": shares[k]} for k, v in CATEGORIES.items()]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from qgis.core import (
-    QgsProcessingParameterEnum,
+    QgsProcessingOutputNumber,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFile,
     QgsProcessingParameterNumber,
@@ -11,9 +11,9 @@ from qgis.core import (
 
 from ...compat import NUMBER_DOUBLE, NUMBER_INTEGER
 from ...core.errors import GeoMLError
+from ...core.prospectivity.activelearning import CRITERIA
 from ..common.base import GeoMLAlgorithm, progress_callback
-
-CRITERIA = ["epistemic", "mutual_information"]
+from ..common.parameters import enum_choice, enum_parameter
 
 
 class SuggestSamples(GeoMLAlgorithm):
@@ -24,7 +24,7 @@ class SuggestSamples(GeoMLAlgorithm):
         "Suggests where to sample or map next so that the prospectivity model learns most: the places where "
         "the members of a vae_ensemble model disagree most.<br><b>Model</b>: a vae_ensemble model from "
         "<i>Train prospectivity model</i>.<br><b>Feature stack</b>: the stack it was trained on (same bands).<br>"
-        "<b>N</b>: number of places; <b>Minimum spacing</b> (MIN_SPACING, map units): suggestions are at least "
+        "<b>Number of sample sites</b> (N_TARGETS): how many places; <b>Minimum spacing</b> (MIN_SPACING, map units): suggestions are at least "
         "this far apart, so they spread out.<br><b>Criterion</b>: <i>epistemic</i> uncertainty (spread of the "
         "members' probabilities) or <i>mutual_information</i> between the label and the members.<br>"
         "Output: points with rank, probability, epistemic uncertainty and mutual information."
@@ -34,12 +34,13 @@ class SuggestSamples(GeoMLAlgorithm):
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
         self.addParameter(QgsProcessingParameterFile("MODEL", self.tr("Model"), extension="pt"))
         self.addParameter(QgsProcessingParameterRasterLayer("FEATURES", self.tr("Feature stack")))
-        self.addParameter(QgsProcessingParameterNumber("N", self.tr("Number of samples"),
+        self.addParameter(QgsProcessingParameterNumber("N_TARGETS", self.tr("Number of sample sites"),
                                                        NUMBER_INTEGER, 10, minValue=1))
         self.addParameter(QgsProcessingParameterNumber("MIN_SPACING", self.tr("Minimum spacing (map units)"),
                                                        NUMBER_DOUBLE, 0.0, minValue=0))
-        self.addParameter(QgsProcessingParameterEnum("CRITERION", self.tr("Criterion"), CRITERIA, defaultValue=0))
+        self.addParameter(enum_parameter("CRITERION", self.tr("Criterion"), CRITERIA, "epistemic"))
         self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT", self.tr("Suggested samples")))
+        self.addOutput(QgsProcessingOutputNumber("N_FOUND", self.tr("Number of suggested samples")))
 
     def execute(self, parameters, context, feedback):
         import numpy as np
@@ -55,8 +56,8 @@ class SuggestSamples(GeoMLAlgorithm):
         if model.method != "vae_ensemble":
             raise GeoMLError(f"Suggesting samples needs a vae_ensemble model; this one is {model.method}.")
         stack = self.parameterAsRasterLayer(parameters, "FEATURES", context)
-        criterion = CRITERIA[self.parameterAsEnum(parameters, "CRITERION", context)]
-        picks = suggest_samples(model, stack.source(), self.parameterAsInt(parameters, "N", context),
+        criterion = enum_choice(self, parameters, "CRITERION", CRITERIA, context)
+        picks = suggest_samples(model, stack.source(), self.parameterAsInt(parameters, "N_TARGETS", context),
                                 self.parameterAsDouble(parameters, "MIN_SPACING", context), criterion,
                                 progress_callback(feedback))
         df = pd.DataFrame({"rank": np.arange(1, len(picks) + 1, dtype=np.int64),

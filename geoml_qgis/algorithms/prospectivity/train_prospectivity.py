@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from qgis.core import (
+    QgsProcessingOutputNumber,
     QgsProcessingParameterBoolean,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
     QgsProcessingParameterFileDestination,
@@ -14,9 +14,9 @@ from qgis.core import (
 
 from ...compat import FIELD_NUMERIC, NUMBER_INTEGER, SOURCE_VECTOR
 from ...core.errors import GeoMLError
+from ...core.prospectivity.model import METHODS
 from ..common.base import GeoMLAlgorithm, progress_callback
-
-METHODS = ["transfer", "scratch", "random_forest", "svm", "logistic_regression", "vae_ensemble"]
+from ..common.parameters import enum_choice, enum_parameter
 
 
 def parse_class_weights(text: str):
@@ -63,7 +63,9 @@ class TrainProspectivity(GeoMLAlgorithm):
         "blocks (a tenth of the points' extent) so neighbouring points are not split between training and "
         "test.<br><b>Compare</b>: also cross-validate every other method on the same folds.<br>"
         "Outputs: the model file and an HTML report (CV table of ROC and PR AUC mean ± sd, ROC and "
-        "success-rate curves)."
+        "success-rate curves, and which evidence drove the chosen method: permutation importance on the "
+        "held-out folds, mean ± sd over 5 shuffles per fold, and partial-dependence curves of its four most "
+        "important features). <b>Explanations</b> (OUTPUT_EXPLANATIONS): the same importance and curves as CSV."
     )
     REQUIRES = ("torch",)
 
@@ -77,7 +79,7 @@ class TrainProspectivity(GeoMLAlgorithm):
                                                       type=FIELD_NUMERIC, allowMultiple=True, optional=True))
         self.addParameter(QgsProcessingParameterNumber("BACKGROUND", self.tr("Background non-deposits (0 = none)"),
                                                        NUMBER_INTEGER, 0, minValue=0))
-        self.addParameter(QgsProcessingParameterEnum("METHOD", self.tr("Method"), METHODS, defaultValue=0))
+        self.addParameter(enum_parameter("METHOD", self.tr("Method"), METHODS, "transfer"))
         self.addParameter(QgsProcessingParameterFeatureSource("PRETEXT", self.tr("Pretext points or table"), any_layer, optional=True))
         self.addParameter(QgsProcessingParameterField("PRETEXT_FIELD", self.tr("Pretext class field"),
                                                       parentLayerParameterName="PRETEXT", optional=True))
@@ -86,7 +88,7 @@ class TrainProspectivity(GeoMLAlgorithm):
                                                        NUMBER_INTEGER, 1000, minValue=20))
         self.addParameter(QgsProcessingParameterString("CLASS_WEIGHTS", self.tr("Class weights"), "auto"))
         self.addParameter(QgsProcessingParameterNumber("EPOCHS", self.tr("Epochs"), NUMBER_INTEGER, 200, minValue=1))
-        self.addParameter(QgsProcessingParameterNumber("SEED", self.tr("Seed"), NUMBER_INTEGER, 0))
+        self.addParameter(QgsProcessingParameterNumber("SEED", self.tr("Random seed"), NUMBER_INTEGER, 0))
         self.addParameter(QgsProcessingParameterNumber("FOLDS", self.tr("Cross-validation folds"),
                                                        NUMBER_INTEGER, 5, minValue=2))
         self.addParameter(QgsProcessingParameterBoolean("SPATIAL_FOLDS", self.tr("Spatially blocked folds"), False))
@@ -99,6 +101,9 @@ class TrainProspectivity(GeoMLAlgorithm):
                                                        NUMBER_INTEGER, 2000, minValue=0))
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_MODEL", self.tr("Model"), "GeoML model (*.pt)"))
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_REPORT", self.tr("Report"), "HTML (*.html)", optional=True))
+        self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_EXPLANATIONS", self.tr("Explanations (CSV)"),
+                                                                "CSV (*.csv)", optional=True))
+        self.addOutput(QgsProcessingOutputNumber("CV_ROC_AUC", self.tr("Cross-validated ROC AUC of the chosen method")))
 
     def execute(self, parameters, context, feedback):
         from ...core.prospectivity import workflow
@@ -109,7 +114,7 @@ class TrainProspectivity(GeoMLAlgorithm):
         stack = self.parameterAsRasterLayer(parameters, "FEATURES", context)
         stack_path = stack.source() if stack else None
         fields = self.parameterAsFields(parameters, "FEATURE_FIELDS", context)
-        method = METHODS[self.parameterAsEnum(parameters, "METHOD", context)]
+        method = enum_choice(self, parameters, "METHOD", METHODS, context)
         seed = self.parameterAsInt(parameters, "SEED", context)
         weights = parse_class_weights(self.parameterAsString(parameters, "CLASS_WEIGHTS", context))
         compare = self.parameterAsBool(parameters, "COMPARE", context)
@@ -127,15 +132,16 @@ class TrainProspectivity(GeoMLAlgorithm):
         n_unl = self.parameterAsInt(parameters, "UNLABELLED", context)
         unlabelled = (workflow.background_rows(stack_path, n_unl, seed)
                       if stack_path and n_unl and (method == "vae_ensemble" or compare) else None)
-        model_path = self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context)
+        model_path = self.model_output(parameters, context, feedback)
         report_path = self.parameterAsFileOutput(parameters, "OUTPUT_REPORT", context) or None
+        explain_path = self.parameterAsFileOutput(parameters, "OUTPUT_EXPLANATIONS", context) or None
         res = workflow.train(
             data, method, model_path, report_path, pretext, weights,
             self.parameterAsInt(parameters, "EPOCHS", context), seed,
             self.parameterAsInt(parameters, "FOLDS", context),
             self.parameterAsBool(parameters, "SPATIAL_FOLDS", context), compare, progress_callback(feedback),
             self.parameterAsInt(parameters, "MEMBERS", context), self.parameterAsInt(parameters, "LATENT_DIM", context),
-            unlabelled,
+            unlabelled, explain_path,
         )
         for note in res["notes"]:
             feedback.pushInfo(note)
@@ -146,4 +152,8 @@ class TrainProspectivity(GeoMLAlgorithm):
         out = {"OUTPUT_MODEL": model_path, "CV_ROC_AUC": chosen["roc_auc_mean"]}
         if report_path:
             out["OUTPUT_REPORT"] = report_path
+        if explain_path:
+            out["OUTPUT_EXPLANATIONS"] = explain_path
+        for r in res["importance"][:5]:
+            feedback.pushInfo(f"importance of {r['feature']}: {r['importance_mean']:.3f} ± {r['importance_sd']:.3f}")
         return out

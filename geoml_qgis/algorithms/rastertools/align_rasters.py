@@ -46,6 +46,7 @@ class AlignRasters(GeoMLAlgorithm):
         names = align_rasters(
             paths, output, reference.source() if reference else None, method,
             parameters={"INPUTS": paths, "RESAMPLING": method}, progress=progress_callback(feedback),
+            algorithm=self.id(),
         )
         feedback.pushInfo(f"Wrote {len(names)} bands: {', '.join(names)}")
         return {"OUTPUT": output}

@@ -12,7 +12,7 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from ...compat import FIELD_NUMERIC, NUMBER_INTEGER, SOURCE_VECTOR, SOURCE_VECTOR_POINT, WKB_NO_GEOMETRY
+from ...compat import FIELD_NUMERIC, NUMBER_INTEGER, SOURCE_VECTOR, SOURCE_VECTOR_POINT, WKB_NO_GEOMETRY, set_advanced
 from ...core.errors import Cancelled, GeoMLError
 from ...core.io.vector import numeric_column
 from ..common.base import GeoMLAlgorithm, progress_callback
@@ -62,8 +62,8 @@ class TrainEnsembleRemote(GeoMLAlgorithm):
         self.addParameter(QgsProcessingParameterRasterLayer(
             "FEATURES", self.tr("Feature stack (raster, sampled at the points)"), optional=True))
         for name, label, default, minimum in (("MEMBERS", "Members", 10, 1), ("LATENT_DIM", "Latent dimensions", 4, 1),
-                                              ("EPOCHS", "Epochs", 100, 1), ("SEED", "Seed", 0, 0),
-                                              ("UNLABELLED", "Unlabelled samples", 5000, 0)):
+                                              ("EPOCHS", "Epochs", 200, 1), ("SEED", "Random seed", 0, 0),
+                                              ("UNLABELLED", "Unlabelled background samples", 2000, 0)):
             self.addParameter(QgsProcessingParameterNumber(name, self.tr(label), NUMBER_INTEGER,
                                                            default, minValue=minimum))
         self.addParameter(QgsProcessingParameterEnum("BACKEND", self.tr("Backend"), BACKENDS, defaultValue=0))
@@ -71,7 +71,8 @@ class TrainEnsembleRemote(GeoMLAlgorithm):
                                      ("JOB_QUEUE", "AWS Batch job queue", None),
                                      ("JOB_DEFINITION", "AWS Batch job definition", None),
                                      ("REGION", "AWS region", None)):
-            self.addParameter(QgsProcessingParameterString(name, self.tr(label), default, optional=True))
+            # AWS settings matter only with the aws_batch backend: under Advanced
+            self.addParameter(set_advanced(QgsProcessingParameterString(name, self.tr(label), default, optional=True)))
         self.addParameter(QgsProcessingParameterNumber(
             "MIN_MEMBERS", self.tr("Minimum members that must succeed (0 = all)"),
             NUMBER_INTEGER, 0, minValue=0))
@@ -97,7 +98,7 @@ class TrainEnsembleRemote(GeoMLAlgorithm):
         config = {"members": members, "latent_dim": ints["LATENT_DIM"], "epochs": ints["EPOCHS"],
                   "seed": ints["SEED"], "features": names}
         progress = progress_callback(feedback)
-        output = self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context)
+        output = self.model_output(parameters, context, feedback)
         if backend == "local":
             model, collected = local.train_local(data, TRAINER, config, members, min_members, progress)
         else:
@@ -137,14 +138,16 @@ class TrainEnsembleRemote(GeoMLAlgorithm):
         stack_layer = self.parameterAsRasterLayer(parameters, "FEATURES", context)
         if stack_layer is not None:
             from ...core.io.raster import RasterStack
+            from ...core.prospectivity.sampling import sample_stack
             from ..common.qgisio import source_to_points
 
             if source.wkbType() == WKB_NO_GEOMETRY:
                 raise GeoMLError("A feature stack is sampled at points: the input must be a point layer.")
             points = source_to_points(source, [label], feedback=feedback)
             with RasterStack([stack_layer.source()]) as stack:
-                sampled = stack.sample(points.x, points.y)
-                features = np.where(np.ma.getmaskarray(sampled), np.nan, sampled.data).astype(np.float64)
+                sampled = sample_stack(stack, points)  # reprojected to the stack's CRS when they differ
+                features = np.full((len(points), stack.count), np.nan)
+                features[sampled.kept] = sampled.X
                 background = background_pixels(stack, n_unlabelled, seed) if n_unlabelled else None
                 names = list(stack.band_names)
             labels = numeric_column(points.attributes, label)

@@ -209,8 +209,9 @@ class SequenceModel:
     def save(self, path, meta: dict | None = None) -> str:
         """Write the network and scaler as tensors plus JSON; returns the file's SHA-256."""
         state = {f"net.{k}": v for k, v in self.net_.state_dict().items()}
-        state.update({"scaler.mean": self.scaler_.mean_, "scaler.scale": self.scaler_.scale_, "classes": self.classes_})
-        info = {"cell": self.cell, "seq_len": self.seq_len, "hidden": self.hidden, "epochs": self.epochs,
+        state.update({"scaler.mean": self.scaler_.mean_, "scaler.scale": self.scaler_.scale_})
+        # classes go to the JSON metadata: they may be text (unit names), which no tensor holds
+        info = {"classes": [c.item() if hasattr(c, "item") else c for c in self.classes_], "cell": self.cell, "seq_len": self.seq_len, "hidden": self.hidden, "epochs": self.epochs,
                 "lr": self.lr, "batch_size": self.batch_size, "seed": self.seed, "n_features": self.n_features_,
                 "train_holes": list(self.train_holes_), "validation_holes": list(self.validation_holes_),
                 **(meta or {})}
@@ -221,7 +222,8 @@ class SequenceModel:
         """A model written by :meth:`save`, and its metadata."""
         state, meta = load_model(path, KIND)
         model = cls(meta["cell"], meta["seq_len"], meta["hidden"], meta["epochs"], meta["lr"], meta["batch_size"], meta["seed"])
-        model.classes_ = state["classes"].numpy()
+        # files written before the classes moved to the metadata hold them as a tensor
+        model.classes_ = np.asarray(meta["classes"]) if "classes" in meta else state["classes"].numpy()
         model.scaler_ = Standardizer()
         model.scaler_.mean_, model.scaler_.scale_ = state["scaler.mean"].numpy(), state["scaler.scale"].numpy()
         model.n_features_ = int(meta["n_features"])

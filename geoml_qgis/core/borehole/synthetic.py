@@ -34,18 +34,6 @@ class SyntheticBoreholes:
     def elements(self) -> list[str]:
         return [c for c in self.assays.columns if c not in ("hole", "from", "to") and not c.endswith("_flag")]
 
-    def save_csv(self, folder) -> None:
-        """Write ``synthetic_collars.csv``, ``synthetic_assays.csv`` and ``synthetic_truth.csv``
-        (hole, from, to, unit) into *folder*."""
-        from pathlib import Path
-
-        from ..io.atomic import write_text_atomic
-
-        out = Path(folder)
-        truth = self.assays[["hole", "from", "to"]].assign(unit=self.truth)
-        for name, df in (("collars", self.collars), ("assays", self.assays), ("truth", truth)):
-            write_text_atomic(out / f"synthetic_{name}.csv", df.to_csv(index=False))
-
     def points_table(self) -> pd.DataFrame:
         """One row per sample with X, Y, Z instead of from/to."""
         df = self.assays.drop(columns=["from", "to"]).copy()

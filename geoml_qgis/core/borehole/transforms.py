@@ -57,9 +57,6 @@ class Standardizer:
     def transform(self, X: np.ndarray) -> np.ndarray:
         return (np.asarray(X, float) - self.mean_) / self.scale_
 
-    def fit_transform(self, X: np.ndarray) -> np.ndarray:
-        return self.fit(X).transform(X)
-
 
 def prepare_features(values: np.ndarray, transform: str) -> tuple[np.ndarray, Standardizer]:
     """Transform then standardise (n, m) values; returns the features and the fitted scaler."""

@@ -25,6 +25,7 @@ import numpy as np
 from ..errors import GeoMLError
 
 MODELS = ("spherical", "exponential", "gaussian", "stable")
+MODEL_CHOICES = ("auto", *MODELS)  # "auto": fit every model and keep the best
 
 
 @dataclass(frozen=True)

@@ -58,10 +58,6 @@ class FeatureBuilder:
         self.seq_ok = OrdinaryKriging(model, k).fit(self.coords, self.values)
         self.krig = OrdinaryKriging(model, min(KRIGING_NEIGHBOURS, n - 1)).fit(self.coords, self.values)
 
-    @property
-    def n_seq_channels(self) -> int:
-        return self.coords.shape[1] + 3
-
     def training(self, covariates: np.ndarray | None = None) -> Features:
         """Leave-one-out features of the conditioning samples themselves."""
         n = len(self.values)

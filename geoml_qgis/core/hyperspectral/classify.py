@@ -91,7 +91,8 @@ def model_bands(model, cube: Cube, warn: Warn | None = None) -> tuple[np.ndarray
 
 def classify_cnn(cube_path, model, out_classes, out_confidence=None, min_confidence: float = 0.0,
                  parameters: dict | None = None, model_hash: str | None = None, warn: Warn | None = None,
-                 progress: ProgressCallback | None = None, max_pixels: int = 65536, batch: int = 16384) -> dict:
+                 progress: ProgressCallback | None = None, max_pixels: int = 65536, batch: int = 16384,
+                 algorithm: str = "geoml_qgis.core.hyperspectral.classify_cnn") -> dict:
     """Classify a cube with a :class:`~.cnn.SpectralCNN`; returns pixel counts per class name.
 
     Pixels whose top probability is below *min_confidence* are unclassified (0).
@@ -103,7 +104,7 @@ def classify_cnn(cube_path, model, out_classes, out_confidence=None, min_confide
     cube = open_cube(cube_path, warn)
     bands, weights = model_bands(model, cube, warn)
     net = model.inference_net()
-    meta = provenance("geoml:classifyhyperspectral", parameters, model_hash)
+    meta = provenance(algorithm, parameters, model_hash)
     meta["GEOML_CLASSES"] = ",".join(model.classes_)
     counts = np.zeros(len(model.classes_) + 1, np.int64)
     grid = model.grid_
@@ -156,7 +157,7 @@ def library_on_cube(library: SpectralLibrary, cube: Cube) -> tuple[np.ndarray, n
 
 def classify_sam(cube_path, library: SpectralLibrary, out_classes, out_angle=None, max_angle: float = 0.1,
                  parameters: dict | None = None, warn: Warn | None = None, progress: ProgressCallback | None = None,
-                 max_pixels: int = 65536) -> dict:
+                 max_pixels: int = 65536, algorithm: str = "geoml_qgis.core.hyperspectral.classify_sam") -> dict:
     """Spectral Angle Mapper over a cube; returns pixel counts per class name."""
     from .sam import SpectralAngleMapper
 
@@ -164,7 +165,7 @@ def classify_sam(cube_path, library: SpectralLibrary, out_classes, out_angle=Non
     cube = open_cube(cube_path, warn)
     bands, refs = library_on_cube(library, cube)
     sam = SpectralAngleMapper(refs, library.y, library.classes, max_angle)
-    meta = provenance("geoml:spectralanglemapper", parameters)
+    meta = provenance(algorithm, parameters)
     meta["GEOML_CLASSES"] = ",".join(library.classes)
     counts = np.zeros(len(library.classes) + 1, np.int64)
 

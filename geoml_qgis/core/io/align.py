@@ -21,14 +21,16 @@ def align_rasters(
     parameters: Mapping | None = None,
     progress: ProgressCallback | None = None,
     block_size: int = DEFAULT_BLOCK,
+    algorithm: str = "geoml_qgis.core.io.align_rasters",
 ) -> list[str]:
     """Warp *paths* onto the *reference* grid and write a float32 stack to *output*.
 
     Returns the band names (one per input band, from band descriptions or file
-    names). Nodata stays nodata; nothing is filled.
+    names). Nodata stays nodata; nothing is filled. *algorithm* names the caller in
+    the output's provenance metadata.
     """
     with RasterStack(paths, reference, resampling) as stack:
-        meta = provenance("geoml:alignrasters", parameters)
+        meta = provenance(algorithm, parameters)
         with BlockWriter(output, stack.grid, stack.count, "float32", band_names=stack.band_names,
                          metadata=meta, style=RasterStyle("continuous")) as writer:
             process_blocks(stack.grid, stack.read, writer, progress, block_size)

@@ -41,8 +41,3 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> None:
     """Write a small text file (JSON, HTML, QML) atomically."""
     with atomic_path(path) as tmp:
         Path(tmp).write_text(text, encoding="utf-8")
-
-
-def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
-    with atomic_path(path) as tmp:
-        Path(tmp).write_bytes(data)

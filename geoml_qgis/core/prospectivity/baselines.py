@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .transfer import class_weights
+from .weights import class_weights
 
 BASELINES = ("random_forest", "svm", "logistic_regression")
 

@@ -52,7 +52,7 @@ def prepare_config(data: dict[str, np.ndarray], config: dict) -> dict:
         sd = both.std(axis=0)
         cfg["mean"], cfg["std"] = both.mean(axis=0).tolist(), np.where(sd > 1e-12, sd, 1.0).tolist()
     if isinstance(cfg["class_weight"], str) or cfg["class_weight"] is None:
-        from .transfer import class_weights
+        from .weights import class_weights
 
         cfg["class_weight"] = list(class_weights(y, cfg["class_weight"]))
     cfg["n_features"] = int(X.shape[1])
@@ -146,14 +146,6 @@ def assemble_ensemble(member_states: list[dict], config: dict) -> "VAEEnsemble":
     ens.model_.eval()
     ens.config_ = cfg
     return ens
-
-
-def assemble_model(member_states: list[dict], config: dict):
-    """:func:`assemble_ensemble` wrapped as a saveable :class:`~.model.ProspectivityModel` (the form
-    ``geoml:predictprospectivity`` reads); ``config["features"]`` names the features."""
-    from .model import ProspectivityModel
-
-    return ProspectivityModel.from_ensemble(assemble_ensemble(member_states, config), config["features"])
 
 
 class VAEEnsemble:

@@ -123,12 +123,19 @@ class CVResult:
 
 def cross_validate(make_model: Callable[[], object], X: np.ndarray, y: np.ndarray, folds: np.ndarray,
                    method: str = "", progress: ProgressCallback | None = None,
-                   extra_metrics: Callable[[np.ndarray, np.ndarray], dict] | None = None) -> CVResult:
+                   extra_metrics: Callable[[np.ndarray, np.ndarray], dict] | None = None,
+                   on_fold: Callable[[object, np.ndarray, np.ndarray], None] | None = None,
+                   uncertainty: Callable[[object, np.ndarray], np.ndarray] | None = None) -> CVResult:
     """Fit ``make_model()`` on all folds but one and score the held-out fold, for each fold.
 
     ``make_model`` returns an unfitted estimator with ``fit(X, y)`` and ``predict_proba(X) -> (n,)``.
     Returns per-fold ROC/PR AUC (scored on the held-out fold only) and out-of-fold probabilities.
+    ``on_fold(model, X_test, y_test)`` is called with each fitted fold model (e.g. for permutation importance).
+    *uncertainty* ``(fitted model, X) -> (n,)`` adds, per fold, how useful that uncertainty is
+    (coverage, sharpness, uncertainty-error correlation; :func:`~.calibration.uncertainty_metrics`).
     """
+    from .calibration import uncertainty_metrics
+
     res = CVResult(method or "model", oof=np.full(len(y), np.nan))
     k = int(folds.max()) + 1
     for f in range(k):
@@ -139,7 +146,12 @@ def cross_validate(make_model: Callable[[], object], X: np.ndarray, y: np.ndarra
         roc, pr = auc_scores(y[test], p)
         res.roc_auc.append(roc)
         res.pr_auc.append(pr)
-        if extra_metrics is not None:
-            res.extra.append(extra_metrics(y[test], p))
+        metrics = extra_metrics(y[test], p) if extra_metrics is not None else {}
+        if uncertainty is not None:
+            metrics.update(uncertainty_metrics(y[test], p, uncertainty(model, X[test])))
+        if metrics:
+            res.extra.append(metrics)
+        if on_fold is not None:
+            on_fold(model, X[test], y[test])
         report(progress, (f + 1) / k)
     return res

@@ -188,11 +188,11 @@ class ProspectivityModel:
             model.class_weight = tuple(model.class_weight)
         model.meta_ = meta
         model.n_features_ = int(meta["n_features"])
-        model.scale_ = (state["scale.mean"].numpy().astype(np.float64), state["scale.std"].numpy().astype(np.float64))
+        model.scale_ = (np.asarray(state["scale.mean"], np.float64), np.asarray(state["scale.std"], np.float64))
         est = model._estimator()
         model.est_ = est.load_state(state, meta["ensemble_config"] if model.method == ENSEMBLE else model.n_features_)
-        p = model.predict_proba(state["check.X"].numpy())
-        if not np.allclose(p, state["check.p"].numpy(), atol=1e-6):
+        p = model.predict_proba(np.asarray(state["check.X"]))
+        if not np.allclose(p, np.asarray(state["check.p"]), atol=1e-6):
             raise GeoMLError(f"'{os.path.basename(path)}' does not reproduce its saved predictions with this "
                              "scikit-learn/torch version; retrain the model.")
         return model
@@ -217,18 +217,19 @@ class ProspectivityModel:
 
     def predict_stack(self, stack_path: str | os.PathLike, output: str | os.PathLike, parameters: dict | None = None,
                       model_hash: str | None = None, progress: ProgressCallback | None = None,
-                      block_size: int = 512, uncertainty: dict[str, str] | None = None) -> None:
+                      block_size: int = 512, uncertainty: dict[str, str] | None = None,
+                      algorithm: str = "geoml_qgis.core.prospectivity.predict_stack") -> None:
         """Write the deposit probability of every cell of a feature stack, block by block.
 
         Cells with nodata in any band stay nodata. The output is styled 0..1 (viridis).
         *uncertainty* maps ``aleatoric``/``epistemic``/``total`` to output paths (``vae_ensemble`` only).
         """
         if uncertainty:
-            return self._predict_stack_uncertainty(stack_path, output, uncertainty, parameters, model_hash,
+            return self._predict_stack_uncertainty(stack_path, output, uncertainty, parameters, model_hash, algorithm,
                                                    progress, block_size)
         with RasterStack([stack_path]) as stack:
             self.check_bands(stack.band_names)
-            meta = provenance("geoml:predictprospectivity", parameters, model_hash)
+            meta = provenance(algorithm, parameters, model_hash)
 
             def compute(win):
                 block = stack.read(win)
@@ -241,14 +242,14 @@ class ProspectivityModel:
                 process_blocks(stack.grid, compute, writer, progress, block_size)
 
 
-    def _predict_stack_uncertainty(self, stack_path, output, uncertainty, parameters, model_hash, progress,
+    def _predict_stack_uncertainty(self, stack_path, output, uncertainty, parameters, model_hash, algorithm, progress,
                                    block_size) -> None:
         import contextlib
 
         keys = [k for k in UNCERTAINTY if uncertainty.get(k)]
         with RasterStack([stack_path]) as stack, contextlib.ExitStack() as outs:
             self.check_bands(stack.band_names)
-            meta = provenance("geoml:predictprospectivity", parameters, model_hash)
+            meta = provenance(algorithm, parameters, model_hash)
             writers = [outs.enter_context(BlockWriter(
                 output, stack.grid, 1, "float32", band_names=["probability"], metadata=meta,
                 style=RasterStyle("continuous", ramp="viridis", vmin=0, vmax=1)))]
@@ -279,3 +280,11 @@ def _finite(X, what: str) -> np.ndarray:
 def _safe_std(X: np.ndarray) -> np.ndarray:
     sd = X.std(axis=0)
     return np.where(sd > 1e-12, sd, 1.0)
+
+
+def assemble_model(member_states: list[dict], config: dict) -> ProspectivityModel:
+    """Members trained apart (scale-out) as one saveable :class:`ProspectivityModel` (the form
+    ``geoml:predictprospectivity`` reads); ``config["features"]`` names the features."""
+    from .ensemble import assemble_ensemble
+
+    return ProspectivityModel.from_ensemble(assemble_ensemble(member_states, config), config["features"])

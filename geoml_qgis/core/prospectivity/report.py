@@ -80,6 +80,10 @@ def _cell(v) -> str:
     return f"{v:.3f}" if isinstance(v, float) else html.escape(str(v))
 
 
+FOLD_METRICS = {"ece": "ECE", "nll": "NLL", "brier": "Brier", "coverage": "uncertainty coverage",
+                "sharpness": "uncertainty sharpness", "error_correlation": "uncertainty-error correlation"}
+
+
 def cv_rows(results: Sequence[CVResult], y: np.ndarray) -> list[dict]:
     """One row per method: ROC/PR AUC mean ± sd over folds and capture efficiency of pooled held-out scores.
 
@@ -92,24 +96,24 @@ def cv_rows(results: Sequence[CVResult], y: np.ndarray) -> list[dict]:
         row = {"method": r.method, "ROC AUC": f"{s['roc_auc_mean']:.3f} ± {s['roc_auc_sd']:.3f}",
                "PR AUC": f"{s['pr_auc_mean']:.3f} ± {s['pr_auc_sd']:.3f}",
                **{f"captured in top {int(q * 100)} %": cap[q] for q in CAPTURE_AT}}
-        if r.extra:  # calibration on each held-out fold, averaged
-            row.update({lbl: float(np.mean([e[k] for e in r.extra])) for k, lbl in (("ece", "ECE"), ("nll", "NLL"),
-                                                                                     ("brier", "Brier"))})
+        # calibration, and the uncertainty's usefulness (ensembles), on each held-out fold, averaged
+        row.update({lbl: float(np.mean([e[k] for e in r.extra])) for k, lbl in FOLD_METRICS.items()
+                    if r.extra and k in r.extra[0]})
         rows.append(row)
     return rows
 
 
 def write_cv_report(path: str | os.PathLike, title: str, results: Sequence[CVResult], y: np.ndarray,
-                    notes: Sequence[str] = ()) -> None:
+                    notes: Sequence[str] = (), extra_parts: Sequence[str] = ()) -> None:
     """HTML report of cross-validated methods evaluated on the same folds."""
     rows = cv_rows(results, y)
-    cols = list(rows[0].keys())
+    cols = list(dict.fromkeys(c for row in rows for c in row))  # ensembles add the uncertainty columns
     parts = [*(f"<p>{html.escape(n)}</p>" for n in notes),
              "<h2>Cross-validation (scores on held-out folds only)</h2>", table_html(rows, cols),
              "<h2>Curves from pooled out-of-fold probabilities</h2>",
              roc_figure([(r.method, y, r.oof) for r in results]),
              success_figure([(r.method, r.oof, r.oof[y == 1]) for r in results]),
-             reliability_figure([(r.method, y, r.oof) for r in results])]
+             reliability_figure([(r.method, y, r.oof) for r in results]), *extra_parts]
     write_text_atomic(path, html_page(title, parts))
 
 

@@ -104,7 +104,8 @@ def pick_spaced(cands: list[Candidate], n: int, min_spacing: float) -> list[Cand
 def rank_targets(probability: str | os.PathLike, uncertainty: str | os.PathLike, cost: float, value: float,
                  confidence: float, n_targets: int, min_spacing: float, categories_path: str | os.PathLike,
                  parameters: dict | None = None, progress: ProgressCallback | None = None,
-                 block_size: int = 512) -> tuple[list[Candidate], dict[int, float]]:
+                 block_size: int = 512, algorithm: str = "geoml_qgis.core.prospectivity.rank_targets",
+                 ) -> tuple[list[Candidate], dict[int, float]]:
     """Write the category raster and return the ranked targets and each category's share of the area.
 
     Targets are local maxima of the risk-adjusted return, at least *min_spacing* apart, best first;
@@ -122,7 +123,7 @@ def rank_targets(probability: str | os.PathLike, uncertainty: str | os.PathLike,
             return r["risk_adjusted"], (p, u, r["expected"])
 
         counts = np.zeros(5)
-        meta = provenance("geoml:rankdrilltargets", parameters)
+        meta = provenance(algorithm, parameters)
         report(progress, 0.0)
         with BlockWriter(categories_path, st.grid, 1, "uint8", nodata=0, band_names=["risk_return_category"],
                          metadata=meta, style=RasterStyle("categorical", classes=CATEGORIES)) as w, bounded_gdal_cache():

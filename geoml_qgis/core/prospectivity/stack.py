@@ -165,6 +165,7 @@ def build_feature_stack(
     transform_path: str | os.PathLike | None = None,
     parameters: Mapping | None = None,
     progress: ProgressCallback | None = None,
+    algorithm: str = "geoml_qgis.core.prospectivity.build_feature_stack",
 ) -> FeatureTransform:
     """Write a standardised (optionally PCA-rotated) multi-band feature stack and its transform.
 
@@ -199,7 +200,7 @@ def build_feature_stack(
             if dup:
                 raise GeoMLError(f"Two inputs have the same band name ({', '.join(sorted(dup))}); rename one file.")
             tf = fit_transform_stats(stack, cat_names, pca_components, scaled(progress, 0.05, 0.6))
-            meta = provenance("geoml:buildfeaturestack", parameters)
+            meta = provenance(algorithm, parameters)
             meta["GEOML_FEATURE_TRANSFORM"] = tf.to_json()
             prog = scaled(progress, 0.6, 1.0)
             windows = list(stack.windows())
@@ -224,8 +225,3 @@ def read_transform(stack_path: str | os.PathLike) -> FeatureTransform | None:
     ds = gdal.Open(str(stack_path))
     text = (ds.GetMetadata() or {}).get("GEOML_FEATURE_TRANSFORM")
     return FeatureTransform.from_json(text) if text else None
-
-
-def stack_band_names(path: str | os.PathLike) -> list[str]:
-    with RasterStack([path]) as s:
-        return list(s.band_names)

@@ -13,7 +13,7 @@ from ..io import PointTable, RasterStack, numeric_column, write_text_atomic
 from ..progress import ProgressCallback, report, scaled
 from .calibration import calibration_metrics
 from .evaluation import auc_scores, capture_efficiency, area_auc, cross_validate, spatial_folds, stratified_folds, success_rate
-from .model import METHODS, ProspectivityModel, check_labels
+from .model import ENSEMBLE, METHODS, ProspectivityModel, check_labels
 from .sampling import labels, pretext_from_raster, random_pixels, sample_stack
 
 #: at most this many cells of a probability raster are kept to draw its success-rate curve
@@ -113,11 +113,16 @@ def train(data: TrainingData, method: str, model_path: str, report_path: str | N
           pretext: tuple[np.ndarray, np.ndarray, str] | None = None, class_weight="auto", epochs: int = 200,
           seed: int = 0, folds: int = 5, spatial: bool = False, compare: bool = False,
           progress: ProgressCallback | None = None, members: int = 10, latent_dim: int = 4,
-          unlabelled: np.ndarray | None = None) -> dict:
+          unlabelled: np.ndarray | None = None, explain_csv: str | None = None, explain_repeats: int = 5) -> dict:
     """Cross-validate *method* (and every method on the same folds when *compare*), then fit on all data and save.
 
-    Returns ``{"cv": [summary per method], "notes": [...]}``.
+    With a report or *explain_csv*, *method* is also explained: permutation importance on its held-out
+    folds (*explain_repeats* shuffles per feature and fold) and partial dependence of the final model's
+    top four features (see :mod:`.explain`), in the report and the CSV.
+    Returns ``{"cv": [summary per method], "notes": [...], "importance": [rows]}``.
     """
+    from .explain import FoldImportance, add_partial_dependence, explanation_html, write_explanation_csv
+
     check_labels(data.y, folds)
     def model_of(m: str) -> ProspectivityModel:
         mod = ProspectivityModel(m, data.names, class_weight, epochs, seed=seed, members=members, latent_dim=latent_dim)
@@ -137,6 +142,7 @@ def train(data: TrainingData, method: str, model_path: str, report_path: str | N
         proto_t = ProspectivityModel("transfer", data.names, class_weight, epochs, seed=seed).pretrain(pretext[0], pretext[1])
         notes.append(f"{pretext[2]}; pretext training accuracy {proto_t.pretext_.accuracy:.2f}.")
     fold_ids = make_folds(data, folds, spatial, seed)
+    explainer = FoldImportance(data.names, explain_repeats, seed, method) if (report_path or explain_csv) else None
     results = []
     for i, m in enumerate(methods):
         if m == "transfer":
@@ -145,21 +151,26 @@ def train(data: TrainingData, method: str, model_path: str, report_path: str | N
             make = (lambda m=m: model_of(m))
         results.append(cross_validate(make, data.X, data.y, fold_ids, m,
                                       scaled(progress, 0.05 + 0.8 * i / len(methods), 0.05 + 0.8 * (i + 1) / len(methods)),
-                                      calibration_metrics))
+                                      calibration_metrics, explainer if m == method else None,
+                                      (lambda model, X: model.predict_uncertainty(X)["total"]) if m == ENSEMBLE else None))
     final = proto_t.clone() if method == "transfer" else proto
     final.fit(data.X, data.y)
     cv = [r.summary() for r in results]
     digest = final.save(model_path, {"cv": cv, "cv_folds": folds, "cv_spatial": spatial,
                                      "n_deposits": int(data.y.sum()), "n_non_deposits": int((data.y == 0).sum())})
+    expl = add_partial_dependence(explainer.expl, final, data.X, seed=seed) if explainer else None
+    if explain_csv:
+        write_explanation_csv(explain_csv, expl)
     if report_path:
         from .report import write_cv_report
 
         kind = "spatially blocked" if spatial else "stratified"
         write_cv_report(report_path, f"Prospectivity model: {method}", results, data.y,
                         [f"{folds}-fold {kind} cross-validation, seed {seed}; {int(data.y.sum())} deposits and "
-                         f"{int((data.y == 0).sum())} non-deposits; features: {', '.join(data.names)}.", *notes])
+                         f"{int((data.y == 0).sum())} non-deposits; features: {', '.join(data.names)}.", *notes],
+                        explanation_html(expl))
     report(progress, 1.0)
-    return {"cv": cv, "notes": notes, "sha256": digest}
+    return {"cv": cv, "notes": notes, "sha256": digest, "importance": expl.importance() if expl else []}
 
 
 def background_rows(stack_path: str, n: int, seed: int) -> np.ndarray:

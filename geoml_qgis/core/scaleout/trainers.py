@@ -36,7 +36,7 @@ class Trainer:
 TRAINERS: dict[str, Trainer] = {
     "vae_ensemble": Trainer(
         "geoml_qgis.core.prospectivity.ensemble:train_member",
-        "geoml_qgis.core.prospectivity.ensemble:assemble_model",
+        "geoml_qgis.core.prospectivity.model:assemble_model",
         "geoml_qgis.core.prospectivity.ensemble:prepare_config",
     ),
 }
