@@ -8,15 +8,15 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.geoml-installed
 VERSION := $(shell sed -n 's/^version=//p' geoml_qgis/metadata.txt)
-APT_PACKAGES := qgis python3-qgis qgis-providers gdal-bin python3-gdal python3-venv python3-pip \
-	python3-rasterio python3-geopandas python3-fiona python3-pyproj python3-shapely python3-sklearn \
-	python3-pandas python3-scipy python3-openpyxl python3-matplotlib python3-boto3 python3-pytest \
-	ca-certificates xvfb xauth r-base-core r-cran-gstat $(TORCH_APT)
 # torch never comes from PyPI here (its Linux wheels there are CUDA builds, gigabytes of nvidia
 # packages): the CPU wheel on this image's disk when one matches QGIS's Python, else Debian's.
 PYTAG := $(shell $(SYSPY) -c 'import sys; print("cp%d%d" % sys.version_info[:2])' 2>/dev/null)
 TORCH_WHEEL := $(firstword $(filter %_$(shell uname -m).whl,$(wildcard /opt/wheels/torch-*+cpu-$(PYTAG)-$(PYTAG)-*.whl)))
 TORCH_APT := $(if $(TORCH_WHEEL),,python3-torch)
+APT_PACKAGES := qgis python3-qgis qgis-providers gdal-bin python3-gdal python3-venv python3-pip \
+	python3-rasterio python3-geopandas python3-fiona python3-pyproj python3-shapely python3-sklearn \
+	python3-pandas python3-scipy python3-openpyxl python3-matplotlib python3-boto3 python3-pytest \
+	ca-certificates xvfb xauth r-base-core r-cran-gstat $(TORCH_APT)
 
 export PROJ_DATA := /usr/share/proj
 export QT_QPA_PLATFORM := offscreen
@@ -25,6 +25,10 @@ GEOML_STATE := $(CURDIR)
 export XDG_RUNTIME_DIR := $(GEOML_STATE)/.runtime
 export QGIS_CUSTOM_CONFIG_PATH := $(GEOML_STATE)/.qgis-profile
 export PYTHONDONTWRITEBYTECODE := 1
+# the launchers in scripts/ find the venv here (the matrix keeps it outside the checkout)
+export GEOML_VENV := $(abspath $(VENV))
+# TESTS=tests/qgis/test_x.py runs part of the suite
+TESTS := tests
 
 .PHONY: setup sysdeps test test-fast test-core test-matrix demo screenshot bench package clean print-apt-packages
 
@@ -58,7 +62,7 @@ $(STAMP): pyproject.toml scripts/constraints.py Makefile | sysdeps
 
 test: setup
 	@mkdir -p -m 700 $(XDG_RUNTIME_DIR)
-	$(PY) -m pytest -q -p no:cacheprovider tests
+	$(PY) -m pytest -q -p no:cacheprovider $(TESTS)
 
 # the inner loop: core and in-process QGIS tests (no qgis_process subprocess, desktop QGIS, moto or cfn-lint)
 test-fast: setup

@@ -63,6 +63,7 @@ def test_plugin_repository_checker_accepts_the_zip(unpacked, tmp_path):
     assert report["security"]["count"] == 0, report["security"]["findings"]
 
 
+@pytest.mark.qgis_process
 def test_zip_installs_into_a_clean_profile_and_runs_an_algorithm(unpacked, tmp_path):
     """As a user would: the unpacked zip in a fresh profile's plugin folder, `qgis_process plugins
     enable`, then an algorithm run (GeoML's own launcher is not used)."""

@@ -77,7 +77,8 @@ class GeoMLAlgorithm(QgsProcessingAlgorithm):
     def shortHelpString(self) -> str:  # noqa: N802 - QGIS API
         missing = [m for m in self.REQUIRES if not available(m)]
         note = (
-            f"<p><b>Needs the Python package(s) {', '.join(missing)}</b>, not installed in this QGIS.</p>"
+            f"<p><b>Needs the Python package(s) {', '.join(missing)}</b>, not installed in this QGIS: "
+            "install from <i>Plugins › GeoML › Install Python packages…</i></p>"
             if missing else ""
         )
         return self.tr(self.HELP) + note
