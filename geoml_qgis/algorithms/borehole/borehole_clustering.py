@@ -59,9 +59,11 @@ class BoreholeClustering(GeoMLAlgorithm):
         "<b>Number of clusters</b>: 0 chooses it from 1 to <b>Largest number of clusters</b> by the gap statistic "
         "(k-means against structureless reference sets; right most often on a family of synthetic drilling sets, see "
         "the README), or (<b>How to choose</b>, advanced) by the vote of the elbow (knee) of the inertia curve, the "
-        "silhouette, Calinski-Harabasz and Davies-Bouldin indices, or by the BIC of Gaussian mixtures with a shared "
-        "covariance. The report and workbook give the chosen k, the runner-up and how strongly it is rejected, and "
-        "say when the evidence is weak. The vote per hole is reported too.<br>"
+        "silhouette, Calinski-Harabasz and Davies-Bouldin indices, by the BIC of Gaussian mixtures with a shared "
+        "covariance, or by separation (the most k-means clusters, in unstandardised log-ratios, that are all "
+        "well apart, not tiny and not mixtures of two others, as samples across gradational contacts are). The "
+        "report and workbook give the chosen k, the runner-up and how strongly it is rejected, and say when the "
+        "evidence is weak. The vote per hole is reported too.<br>"
         "<b>Method</b>: k-means, or a Gaussian mixture (for elongated clusters).<br>"
         "<b>Maximum lag</b> for the continuity curves (0 = half the median hole length downhole, a third "
         "of the data extent in 3D). <b>Seed</b> makes runs repeatable. <b>CRS</b> for tables without "
@@ -105,7 +107,8 @@ class BoreholeClustering(GeoMLAlgorithm):
         advanced = [
             QgsProcessingParameterEnum("METHOD", self.tr("Method"), list(METHODS), defaultValue=0),
             QgsProcessingParameterEnum("K_METHOD", self.tr("How to choose the number of clusters"),
-                                       ["gap statistic", "vote of elbow and indices", "BIC of Gaussian mixtures"],
+                                       ["gap statistic", "vote of elbow and indices", "BIC of Gaussian mixtures",
+                                        "separation of distinct units"],
                                        defaultValue=0),
             QgsProcessingParameterNumber("MAX_LAG", self.tr("Maximum lag for continuity (0 = automatic)"),
                                          NUMBER_DOUBLE, 0.0, minValue=0.0),
