@@ -83,7 +83,7 @@ def test_issue_like_inclined_holes_get_four_clusters():
     assert "Weak evidence" in out.selection.evidence  # two of four criteria: the report says so
     votes = clustering_sheets(out)["k_votes"]
     assert "evidence" in set(votes["criterion"]) and out.selection.evidence in out.notes
-    # the other two ways of choosing k on the same samples (the gap statistic is the default)
+    # two other ways of choosing k on the same samples (separation, the default, is tested below)
     bic = select_k_bic(samples.values.to_numpy(), "clr", 8)
     assert bic.k == 4 and bic.delta_bic > 10 and "very strong" in bic.evidence
     gap = select_k_gap(out.features, 8)

@@ -56,13 +56,14 @@ class BoreholeClustering(GeoMLAlgorithm):
         "report and the workbook. Other text is an error naming the row.<br>"
         "<b>Transform</b>: clr (centred log-ratio, the default for compositional data), log, or none; the "
         "result is standardised before clustering.<br>"
-        "<b>Number of clusters</b>: 0 chooses it from 1 to <b>Largest number of clusters</b> by the gap statistic "
-        "(k-means against structureless reference sets; right most often on a family of synthetic drilling sets, see "
-        "the README), or (<b>How to choose</b>, advanced) by the vote of the elbow (knee) of the inertia curve, the "
-        "silhouette, Calinski-Harabasz and Davies-Bouldin indices, by the BIC of Gaussian mixtures with a shared "
-        "covariance, or by separation (the most k-means clusters, in unstandardised log-ratios, that are all "
-        "well apart, not tiny and not mixtures of two others, as samples across gradational contacts are). The "
-        "report and workbook give the chosen k, the runner-up and how strongly it is rejected, and say when the "
+        "<b>Number of clusters</b>: 0 chooses it from 1 to <b>Largest number of clusters</b> by separation: the most "
+        "k-means clusters, in unstandardised log-ratios, that are all well apart (Mahalanobis distance under their "
+        "pooled covariance), not tiny and not mixtures of two others, as samples across gradational contacts are "
+        "(right most often on a family of synthetic drilling sets, see the README). Or (<b>How to choose</b>, "
+        "advanced) by the gap statistic (k-means against structureless reference sets), the vote of the elbow "
+        "(knee) of the inertia curve, the silhouette, Calinski-Harabasz and Davies-Bouldin indices, or the BIC of "
+        "Gaussian mixtures with a shared covariance. The report and workbook give the chosen k, the runner-up and "
+        "how strongly it is rejected, and say when the "
         "evidence is weak. The vote per hole is reported too.<br>"
         "<b>Method</b>: k-means, or a Gaussian mixture (for elongated clusters).<br>"
         "<b>Maximum lag</b> for the continuity curves (0 = half the median hole length downhole, a third "
@@ -109,7 +110,7 @@ class BoreholeClustering(GeoMLAlgorithm):
             QgsProcessingParameterEnum("K_METHOD", self.tr("How to choose the number of clusters"),
                                        ["gap statistic", "vote of elbow and indices", "BIC of Gaussian mixtures",
                                         "separation of distinct units"],
-                                       defaultValue=0),
+                                       defaultValue=3),
             QgsProcessingParameterNumber("MAX_LAG", self.tr("Maximum lag for continuity (0 = automatic)"),
                                          NUMBER_DOUBLE, 0.0, minValue=0.0),
             QgsProcessingParameterNumber("SEED", self.tr("Random seed"), NUMBER_INTEGER, 0),

@@ -18,7 +18,7 @@ from .kseparation import select_k_separation
 from .samples import Samples
 from .transforms import prepare_features
 
-K_METHODS = ("gap", "vote", "bic", "separation")
+K_METHODS = ("gap", "vote", "bic", "separation")  # the order of the K_METHOD option; separation is the default
 
 
 @dataclass
@@ -49,7 +49,7 @@ class ClusteringOutcome:
 
 
 def run_clustering(samples: Samples, transform: str = "clr", n_clusters: int = 0, k_max: int = 10,
-                   method: str = "kmeans", max_lag: float = 0.0, seed: int = 0, k_method: str = "gap",
+                   method: str = "kmeans", max_lag: float = 0.0, seed: int = 0, k_method: str = "separation",
                    progress: ProgressCallback | None = None) -> ClusteringOutcome:
     """Cluster *samples*; ``n_clusters = 0`` chooses k automatically within 2..k_max, by *k_method*:
     ``vote`` (elbow and indices, :mod:`.kselect`), ``bic`` (Gaussian mixtures, :mod:`.kmodel`) or
