@@ -6,13 +6,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 
 from geoml_qgis.core.borehole.family import FamilyConfig, bayes_error, family, make_case
 from geoml_qgis.core.borehole.kgap import select_k_gap
 from geoml_qgis.core.borehole.kmodel import censored_cells, evidence_word, select_k_bic, spread_censored
+from geoml_qgis.core.borehole.kseparation import MIN_MIXING, MIN_SEPARATION, cluster_separation, select_k_separation
 from geoml_qgis.core.borehole.pipeline import run_clustering
 from geoml_qgis.core.borehole.samples import build_samples
+from geoml_qgis.core.borehole.transforms import prepare_features
 from geoml_qgis.core.borehole.workbook import clustering_sheets
 
 
@@ -80,7 +83,7 @@ def test_issue_like_inclined_holes_get_four_clusters():
     assert "Weak evidence" in out.selection.evidence  # two of four criteria: the report says so
     votes = clustering_sheets(out)["k_votes"]
     assert "evidence" in set(votes["criterion"]) and out.selection.evidence in out.notes
-    # the other two ways of choosing k on the same samples (the gap statistic is the default)
+    # two other ways of choosing k on the same samples (separation, the default, is tested below)
     bic = select_k_bic(samples.values.to_numpy(), "clr", 8)
     assert bic.k == 4 and bic.delta_bic > 10 and "very strong" in bic.evidence
     gap = select_k_gap(out.features, 8)
@@ -105,3 +108,48 @@ def test_gap_statistic_on_analytic_blobs():
     sel = select_k_gap(three, 5)
     assert sel.k == 3 and sel.confidence > 1 and "Weak" not in sel.evidence
     assert sel.table["gap"].idxmax() == 2  # k = 3 has the largest gap too
+
+
+def test_separation_of_analytic_clusters_and_of_a_mixture():
+    rng = np.random.default_rng(5)
+    a, b = np.zeros(3), np.array([5.0, 0, 0])  # 5 noise standard deviations apart
+    X = np.vstack([a + rng.normal(0, 1, (400, 3)), b + rng.normal(0, 1, (400, 3))])
+    labels = np.repeat([0, 1], 400)
+    sep = cluster_separation(X, labels, "none")
+    assert abs(sep["separation"] - 5.0) < 0.3 and sep["smallest_share"] == 0.5
+    # a third group at the 50/50 mixture of the two (linear mixing for untransformed values) is a mixture
+    X3 = np.vstack([X, 0.5 * (a + b) + rng.normal(0, 1, (100, 3))])
+    mixed = cluster_separation(X3, np.concatenate([labels, np.full(100, 2)]), "none")
+    assert mixed["mixing"] < 0.5 < MIN_MIXING
+    off = np.vstack([X, np.array([2.5, 6.0, 0]) + rng.normal(0, 1, (100, 3))])  # same distance, off the line
+    assert cluster_separation(off, np.concatenate([labels, np.full(100, 2)]), "none")["mixing"] > MIN_MIXING
+
+
+@pytest.mark.parametrize("index, units", [(0, 2), (13, 5), (8, 7)])
+def test_separation_finds_the_units_of_family_cases(index, units):
+    """Family configurations (seed 0) with 2, 5 and 7 units, gradational contacts and censoring:
+    the separation test gets each right (no constant k can); in the 2-unit case a group of
+    contact samples passes the separation threshold and only the mixing test rejects k = 3."""
+    case = next(c for i, c in enumerate(family(index + 1, seed=0)) if i == index)
+    assert case.n_units == units
+    sel = select_k_separation(case.values, "clr", units + 2)
+    assert sel.k == units, sel.evidence
+    assert sel.runner_up == units + 1 and sel.confidence >= 1
+    row = sel.table.set_index("k")
+    assert not row.loc[units + 1, "passes"] and row.loc[units, "separation"] >= MIN_SEPARATION
+    if units == 2:
+        assert row.loc[3, "separation"] >= MIN_SEPARATION and row.loc[3, "mixing"] < MIN_MIXING
+    X, _ = prepare_features(case.values, "clr")
+    labels = KMeans(units, n_init=10, random_state=0).fit_predict(X)
+    assert adjusted_rand_score(case.truth, labels) >= 0.9
+
+
+def test_separation_in_the_clustering_workflow_says_weak_evidence_on_one_blob():
+    case, table = _issue_like_case()
+    samples = build_samples(table, list(table.columns), case.hole, xyz=case.xyz, depth=case.depth)
+    out = run_clustering(samples, "clr", k_max=8, seed=0, k_method="separation")
+    assert out.k == 4 and out.selection.method == "separation", out.selection.evidence
+    assert adjusted_rand_score(case.truth, out.result.labels) >= 0.9
+    one = np.random.default_rng(2).lognormal(0, 0.4, (150, 5))
+    forced = select_k_separation(one, "clr", 5, k_min=2)
+    assert forced.k >= 2 and "no split into two or more distinct units passes" in forced.evidence

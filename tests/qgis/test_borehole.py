@@ -137,6 +137,21 @@ def test_clustering_real_meuse_metals_end_to_end(run_alg, tmp_path):
     assert np.allclose(probs.sum(axis=1), 1.0)
 
 
+def test_separation_choice_of_k_on_real_meuse_metals(run_alg, tmp_path):
+    res = run_alg("geoml:boreholeclustering", {
+        "INPUT": str(SAMPLE / "meuse" / "meuse.gpkg"), "ELEMENT_FIELDS": ["cadmium", "copper", "lead", "zinc"],
+        "Z_FIELD": "elev", "TRANSFORM": 2, "N_CLUSTERS": 0, "K_MAX": 6, "K_METHOD": 3,
+        "OUTPUT": str(tmp_path / "meuse.gpkg"), "OUTPUT_WORKBOOK": str(tmp_path / "meuse.xlsx"),
+        "OUTPUT_REPORT": str(tmp_path / "meuse.html"),
+    })
+    sel = pd.read_excel(res["OUTPUT_WORKBOOK"], sheet_name="k_selection")
+    assert {"separation", "mixing", "smallest_share", "passes"} <= set(sel.columns)
+    assert sel.loc[sel["chosen"], "k"].tolist() == [res["K_USED"]] and 2 <= res["K_USED"] <= 6
+    passing = sel.loc[sel["passes"], "k"]
+    assert res["K_USED"] == passing.max() or (passing.max() == 1 and res["K_USED"] >= 2)
+    assert "chosen by separation" in open(res["OUTPUT_REPORT"], encoding="utf-8").read()
+
+
 def test_bad_input_messages_reach_the_user(run_alg, tmp_path):
     from qgis.core import QgsProcessingException
 

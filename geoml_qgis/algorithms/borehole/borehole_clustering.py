@@ -19,6 +19,10 @@ from ...compat import FIELD_ANY, NUMBER_DOUBLE, NUMBER_INTEGER, SOURCE_VECTOR, S
 from ...core.borehole.assays import DEFAULT_MISSING_CODES, NEGATIVE_CONVENTIONS
 from ...core.borehole.clustering import METHODS
 from ...core.borehole.pipeline import K_METHODS
+
+# readable names of core's K_METHODS options, in the dialog
+K_METHOD_LABELS = {"gap": "gap statistic", "vote": "vote of elbow and indices", "bic": "BIC of Gaussian mixtures",
+                   "separation": "separation of distinct units"}
 from ...core.borehole.transforms import TRANSFORMS
 from ...core.errors import GeoMLError
 from ...core.io.crs import require_projected
@@ -57,12 +61,15 @@ class BoreholeClustering(GeoMLAlgorithm):
         "report and the workbook. Other text is an error naming the row.<br>"
         "<b>Transform</b>: clr (centred log-ratio, the default for compositional data), log, or none; the "
         "result is standardised before clustering.<br>"
-        "<b>Number of clusters</b>: 0 chooses it from 1 to <b>Largest number of clusters</b> by the gap statistic "
-        "(k-means against structureless reference sets; right most often on a family of synthetic drilling sets, see "
-        "the README), or (<b>How to choose</b>, advanced) by the vote of the elbow (knee) of the inertia curve, the "
-        "silhouette, Calinski-Harabasz and Davies-Bouldin indices, or by the BIC of Gaussian mixtures with a shared "
-        "covariance. The report and workbook give the chosen k, the runner-up and how strongly it is rejected, and "
-        "say when the evidence is weak. The vote per hole is reported too.<br>"
+        "<b>Number of clusters</b>: 0 chooses it from 1 to <b>Largest number of clusters</b> by separation: the most "
+        "k-means clusters, in unstandardised log-ratios, that are all well apart (Mahalanobis distance under their "
+        "pooled covariance), not tiny and not mixtures of two others, as samples across gradational contacts are "
+        "(right most often on a family of synthetic drilling sets, see the README). Or (<b>How to choose</b>, "
+        "advanced) by the gap statistic (k-means against structureless reference sets), the vote of the elbow "
+        "(knee) of the inertia curve, the silhouette, Calinski-Harabasz and Davies-Bouldin indices, or the BIC of "
+        "Gaussian mixtures with a shared covariance. The report and workbook give the chosen k, the runner-up and "
+        "how strongly it is rejected, and say when the "
+        "evidence is weak. The vote per hole is reported too.<br>"
         "<b>Method</b>: k-means, or a Gaussian mixture (for elongated clusters).<br>"
         "<b>Maximum lag</b> for the continuity curves (0 = half the median hole length downhole, a third "
         "of the data extent in 3D). <b>Seed</b> makes runs repeatable. <b>CRS</b> for tables without "
@@ -106,8 +113,8 @@ class BoreholeClustering(GeoMLAlgorithm):
         advanced = [
             enum_parameter("METHOD", self.tr("Method"), METHODS, "kmeans"),
             QgsProcessingParameterEnum("K_METHOD", self.tr("How to choose the number of clusters"),
-                                       ["gap statistic", "vote of elbow and indices", "BIC of Gaussian mixtures"],
-                                       defaultValue=0),
+                                       [K_METHOD_LABELS[m] for m in K_METHODS],
+                                       defaultValue=K_METHODS.index("separation")),
             QgsProcessingParameterNumber("MAX_LAG", self.tr("Maximum lag for continuity (map units, 0 = automatic)"),
                                          NUMBER_DOUBLE, 0.0, minValue=0.0),
             QgsProcessingParameterNumber("SEED", self.tr("Random seed"), NUMBER_INTEGER, 0),

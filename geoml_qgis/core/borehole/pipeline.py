@@ -14,10 +14,11 @@ from .continuity import ContinuityCurves, downhole_continuity, spatial_continuit
 from .kgap import select_k_gap
 from .kmodel import select_k_bic
 from .kselect import KSelection, select_k, select_k_per_hole
+from .kseparation import select_k_separation
 from .samples import Samples
 from .transforms import prepare_features
 
-K_METHODS = ("gap", "vote", "bic")
+K_METHODS = ("gap", "vote", "bic", "separation")  # the order of the K_METHOD option; separation is the default
 
 
 @dataclass
@@ -48,11 +49,12 @@ class ClusteringOutcome:
 
 
 def run_clustering(samples: Samples, transform: str = "clr", n_clusters: int = 0, k_max: int = 10,
-                   method: str = "kmeans", max_lag: float = 0.0, seed: int = 0, k_method: str = "gap",
+                   method: str = "kmeans", max_lag: float = 0.0, seed: int = 0, k_method: str = "separation",
                    progress: ProgressCallback | None = None) -> ClusteringOutcome:
     """Cluster *samples*; ``n_clusters = 0`` chooses k automatically within 2..k_max, by *k_method*:
     ``vote`` (elbow and indices, :mod:`.kselect`), ``bic`` (Gaussian mixtures, :mod:`.kmodel`) or
-    ``gap`` (gap statistic, :mod:`.kgap`)."""
+    ``gap`` (gap statistic, :mod:`.kgap`) or ``separation`` (the most clusters that are all distinct units,
+    :mod:`.kseparation`)."""
     if k_method not in K_METHODS:
         raise GeoMLError(f"Unknown way of choosing k '{k_method}'; choose one of {', '.join(K_METHODS)}.")
     if k_max < 2:
@@ -74,6 +76,9 @@ def run_clustering(samples: Samples, transform: str = "clr", n_clusters: int = 0
     if k_method == "bic":
         selection = select_k_bic(samples.values.to_numpy(), transform, k_max, seed,
                                  progress=scaled(progress, 0.05, 0.45))
+    elif k_method == "separation":
+        selection = select_k_separation(samples.values.to_numpy(), transform, k_max, seed, k_min=2,
+                                        progress=scaled(progress, 0.05, 0.45))
     elif k_method == "gap":
         selection = select_k_gap(X, k_max, seed, k_min=2, progress=scaled(progress, 0.05, 0.45))
     else:
