@@ -19,7 +19,7 @@ APT_PACKAGES := qgis python3-qgis qgis-providers gdal-bin python3-gdal python3-v
 	ca-certificates xvfb xauth $(TORCH_APT)
 # references for the tests, installed where this release's archive has them (Debian 13 has no
 # r-cran-gstat): the tests that compare with R gstat skip, saying why, where they are missing
-OPTIONAL_APT_PACKAGES := r-base-core r-cran-gstat
+OPTIONAL_APT_PACKAGES := r-cran-gstat
 
 export PROJ_DATA := /usr/share/proj
 export QT_QPA_PLATFORM := offscreen
@@ -47,8 +47,8 @@ sysdeps:
 	fi
 	@missing=$$(for p in $(OPTIONAL_APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
-		apt-cache policy $$missing 2>/dev/null | grep -q 'Candidate: [0-9]' || apt-get update -qq; \
-		available=$$(for p in $$missing; do apt-cache policy $$p 2>/dev/null | grep -q 'Candidate: [0-9]' && echo $$p; done; true); \
+		apt-cache policy $$missing 2>/dev/null | grep 'Candidate: [0-9]' >/dev/null || apt-get update -qq; \
+		available=$$(for p in $$missing; do apt-cache policy $$p 2>/dev/null | grep 'Candidate: [0-9]' >/dev/null && echo $$p; done; true); \
 		if [ -n "$$available" ]; then \
 			echo "Installing optional Debian packages: $$available"; \
 			DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq \
