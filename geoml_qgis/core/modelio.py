@@ -79,7 +79,7 @@ def load_model(path: str | os.PathLike, kind: str | None = None) -> tuple[dict, 
         try:
             payload = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same message
-            # torch's own text advises weights_only=False and filing an issue: wrong for a user, never shown
+            # torch's own text advises switching weights-only loading off and filing an issue: wrong for a user, never shown
             why = ("it holds Python objects, which GeoML never loads (a pickled model from elsewhere?)"
                    if "weights_only" in str(exc) or "Unpickl" in type(exc).__name__ + str(exc)[:200]
                    else "it is not a PyTorch archive, or it is truncated")
