@@ -13,21 +13,9 @@ import pytest
 
 from geoml_qgis.core.borehole.assays import clean_assays, intervals_to_positions
 from geoml_qgis.core.errors import GeoMLError
-from geoml_qgis.core.io import BlockWriter, Grid
+from geoml_qgis.core.io import Grid
 from geoml_qgis.core.prospectivity.riskreturn import rank_targets
-
-GRID = Grid(80, 60, (0.0, 10.0, 0.0, 600.0, 0.0, -10.0), "EPSG:32610")
-
-
-def _raster(path, arr):
-    with BlockWriter(path, GRID) as w:
-        w.write(next(GRID.windows(1024)), np.ma.masked_invalid(arr.astype(np.float32)))
-    return str(path)
-
-
-def _bump(cx, cy, r, h):
-    xs, ys = GRID.cell_centres()
-    return h * np.exp(-((xs - cx) ** 2 + (ys - cy) ** 2) / (2 * r ** 2))
+from tests.core.target_rasters import bump, target_raster
 
 
 def test_missing_value_codes_are_missing_not_detection_limits():
@@ -95,12 +83,12 @@ def test_latin1_csv_names_survive(tmp_path, caplog):
 @pytest.mark.parametrize("scale, match", [(3000.0, r"p.tif. holds 1\d{3}"), (100.0, "percentage"), (-1.0, "outside 0 to 1")])
 def test_probability_outside_unit_interval_is_refused(tmp_path, scale, match):
     # a "probability" raster of 3000 made 100 % of the area "high return, low risk"
-    p = np.abs(0.05 + _bump(150, 450, 30, 0.6)) * scale
-    u = 0.02 + _bump(600, 150, 40, 0.4)
+    p = np.abs(0.05 + bump(150, 450, 30, 0.6)) * scale
+    u = 0.02 + bump(600, 150, 40, 0.4)
     cats = tmp_path / "cat.tif"
     cats.write_bytes(b"existing")
     with pytest.raises(GeoMLError, match=match):
-        rank_targets(_raster(tmp_path / "p.tif", p), _raster(tmp_path / "u.tif", u), 1.0, 5.0, 0.9, 2, 200.0, cats)
+        rank_targets(target_raster(tmp_path / "p.tif", p), target_raster(tmp_path / "u.tif", u), 1.0, 5.0, 0.9, 2, 200.0, cats)
     assert cats.read_bytes() == b"existing"
 
 

@@ -6,30 +6,17 @@ import pytest
 from osgeo import gdal
 
 from geoml_qgis.core.errors import GeoMLError
-from geoml_qgis.core.io import BlockWriter, Grid
 from geoml_qgis.core.prospectivity.calibration import calibration_metrics, uncertainty_metrics
 from geoml_qgis.core.prospectivity.riskreturn import returns, rank_targets
-
-GRID = Grid(80, 60, (0.0, 10.0, 0.0, 600.0, 0.0, -10.0), "EPSG:32610")
-
-
-def _raster(path, arr):
-    with BlockWriter(path, GRID) as w:
-        w.write(next(GRID.windows(1024)), np.ma.masked_invalid(arr.astype(np.float32)))
-    return str(path)
-
-
-def _bump(cx, cy, r, h):
-    xs, ys = GRID.cell_centres()
-    return h * np.exp(-((xs - cx) ** 2 + (ys - cy) ** 2) / (2 * r ** 2))
+from tests.core.target_rasters import bump, target_raster
 
 
 def test_high_probability_low_uncertainty_area_ranks_first(tmp_path):
-    p = 0.05 + _bump(150, 450, 30, 0.6) + _bump(600, 150, 30, 0.65)  # two prospects, the second slightly likelier
-    u = 0.02 + _bump(600, 150, 40, 0.4)  # ... but far less certain
+    p = 0.05 + bump(150, 450, 30, 0.6) + bump(600, 150, 30, 0.65)  # two prospects, the second slightly likelier
+    u = 0.02 + bump(600, 150, 40, 0.4)  # ... but far less certain
     p[0, :5] = np.nan
     cats = tmp_path / "cat.tif"
-    targets, shares = rank_targets(_raster(tmp_path / "p.tif", p), _raster(tmp_path / "u.tif", u), 1.0, 5.0, 0.9,
+    targets, shares = rank_targets(target_raster(tmp_path / "p.tif", p), target_raster(tmp_path / "u.tif", u), 1.0, 5.0, 0.9,
                                    2, 200.0, cats, block_size=32)
     assert len(targets) == 2
     assert np.hypot(targets[0].x - 155, targets[0].y - 445) < 20  # the certain prospect first
