@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..errors import GeoMLError
 from ..progress import ProgressCallback, report, scaled
-from .kriging import OrdinaryKriging
+from .kriging import KrigingResult, OrdinaryKriging
 from .models import VariogramModel
 
 #: largest sample count for leave-one-out with a global neighbourhood (n systems of size n)
@@ -128,18 +128,30 @@ def blocked_kfold(
     samples are not right next to training samples); blocks are dealt to ``n_folds`` folds at
     random (``seed``); each fold is kriged from the other folds.
     """
+    def fit_predict(train: np.ndarray, test: np.ndarray, progress: ProgressCallback | None) -> KrigingResult:
+        ok = OrdinaryKriging(model, neighbours, search_radius).fit(coords[train], values[train])
+        return ok.predict(coords[test], progress=progress)
+
     coords = np.asarray(coords, float)
     values = np.asarray(values, float)
-    folds = spatial_folds(coords, block_size or model.range, n_folds, seed)
+    return run_blocked_folds(coords, values, fit_predict, block_size or model.range, n_folds, seed, 3, progress)
+
+
+def run_blocked_folds(
+    coords: np.ndarray, values: np.ndarray, fit_predict, block_size: float, n_folds: int, seed: int,
+    min_train: int, progress: ProgressCallback | None = None,
+) -> CrossValidation:
+    """Blocked k-fold with any estimator: ``fit_predict(train_mask, test_mask, progress)`` fits on the
+    samples of ``train_mask (n,)`` and returns a :class:`KrigingResult` at those of ``test_mask``."""
+    folds = spatial_folds(coords, block_size, n_folds, seed)
     est, var = np.full(len(values), np.nan), np.full(len(values), np.nan)
     report(progress, 0.0)
     for f in range(n_folds):
         test = folds == f
         train = ~test
-        if train.sum() < 3:
-            raise GeoMLError("A cross-validation fold leaves fewer than 3 training samples; use more folds.")
-        ok = OrdinaryKriging(model, neighbours, search_radius).fit(coords[train], values[train])
-        r = ok.predict(coords[test], progress=scaled(progress, f / n_folds, (f + 1) / n_folds))
+        if train.sum() < min_train:
+            raise GeoMLError(f"A cross-validation fold leaves fewer than {min_train} training samples; use more folds.")
+        r = fit_predict(train, test, scaled(progress, f / n_folds, (f + 1) / n_folds))
         est[test], var[test] = r.estimate, r.variance
     cv = CrossValidation(_table(coords, values, est, var, {"fold": folds}), f"blocked {n_folds}-fold")
     cv.summary = _summarise(cv.table)

@@ -14,8 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import GeoMLError
-from ..progress import ProgressCallback, report, scaled
-from .crossval import CrossValidation, _summarise, _table, spatial_folds
+from ..progress import ProgressCallback, report
+from .crossval import CrossValidation, _summarise, _table, run_blocked_folds
 from .regression import RegressionKriging
 from .universal import UniversalKriging
 
@@ -73,18 +73,10 @@ def blocked_kfold_trend(
     coords = np.asarray(coords, float)
     values = np.asarray(values, float)
     cov = None if covariates is None else np.asarray(covariates, float).reshape(len(values), -1)
-    folds = spatial_folds(coords, block_size or estimator.model.range, n_folds, seed)
-    est, var = np.full(len(values), np.nan), np.full(len(values), np.nan)
-    report(progress, 0.0)
-    for f in range(n_folds):
-        test = folds == f
-        train = ~test
-        if train.sum() < 4:
-            raise GeoMLError("A cross-validation fold leaves fewer than 4 training samples; use more folds.")
+
+    def fit_predict(train: np.ndarray, test: np.ndarray, progress: ProgressCallback | None):
         m = _estimator_like(estimator).fit(coords[train], values[train], None if cov is None else cov[train])
-        r = m.predict(coords[test], None if cov is None else cov[test],
-                      progress=scaled(progress, f / n_folds, (f + 1) / n_folds))
-        est[test], var[test] = r.estimate, r.variance
-    cv = CrossValidation(_table(coords, values, est, var, {"fold": folds}), f"blocked {n_folds}-fold")
-    cv.summary = _summarise(cv.table)
-    return cv
+        return m.predict(coords[test], None if cov is None else cov[test], progress=progress)
+
+    return run_blocked_folds(coords, values, fit_predict, block_size or estimator.model.range, n_folds, seed, 4,
+                             progress)
