@@ -10,11 +10,13 @@ cell). Same model, neighbourhood (k nearest) and grid for both; gstat's time is 
   of estimate and variance / data sd.
 * IK: three cut-offs (quartiles), one spherical model each, ``krige(I(z <= c) ~ 1, ...)`` three times vs
   ``IndicatorKriging`` (which also corrects order relations and computes the E-type).
-* SGS: ``krige(z ~ 1, pts, grid, model, nmax = k, nsim = 10)`` (gstat simulates in data units with a
-  Gaussian model of the data) vs ``SequentialGaussianSimulation`` (normal scores, k data + k simulated
-  cells, 3 multigrid levels); printed: times and ratio (target <= 1/3 at 1,000 data onto 500 x 500).
+* SGS: ``krige(z ~ 1, pts, grid, model, nmax = 32, nsim = 10)`` (gstat simulates in data units with a
+  Gaussian model of the data) vs ``SequentialGaussianSimulation`` (normal scores, 16 data + 16 simulated
+  cells, 3 multigrid levels); printed: times and ratio (target <= 1/3 at 1,000 data onto 500 x 500), and
+  the peak memory of our run for 1 and for 10 realisations (tracemalloc: what numpy allocates).
 
-Usage: ``python bench/geostats_gstat.py [--cells 200] [--points 5000] [--sim-cells 100] [--sim-points 1000]``;
+Usage: ``python bench/geostats_gstat.py [--cells 200] [--points 5000] [--sim-cells 200] [--sim-points 1000]
+[--sgs-only]``;
 ``--full`` uses the issue's sizes (1,000 x 1,000 and 500 x 500; long). Report the median of three runs
 and the machine load (``uptime``).
 """
@@ -26,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -115,27 +118,51 @@ def bench_sgs(pts, cells, nsim=10):
     from geoml_qgis.core.io.grid import Grid
 
     gr = Grid(cells, cells, (0.0, EXTENT / cells, 0.0, EXTENT, 0.0, -EXTENT / cells), "")
+
+    def run(n):
+        sgs = SequentialGaussianSimulation(VariogramModel(*SPH), 16, 16).fit(pts[["x", "y"]].to_numpy(), pts.z)
+        for _ in sgs.realisations(gr, n, seed=1):
+            pass
+
     t0 = time.perf_counter()
-    sgs = SequentialGaussianSimulation(VariogramModel(*SPH), 16, 16).fit(pts[["x", "y"]].to_numpy(), pts.z)
-    for _ in sgs.realisations(gr, nsim, seed=1):
-        pass
+    run(nsim)
     ours = time.perf_counter() - t0
+    peaks = {}
+    for n in (1, nsim):  # peak of the memory numpy allocates, as the realisations are consumed one by one
+        tracemalloc.start()
+        run(n)
+        peaks[n] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
     t, _ = gstat(f"s <- krige(z ~ 1, pts, g, {vgm_sph()}, nmax = 32, nsim = {nsim}, debug.level = 0); "
                  "out <- data.frame(m = mean(as.matrix(s@data)))", pts=pts, g=grid(cells))
-    return ours, t
+    return ours, t, peaks
+
+
+def report_sgs(a) -> None:
+    ours, theirs, peaks = bench_sgs(points(a.sim_points, 7), a.sim_cells)
+    grid_mb = a.sim_cells ** 2 * 8 / 2 ** 20
+    print(f"SGS 10 realisations, {a.sim_points} data -> {a.sim_cells}x{a.sim_cells}: GeoML {ours:.2f} s, "
+          f"gstat nsim=10 {theirs:.2f} s, ratio {ours / theirs:.3f} (target <= 0.333); peak memory (numpy, "
+          f"tracemalloc) nsim=1 {peaks[1] / 2 ** 20:.1f} MiB, nsim=10 {peaks[10] / 2 ** 20:.1f} MiB (one float64 "
+          f"grid: {grid_mb:.1f} MiB; the 10 realisations of a batch share one path and are held together)")
+    print(f"load after: {os.getloadavg()}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cells", type=int, default=200)
     ap.add_argument("--points", type=int, default=5000)
-    ap.add_argument("--sim-cells", type=int, default=100)
+    ap.add_argument("--sim-cells", type=int, default=200)
     ap.add_argument("--sim-points", type=int, default=1000)
     ap.add_argument("--full", action="store_true")
+    ap.add_argument("--sgs-only", action="store_true", help="run the simulation case only")
     a = ap.parse_args()
     if a.full:
         a.cells, a.points, a.sim_cells, a.sim_points = 1000, 5000, 500, 1000
     print(f"load: {os.getloadavg()}")
+    if a.sgs_only:
+        report_sgs(a)
+        return
     pts, g = points(a.points), grid(a.cells)
     ours, theirs, de, dv, n_off = bench_ked(pts, g)
     print(f"KED {a.points} points -> {a.cells}x{a.cells}, k={K}: GeoML {ours:.2f} s, gstat {theirs:.2f} s, "
@@ -144,9 +171,7 @@ def main() -> None:
     ours, theirs, d = bench_ik(pts, g)
     print(f"IK 3 cut-offs, same grid: GeoML {ours:.2f} s (incl. order relations, E-type), gstat {theirs:.2f} s, "
           f"ratio {ours / theirs:.3f}; max diff of kriged indicators {d:.1e}")
-    ours, theirs = bench_sgs(points(a.sim_points, 7), a.sim_cells)
-    print(f"SGS 10 realisations, {a.sim_points} data -> {a.sim_cells}x{a.sim_cells}: GeoML {ours:.2f} s, "
-          f"gstat nsim=10 {theirs:.2f} s, ratio {ours / theirs:.3f} (target <= 0.333)")
+    report_sgs(a)
 
 
 if __name__ == "__main__":

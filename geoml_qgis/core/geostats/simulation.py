@@ -12,9 +12,12 @@
    gives a mean and a variance; the cell's value is drawn from that normal distribution.
 4. Values are back-transformed to data units.
 
-Realisations are simulated in batches sharing one random path (``path_batch``, default 10): each
-cell's neighbourhood and kriging weights are computed once for the batch, and each realisation gets
-its own normal draws. Memory: one batch of realisation grids (plus the per-grid neighbour tables),
+Realisations are simulated in batches sharing one random path (``path_batch``, default 10). Along a
+path, each cell's conditioning cells and kriging weights do not depend on the simulated values, so
+they are computed for stretches of the path at once, for the whole batch, by several threads; the
+draws of a stretch are then one sparse triangular solve with one right-hand side per realisation
+(:mod:`.simulation_steps`): the same values as visiting the cells one by one, to rounding. Memory:
+one batch of realisation grids plus per-cell tables (neighbours, path positions) of the grid,
 whatever the number of realisations; :func:`~.simulation_rasters.simulate_to_rasters` writes them
 band by band.
 """
@@ -28,14 +31,13 @@ from scipy.spatial import cKDTree
 from ..errors import GeoMLError
 from ..io.grid import Grid
 from ..progress import ProgressCallback, report
-from ..threads import single_thread
+from ..threads import ordered_map, resolve_workers, single_thread
 from .kriging import check_samples
 from .normalscore import NormalScore
+from .simulation_steps import PathPositions, forward_solve, previous_nodes, sk_weights
 
-#: template offsets checked at once when looking for previously simulated cells
-_TEMPLATE_CHUNK = 256
-#: cells simulated between progress reports (and cancellation checks)
-_TICK = 2000
+#: path steps whose neighbours and weights are computed at once (between progress reports)
+_STRETCH = 2048
 
 
 class SequentialGaussianSimulation:
@@ -59,10 +61,14 @@ class SequentialGaussianSimulation:
         memory holds one batch of realisation grids.
     zmin, zmax : float, optional
         Tail bounds of the back-transform (default: the data's minimum and maximum).
+    workers : int, optional
+        Threads computing neighbours and kriging weights (default: every core); results do not
+        depend on it.
     """
 
     def __init__(self, model, neighbours: int = 16, node_neighbours: int = 16, search_radius: float | None = None,
-                 multigrid: int = 3, zmin: float | None = None, zmax: float | None = None, path_batch: int = 10):
+                 multigrid: int = 3, zmin: float | None = None, zmax: float | None = None, path_batch: int = 10,
+                 workers: int | None = None):
         if neighbours < 0 or node_neighbours < 0 or neighbours + node_neighbours < 1:
             raise GeoMLError("Use at least one neighbour (data or previously simulated cells).")
         if search_radius is not None and not search_radius > 0:
@@ -76,6 +82,7 @@ class SequentialGaussianSimulation:
         self.multigrid = int(multigrid)
         self.path_batch = max(1, int(path_batch))
         self.zmin, self.zmax = zmin, zmax
+        self.workers = resolve_workers(workers)
 
     def fit(self, coords: np.ndarray, values: np.ndarray) -> "SequentialGaussianSimulation":
         """Normal-score transform ``values (n,)`` at 2D ``coords (n, 2)``."""
@@ -115,9 +122,9 @@ class SequentialGaussianSimulation:
         k = min(self.neighbours, len(data_y))
         if k:
             _, didx = cKDTree(data_xy).query(nodes[todo], k=k, distance_upper_bound=radius, workers=-1)
-            didx = didx.reshape(len(todo), k)
+            didx = didx.reshape(len(todo), k).astype(np.int32 if len(data_y) < 2 ** 31 - 1 else np.int64)
         else:
-            didx = np.zeros((len(todo), 0), np.int64)
+            didx = np.zeros((len(todo), 0), np.int32)
         return {"nodes": nodes, "ok": ok, "fixed_cells": fixed_cells, "fixed_y": self.scores_[keep_inside],
                 "data_xy": data_xy, "data_y": data_y, "todo": todo, "didx": didx, "dropped": dropped,
                 "template": self._template(grid, radius), "levels": self._levels(grid)}
@@ -157,67 +164,48 @@ class SequentialGaussianSimulation:
         for r0 in range(0, n, self.path_batch):
             b = min(self.path_batch, n - r0)
             ys = self._batch(grid, prep, rng, b, lambda f, r0=r0, b=b: report(progress, (r0 + b * f) / n))
-            for i, y in enumerate(ys):
+            for i in range(b):
+                y = ys[:, i].copy()
                 out = y if scores else self.score_.back(y)
                 out[~prep["ok"]] = np.nan
                 report(progress, (r0 + i + 1) / n)
                 yield out.reshape(grid.height, grid.width)
 
     def _batch(self, grid: Grid, prep: dict, rng: np.random.Generator, b: int, tick=None) -> np.ndarray:
-        """*b* realisations ``(b, cells)`` in normal scores along one random path (the kriging weights of
-        each cell are computed once for all of them); *tick(fraction)* reports progress (and cancels)."""
+        """*b* realisations ``(cells, b)`` in normal scores along one random path (each cell's
+        neighbours and kriging weights serve all of them, see :mod:`.simulation_steps`);
+        *tick(fraction)* reports progress (and cancels)."""
         h, w = grid.height, grid.width
-        sim = np.full((b, h * w), np.nan)
-        sim[:, prep["fixed_cells"]] = prep["fixed_y"]
-        done = np.zeros(h * w, bool)  # previously *simulated* cells (data are searched separately)
+        sim = np.full((h * w + 1, b), np.nan)
+        sim[-1] = 0.0  # index -1: "no neighbour"
+        sim[prep["fixed_cells"]] = prep["fixed_y"][:, None]
         todo, lev = prep["todo"], prep["levels"][prep["todo"]]
         path = np.concatenate([rng.permutation(np.flatnonzero(lev == level)) for level in range(self.multigrid, -1, -1)])
-        draws = rng.standard_normal((len(path), b))
-        nodes, data_xy, data_y, didx = prep["nodes"], prep["data_xy"], prep["data_y"], prep["didx"]
-        ti, tj = prep["template"]
-        n_data = len(data_y)
-        sill = self.model.sill
-        with single_thread(torch=False):
-            for step, j in enumerate(path.tolist()):
-                if tick is not None and step % _TICK == 0:
-                    tick(step / len(path))
-                cell = int(todo[j])
-                r, c = divmod(cell, w)
-                dn = didx[j]
-                dn = dn[dn < n_data]
-                found = self._simulated_neighbours(r, c, h, w, ti, tj, done)
-                xy = np.vstack([data_xy[dn], nodes[found]])
-                if len(xy):
-                    pts = np.vstack([xy, nodes[cell]])
-                    diff = pts[:, None, :] - pts[None, :, :]
-                    cov = self.model.covariance(np.sqrt(np.einsum("ijd,ijd->ij", diff, diff)))
-                    cmat, c0 = cov[:-1, :-1], cov[:-1, -1]
-                    try:
-                        lam = np.linalg.solve(cmat, c0)
-                    except np.linalg.LinAlgError:
-                        lam = np.linalg.lstsq(cmat, c0, rcond=None)[0]
-                    mean = sim[:, found] @ lam[len(dn):] + float(data_y[dn] @ lam[:len(dn)])
-                    var = float(sill - lam @ c0)
-                else:
-                    mean, var = 0.0, sill
-                sim[:, cell] = mean + np.sqrt(max(var, 0.0)) * draws[step]
-                done[cell] = True
-        return sim
+        cells = todo[path]
+        paths = PathPositions((h, w), cells, *prep["template"])
+        nodes, didx = prep["nodes"], prep["didx"]
+        n_data = len(prep["data_y"])
+        data_xy = np.vstack([prep["data_xy"], np.zeros((1, 2))])  # row n_data: "no datum"
+        data_y = np.r_[prep["data_y"], 0.0]
+        stretches = [(s, min(s + _STRETCH, len(path))) for s in range(0, len(path), _STRETCH)]
 
-    def _simulated_neighbours(self, r, c, h, w, ti, tj, done) -> np.ndarray:
-        """The ``node_neighbours`` nearest previously simulated cells (flat indices), nearest first."""
-        k = self.node_neighbours
-        if k == 0:
-            return np.zeros(0, np.int64)
-        hits = []
-        n_hit = 0
-        for s in range(0, len(ti), _TEMPLATE_CHUNK):
-            rr, cc = ti[s:s + _TEMPLATE_CHUNK] + r, tj[s:s + _TEMPLATE_CHUNK] + c
-            inb = (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w)
-            q = rr[inb] * w + cc[inb]
-            q = q[done[q]]
-            hits.append(q)
-            n_hit += len(q)
-            if n_hit >= k:
-                break
-        return np.concatenate(hits)[:k] if hits else np.zeros(0, np.int64)
+        def weights(span):
+            s0, s1 = span
+            cell = cells[s0:s1]
+            nn, npos = previous_nodes(paths, cell, s0, self.node_neighbours)
+            dn = didx[path[s0:s1]]
+            xy = np.concatenate([data_xy[dn], nodes[nn]], axis=1)
+            present = np.concatenate([dn < n_data, nn >= 0], axis=1)
+            lam, sd = sk_weights(self.model, xy, present, nodes[cell])
+            nd = dn.shape[1]
+            return nn, npos, lam[:, nd:], (lam[:, :nd] * data_y[dn]).sum(axis=1), sd
+
+        with single_thread(torch=False):
+            for (s0, s1), (nn, npos, lam, mean, sd) in ordered_map(weights, stretches, self.workers):
+                if tick is not None:
+                    tick(s0 / len(path))
+                rhs = mean[:, None] + sd[:, None] * rng.standard_normal((s1 - s0, b))
+                before = npos < s0
+                rhs += np.einsum("mk,mkb->mb", np.where(before, lam, 0.0), sim[np.where(before, nn, -1)])
+                sim[cells[s0:s1]] = forward_solve(lam, np.where(before | (nn < 0), -1, npos - s0), rhs)
+        return sim[:-1]
