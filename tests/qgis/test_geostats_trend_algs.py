@@ -197,7 +197,7 @@ def test_cokriging_algorithm(run_alg, tmp_path):
     path = tmp_path / "meuse2.gpkg"
     write_points(path, pts)
     res = run_alg("geoml:cokriging", {
-        "INPUT": str(path), "FIELD": "lzn", "SECONDARY_FIELDS": ["lcu"], "RANGE": 800.0, "NEIGHBOURS": 12,
+        "INPUT": str(path), "FIELD": "lzn", "SECONDARY_FIELDS": ["lcu"], "RANGE_1": 800.0, "NEIGHBOURS": 12,
         "CROSS_VALIDATION": 1,
         "REFERENCE": str(DIST), "OUTPUT_ESTIMATE": str(tmp_path / "e.tif"), "OUTPUT_VARIANCE": str(tmp_path / "v.tif"),
         "OUTPUT_MODEL": str(tmp_path / "lmc.json")})
@@ -219,7 +219,7 @@ def test_collocated_cokriging_algorithm(run_alg, logzinc, sqrt_dist, tmp_path):
     from geoml_qgis.core.geostats.trend_rasters import sample_covariates
 
     res = run_alg("geoml:cokriging", {
-        "INPUT": str(logzinc), "FIELD": "log_zinc", "SECONDARY_RASTER": sqrt_dist, "RANGE": 800.0, "NEIGHBOURS": 16,
+        "INPUT": str(logzinc), "FIELD": "log_zinc", "SECONDARY_RASTER": sqrt_dist, "RANGE_1": 800.0, "NEIGHBOURS": 16,
         "REFERENCE": sqrt_dist, "OUTPUT_ESTIMATE": str(tmp_path / "e.tif"), "OUTPUT_VARIANCE": str(tmp_path / "v.tif")})
     d = pd.read_csv(SAMPLE / "meuse" / "meuse.txt")
     xy = d[["x", "y"]].to_numpy(float)

@@ -14,10 +14,8 @@ from qgis.core import (
 from ...compat import NUMBER_DOUBLE, NUMBER_INTEGER, SOURCE_VECTOR_POINT
 from ...core.errors import GeoMLError
 from ..common.base import progress_callback
-from .cv_outputs import CV_HELP_LOO, add_cv_params, cv_outputs, read_cv
-from .params import GRID_HELP, GeostatsAlgorithm, optional_number
-
-STRUCTURES = ["spherical", "exponential", "gaussian"]
+from .cv_outputs import CV_HELP, add_cv_params, cv_outputs, read_cv
+from .params import GRID_HELP, SECOND, STRUCTURES, GeostatsAlgorithm, optional_number
 
 
 class Cokriging(GeostatsAlgorithm):
@@ -25,8 +23,8 @@ class Cokriging(GeostatsAlgorithm):
     DISPLAY_NAME = "Cokriging (ordinary or collocated)"
     HELP = (
         "Kriging of a scarce or noisy element helped by correlated ones measured at the same or other samples "
-        "(e.g. zinc with copper and lead). A linear model of coregionalisation (nugget + one structure with a "
-        "common range) is fitted to the direct and cross variograms as gstat's <i>fit.lmc</i> does and kept "
+        "(e.g. zinc with copper and lead). A linear model of coregionalisation (nugget + one or two structures "
+        "common to all variables, as in <i>Fit nested variogram</i>) is fitted to the direct and cross variograms as gstat's <i>fit.lmc</i> does and kept "
         "positive definite; ordinary cokriging then estimates the primary field. Estimates, variances and the "
         "fitted model equal R gstat 2.1 to 1e-6 (tested on Meuse log zinc with log copper).<br>"
         "<b>Input points</b> (INPUT, projected CRS), <b>Primary field</b> (FIELD) and <b>Secondary fields</b> "
@@ -38,11 +36,16 @@ class Cokriging(GeostatsAlgorithm):
         "estimated from the nearest primary samples and the raster's value in that cell (simple cokriging "
         "with the data means; equal to gstat with the secondary given at the targets only). Cells without a "
         "raster value stay nodata.<br>"
-        "<b>Structure</b> (STRUCTURE) and <b>Range</b> (RANGE, default: the range of the primary field's own "
-        "fitted variogram) of the common structure.<br>"
+        "<b>Structure 1 / Structure 2</b> (STRUCTURE_1, STRUCTURE_2: structure 2 may be none) and <b>Range 1 / "
+        "Range 2</b> (RANGE_1, RANGE_2: practical ranges, kept fixed while the sills are fitted, as gstat's "
+        "fit.lmc; empty: the ranges of the primary field's own fitted variogram, nugget + the same structures; "
+        "with two structures give both ranges or neither). Each structure's matrix of sills is projected to be "
+        "positive semi-definite; a structure the data do not support ends with zero sills.<br>"
         "<b>Neighbours</b> (NEIGHBOURS): nearest samples of each variable (0 = all).<br>" + GRID_HELP
-        + CV_HELP_LOO.replace("none or leave-one-out;", "none or leave-one-out of ordinary cokriging (the primary "
-                              "value left out, the secondary values kept, as gstat.cv);") +
+        + CV_HELP.replace("none, leave-one-out, or spatially blocked k-fold", "for ordinary cokriging: none, "
+                          "leave-one-out or spatially blocked k-fold (the primary values of a sample or fold left out, "
+                          "the secondary values kept, as gstat.cv)").replace(
+                              "default: the variogram range", "default: the longest range of the model") +
         "<b>Outputs</b>: OUTPUT_ESTIMATE and OUTPUT_VARIANCE (styled GeoTIFFs), OUTPUT_MODEL (optional JSON of "
         "the coregionalisation)."
     )
@@ -57,14 +60,16 @@ class Cokriging(GeostatsAlgorithm):
             optional=True))
         self.addParameter(QgsProcessingParameterRasterLayer(
             "SECONDARY_RASTER", self.tr("Secondary raster (collocated cokriging)"), optional=True))
-        self.addParameter(QgsProcessingParameterEnum("STRUCTURE", self.tr("Structure"), STRUCTURES, defaultValue=0))
-        self.addParameter(QgsProcessingParameterNumber(
-            "RANGE", self.tr("Range"), NUMBER_DOUBLE, optional=True, minValue=0.0))
+        for i, choices in ((1, STRUCTURES), (2, SECOND)):
+            self.addParameter(QgsProcessingParameterEnum(
+                f"STRUCTURE_{i}", self.tr(f"Structure {i}"), choices, defaultValue=0))
+            self.addParameter(QgsProcessingParameterNumber(
+                f"RANGE_{i}", self.tr(f"Range {i}"), NUMBER_DOUBLE, optional=True, minValue=0.0))
         self.addParameter(QgsProcessingParameterNumber(
             "NEIGHBOURS", self.tr("Neighbours per variable (0 = all samples)"),
             NUMBER_INTEGER, defaultValue=16, minValue=0))
         self.add_grid_params()
-        add_cv_params(self, blocked=False)
+        add_cv_params(self)
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT_ESTIMATE", self.tr("Cokriging estimate")))
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT_VARIANCE", self.tr("Cokriging variance")))
         self.addParameter(QgsProcessingParameterFileDestination(
@@ -77,11 +82,10 @@ class Cokriging(GeostatsAlgorithm):
         import numpy as np
 
         from ...core.geostats.cokriging import (
-            CollocatedCokriging, OrdinaryCokriging, fit_lmc, leave_one_out_cokriging,
+            CollocatedCokriging, OrdinaryCokriging, blocked_kfold_cokriging, fit_lmc, leave_one_out_cokriging,
         )
         from ...core.geostats.rasters import check_extent
         from ...core.geostats.trend_rasters import trend_krige_to_rasters
-        from ...core.geostats.variogram import experimental_variogram, fit_variogram
         from ...core.io.atomic import write_text_atomic
         from ...core.io.crs import require_projected
         from ...core.io.provenance import provenance
@@ -118,13 +122,8 @@ class Cokriging(GeostatsAlgorithm):
             raise GeoMLError("Fewer than 10 samples hold every field: too few to fit the coregionalisation.")
         feedback.pushInfo(f"{len(z)} samples; {int(full.sum())} hold every field; primary values at "
                           f"{int(np.isfinite(z[:, 0]).sum())}")
-        kind = STRUCTURES[self.parameterAsEnum(parameters, "STRUCTURE", context)]
-        rng = optional_number(self, parameters, "RANGE", context)
-        if not rng:
-            prim = np.isfinite(z[:, 0])
-            rng = fit_variogram(experimental_variogram(xy[prim], z[prim, 0]), kind)[0].range
-            feedback.pushInfo(f"Range from the primary field's variogram: {rng:.4g}")
-        lmc = fit_lmc(xy[full], z[full], [("nugget", 0.0), (kind, rng)], tuple(names))
+        structures = self._structures(parameters, context, feedback, xy, z)
+        lmc = fit_lmc(xy[full], z[full], [("nugget", 0.0), *structures], tuple(names))
         feedback.pushInfo(lmc.describe())
         grid = self.read_grid(parameters, context, source.sourceCrs(), pts.crs_wkt)
         check_extent(xy, grid)
@@ -134,8 +133,13 @@ class Cokriging(GeostatsAlgorithm):
         if cv_setup is not None:
             if raster is not None:
                 raise GeoMLError("Cross-validation is offered for ordinary cokriging (secondary fields) only.")
-            results.update(cv_outputs(self, parameters, context, feedback,
-                                      leave_one_out_cokriging(lmc, xy, z, neighbours)))
+            feedback.pushInfo(f"Cross-validation: {cv_setup['method']}")
+            if cv_setup["method"] == "leave-one-out":
+                cv = leave_one_out_cokriging(lmc, xy, z, neighbours)
+            else:
+                cv = blocked_kfold_cokriging(lmc, xy, z, neighbours, 0, cv_setup["folds"], cv_setup["block_size"],
+                                             cv_setup["seed"])
+            results.update(cv_outputs(self, parameters, context, feedback, cv))
         if raster is None:
             ck = OrdinaryCokriging(lmc, 0, neighbours).fit(xy, z)
         else:
@@ -155,3 +159,33 @@ class Cokriging(GeostatsAlgorithm):
             write_text_atomic(model_path, json.dumps(lmc.to_dict(), indent=2))
             results["OUTPUT_MODEL"] = model_path
         return results
+
+    def _structures(self, parameters, context, feedback, xy, z) -> list[tuple[str, float]]:
+        """``[(kind, range), ...]`` of the LMC's structures; ranges left empty come from the primary field's
+        own fitted variogram (nugget + the same structures)."""
+        import numpy as np
+
+        from ...core.geostats.nested import fit_nested
+        from ...core.geostats.variogram import experimental_variogram, fit_variogram
+
+        kinds = [STRUCTURES[self.parameterAsEnum(parameters, "STRUCTURE_1", context)]]
+        second = SECOND[self.parameterAsEnum(parameters, "STRUCTURE_2", context)]
+        if second != "none":
+            kinds.append(second)
+        ranges = [optional_number(self, parameters, f"RANGE_{i + 1}", context) for i in range(len(kinds))]
+        if all(ranges):
+            if len(kinds) == 2 and kinds[0] == kinds[1] and np.isclose(ranges[0], ranges[1]):
+                raise GeoMLError("The two structures have the same type and range: use one structure, or "
+                                 "different ranges (e.g. a short and a long one).")
+            return list(zip(kinds, ranges))
+        if any(ranges):
+            raise GeoMLError("Give both ranges (RANGE_1 and RANGE_2) or neither (then both come from the "
+                             "primary field's variogram).")
+        prim = np.isfinite(z[:, 0])
+        ev = experimental_variogram(xy[prim], z[prim, 0])
+        if len(kinds) == 1:
+            ranges = [fit_variogram(ev, kinds[0])[0].range]
+        else:
+            ranges = [st.range for st in fit_nested(ev, tuple(kinds))[0].structures]
+        feedback.pushInfo("Ranges from the primary field's variogram: " + ", ".join(f"{r:.4g}" for r in ranges))
+        return list(zip(kinds, ranges))

@@ -1,4 +1,4 @@
-"""Optional cross-validation inside the estimating algorithms (trend and indicator kriging): parameters and outputs."""
+"""Optional cross-validation inside the estimating algorithms (trend and indicator kriging, cokriging): parameters and outputs."""
 from __future__ import annotations
 
 from qgis.core import (
@@ -18,20 +18,15 @@ CV_HELP = (
     "as in <i>Kriging cross-validation</i>; the per-sample table goes to OUTPUT_CSV and ME, MAE, RMSE, MSDR "
     "are returned as outputs and logged.<br>"
 )
-CV_HELP_LOO = (
-    "<b>Cross-validation</b> (CROSS_VALIDATION): none or leave-one-out; the per-sample table goes to OUTPUT_CSV "
-    "and ME, MAE, RMSE, MSDR are returned as outputs and logged.<br>"
-)
 STATS = ("ME", "MAE", "RMSE", "MSDR")
 
 
-def add_cv_params(alg, blocked: bool = True) -> None:
-    """CROSS_VALIDATION (none / leave-one-out, and blocked k-fold with FOLDS, BLOCK_SIZE, SEED when *blocked*),
-    OUTPUT_CSV and the ME, MAE, RMSE, MSDR outputs."""
-    alg.addParameter(QgsProcessingParameterEnum("CROSS_VALIDATION", alg.tr("Cross-validation"),
-                                                CV_CHOICES if blocked else CV_CHOICES[:2], defaultValue=0))
-    if blocked:
-        _add_blocked_params(alg)
+def add_cv_params(alg) -> None:
+    """CROSS_VALIDATION (none / leave-one-out / blocked k-fold with FOLDS, BLOCK_SIZE, SEED), OUTPUT_CSV and
+    the ME, MAE, RMSE, MSDR outputs."""
+    alg.addParameter(QgsProcessingParameterEnum("CROSS_VALIDATION", alg.tr("Cross-validation"), CV_CHOICES,
+                                                defaultValue=0))
+    _add_blocked_params(alg)
     alg.addParameter(QgsProcessingParameterFileDestination(
         "OUTPUT_CSV", alg.tr("Cross-validation table"), "CSV files (*.csv)", optional=True, createByDefault=False))
     for name in STATS:

@@ -11,10 +11,7 @@ from qgis.core import (
 
 from ...compat import NUMBER_DOUBLE, NUMBER_INTEGER
 from ...core.errors import GeoMLError
-from .params import SAMPLE_HELP, GeostatsAlgorithm, optional_number
-
-STRUCTURES = ["spherical", "exponential", "gaussian"]
-SECOND = ["none"] + STRUCTURES
+from .params import SAMPLE_HELP, SECOND, STRUCTURES, GeostatsAlgorithm, optional_number
 
 
 class FitNestedVariogram(GeostatsAlgorithm):

@@ -12,7 +12,7 @@ from ...core.errors import GeoMLError
 from ...core.geostats.models import MODEL_CHOICES
 from ..common.base import progress_callback
 from ..common.parameters import enum_choice, enum_parameter
-from .cv_outputs import CV_HELP_LOO, add_cv_params, cv_outputs, read_cv
+from .cv_outputs import CV_HELP, add_cv_params, cv_outputs, read_cv
 from .params import GRID_HELP, NEIGHBOUR_HELP, SAMPLE_HELP, GeostatsAlgorithm
 
 VARIOGRAM_CHOICES = ["one per cut-off", "median indicator (one for all cut-offs)"]
@@ -48,7 +48,8 @@ class IndicatorKrigingAlgorithm(GeostatsAlgorithm):
         "spherical, exponential, gaussian, stable); <b>Variogram model file</b> (VARIOGRAM_FILE, optional): a "
         "JSON model (from <i>Fit variogram</i> or <i>Fit nested variogram</i> run on an indicator field) used for "
         "every cut-off instead.<br>"
-        + NEIGHBOUR_HELP + GRID_HELP + CV_HELP_LOO.replace("ME, MAE", "the Brier score of the probabilities (logged), ME, MAE") +
+        + NEIGHBOUR_HELP + GRID_HELP + CV_HELP.replace("ME, MAE", "the Brier score of the probabilities (logged), ME, MAE").replace(
+            "default: the variogram range", "default: the longest indicator variogram range") +
         "<b>Outputs</b>: OUTPUT_EXCEEDANCE (one band per cut-off, named P(&gt;cut-off), styled 0 to 1), "
         "OUTPUT_ETYPE (the mean of each cell's distribution, from the corrected probabilities and the mean of the "
         "data in each class) and OUTPUT_VARIANCE (its conditional variance), optional OUTPUT_CSV."
@@ -66,7 +67,7 @@ class IndicatorKrigingAlgorithm(GeostatsAlgorithm):
             optional=True))
         self.add_grid_params()
         self.add_neighbour_params()
-        add_cv_params(self, blocked=False)
+        add_cv_params(self)
         self.addParameter(QgsProcessingParameterRasterDestination(
             "OUTPUT_EXCEEDANCE", self.tr("Probability of exceeding each cut-off")))
         self.addParameter(QgsProcessingParameterRasterDestination(
@@ -78,6 +79,7 @@ class IndicatorKrigingAlgorithm(GeostatsAlgorithm):
         from pathlib import Path
 
         from ...core.geostats.crossval import CrossValidation
+        from ...core.geostats.crossval_indicator import blocked_kfold_indicator
         from ...core.geostats.indicator import IndicatorKriging, leave_one_out_indicator
         from ...core.geostats.indicator_rasters import indicator_to_rasters
         from ...core.geostats.nested import model_from_json
@@ -104,7 +106,12 @@ class IndicatorKrigingAlgorithm(GeostatsAlgorithm):
         results = {}
         cv_setup = read_cv(self, parameters, context)
         if cv_setup is not None:
-            cv: CrossValidation = leave_one_out_indicator(ik, samples.coords, samples.values)
+            feedback.pushInfo(f"Cross-validation: {cv_setup['method']}")
+            if cv_setup["method"] == "leave-one-out":
+                cv: CrossValidation = leave_one_out_indicator(ik, samples.coords, samples.values)
+            else:
+                cv = blocked_kfold_indicator(ik, samples.coords, samples.values, cv_setup["folds"],
+                                             cv_setup["block_size"], cv_setup["seed"])
             results.update(cv_outputs(self, parameters, context, feedback, cv))
         exc_path = self.parameterAsOutputLayer(parameters, "OUTPUT_EXCEEDANCE", context)
         et_path = self.parameterAsOutputLayer(parameters, "OUTPUT_ETYPE", context) or None

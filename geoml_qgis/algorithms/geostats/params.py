@@ -18,6 +18,10 @@ from ..common.base import GeoMLAlgorithm
 from ..common.parameters import enum_choice, enum_parameter
 from ..common.qgisio import source_to_points
 
+#: structure types of nested models (fitnestedvariogram, cokriging); a second structure may be none
+STRUCTURES = ["spherical", "exponential", "gaussian"]
+SECOND = ["none"] + STRUCTURES
+
 SAMPLE_HELP = (
     "<b>Input points</b> (INPUT): sample locations in a projected CRS (metres); a geographic CRS is refused.<br>"
     "<b>Value field</b> (FIELD): the numeric field to krige. Samples without a value (NULL) are skipped and "

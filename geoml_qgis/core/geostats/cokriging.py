@@ -4,8 +4,8 @@ An LMC for variables ``1..V`` is ``gamma_ab(h) = sum_s B_s[a, b] g_s(h)`` over s
 ``g_s`` (a nugget and model structures with fixed ranges), with every coefficient matrix ``B_s``
 positive semi-definite: then every cokriging system is a valid covariance. :func:`fit_lmc` fits it as
 gstat's ``fit.lmc``: the partial sills of each direct and cross variogram by weighted least squares
-(weights ``N_j / h_j^2``, ranges fixed), then each ``B_s`` projected onto the positive semi-definite
-matrices (negative eigenvalues set to 0).
+(weights ``N_j / h_j^2``, ranges fixed; direct sills kept non-negative), then each ``B_s`` projected
+onto the positive semi-definite matrices (negative eigenvalues set to 0).
 
 :class:`OrdinaryCokriging` estimates one variable from the data of all (gstat's ``predict`` on a
 multivariable ``gstat`` object with ``z ~ 1`` for each): weights of the estimated variable sum to 1,
@@ -96,10 +96,12 @@ def cross_variogram(coords: np.ndarray, za: np.ndarray, zb: np.ndarray, lags: in
 
 
 def fit_lmc(coords: np.ndarray, values: np.ndarray, structures, names=None, lags: int = 15,
-            max_lag: float | None = None) -> LMC:
+            max_lag: float | None = None, correct_diagonal: float = 1.0) -> LMC:
     """Fit an LMC to variables ``values (n, V)`` observed at the same ``coords (n, 2)`` (gstat's fit.lmc).
 
-    *structures*: ``[("nugget", 0), ("spherical", 800.0), ...]``, ranges kept fixed.
+    *structures*: ``[("nugget", 0), ("spherical", 300.0), ("spherical", 1200.0), ...]`` (a nugget and
+    nested structures), ranges kept fixed. *correct_diagonal*: factor on the direct sills after the
+    projection (gstat's ``correct.diagonal``; slightly above 1 makes every matrix strictly positive definite).
     """
     z = np.asarray(values, dtype=np.float64)
     if z.ndim != 2 or z.shape[1] < 2:
@@ -115,13 +117,27 @@ def fit_lmc(coords: np.ndarray, values: np.ndarray, structures, names=None, lags
             ev = (experimental_variogram(coords, z[:, a], lags, max_lag) if a == b
                   else cross_variogram(coords, z[:, a], z[:, b], lags, max_lag))
             design = np.column_stack([_unit(k, r, ev.lags) for k, r in structures])
-            w = np.sqrt(ev.counts / ev.lags ** 2)
-            coef = np.linalg.lstsq(design * w[:, None], ev.gamma * w, rcond=None)[0]
-            sills[:, a, b] = sills[:, b, a] = coef
+            sills[:, a, b] = sills[:, b, a] = _fit_sills(design, ev, direct=a == b)
     for s in range(S):
         vals, vecs = np.linalg.eigh(sills[s])
         sills[s] = (vecs * np.maximum(vals, 0.0)) @ vecs.T
+        sills[s][np.diag_indices(V)] *= correct_diagonal
     return LMC(structures, sills, tuple(names or [f"v{i + 1}" for i in range(V)]))
+
+
+def _fit_sills(design: np.ndarray, ev, direct: bool) -> np.ndarray:
+    """Partial sills of one variogram by weighted least squares (weights ``N_j / h_j^2``). For a direct
+    variogram a negative sill is fixed at 0 and the others refitted, until none is negative (as gstat's
+    fit.variogram); cross sills may be negative."""
+    w = np.sqrt(ev.counts / ev.lags ** 2)
+    free = np.ones(design.shape[1], bool)
+    while True:
+        coef = np.zeros(design.shape[1])
+        if free.any():
+            coef[free] = np.linalg.lstsq(design[:, free] * w[:, None], ev.gamma * w, rcond=None)[0]
+        if not direct or not (coef[free] < 0).any():
+            return coef
+        free &= coef > 0
 
 
 class OrdinaryCokriging:
@@ -288,3 +304,26 @@ def leave_one_out_cokriging(lmc: LMC, coords: np.ndarray, values: np.ndarray, ne
     cv = CrossValidation(_table(coords[rows], z[rows, target], est, var), "leave-one-out")
     cv.summary = _summarise(cv.table)
     return cv
+
+
+def blocked_kfold_cokriging(lmc: LMC, coords: np.ndarray, values: np.ndarray, neighbours: int = 0, target: int = 0,
+                            n_folds: int = 5, block_size: float | None = None, seed: int = 0,
+                            remove_all: bool = False, progress=None):
+    """Spatially blocked k-fold cross-validation of ordinary cokriging (gstat's ``gstat.cv`` with ``nfold``
+    = each sample's fold): the *target* values of a fold are left out together and estimated from the
+    other folds; the other variables' values at the fold's samples are kept (``remove_all=True`` leaves
+    them out too). Folds as :func:`.crossval.spatial_folds` (``block_size`` default: the longest range of
+    the coregionalisation); the model stays fixed. Returns a :class:`~.crossval.CrossValidation`."""
+    from .crossval import run_blocked_folds
+
+    coords = np.asarray(coords, dtype=np.float64)
+    z = np.asarray(values, dtype=np.float64)
+    rows = np.flatnonzero(np.isfinite(z[:, target]))
+
+    def fit_predict(train: np.ndarray, test: np.ndarray, progress):
+        zi = z.copy()
+        zi[rows[test], slice(None) if remove_all else target] = np.nan
+        return OrdinaryCokriging(lmc, target, neighbours).fit(coords, zi).predict(coords[rows[test]])
+
+    block = block_size or max((r for k, r in lmc.structures if k != "nugget"), default=0.0)
+    return run_blocked_folds(coords[rows], z[rows, target], fit_predict, block, n_folds, seed, 3, progress)

@@ -142,9 +142,10 @@ def run_blocked_folds(
     min_train: int, progress: ProgressCallback | None = None,
 ) -> CrossValidation:
     """Blocked k-fold with any estimator: ``fit_predict(train_mask, test_mask, progress)`` fits on the
-    samples of ``train_mask (n,)`` and returns a :class:`KrigingResult` at those of ``test_mask``."""
+    samples of ``train_mask (n,)`` and returns, at those of ``test_mask``, a :class:`KrigingResult` or a
+    dict of per-sample columns holding ``estimate`` and ``variance`` (other columns join the table)."""
     folds = spatial_folds(coords, block_size, n_folds, seed)
-    est, var = np.full(len(values), np.nan), np.full(len(values), np.nan)
+    cols: dict[str, np.ndarray] = {}
     report(progress, 0.0)
     for f in range(n_folds):
         test = folds == f
@@ -152,7 +153,19 @@ def run_blocked_folds(
         if train.sum() < min_train:
             raise GeoMLError(f"A cross-validation fold leaves fewer than {min_train} training samples; use more folds.")
         r = fit_predict(train, test, scaled(progress, f / n_folds, (f + 1) / n_folds))
-        est[test], var[test] = r.estimate, r.variance
-    cv = CrossValidation(_table(coords, values, est, var, {"fold": folds}), f"blocked {n_folds}-fold")
+        part = r if isinstance(r, dict) else {"estimate": r.estimate, "variance": r.variance}
+        for name, v in part.items():
+            cols.setdefault(name, np.full(len(values), np.nan))[test] = v
+    est, var = cols.pop("estimate"), cols.pop("variance")
+    cv = CrossValidation(_table(coords, values, est, var, {**cols, "fold": folds}), f"blocked {n_folds}-fold")
     cv.summary = _summarise(cv.table)
     return cv
+
+
+def add_probability_scores(cv: CrossValidation, exceedance: np.ndarray, observed: np.ndarray) -> None:
+    """Add ``Brier`` (mean squared difference between predicted exceedance probabilities ``(n, K)`` and
+    observed exceedances ``(n, K)``, 0 is perfect) and ``Brier_reference`` (the score of predicting the
+    global proportions) to the summary of *cv*."""
+    ok = np.isfinite(exceedance).all(axis=1)
+    cv.summary["Brier"] = float(np.mean((exceedance[ok] - observed[ok]) ** 2))
+    cv.summary["Brier_reference"] = float(np.mean((observed.mean(axis=0) - observed) ** 2))

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..errors import GeoMLError
 from ..progress import ProgressCallback, scaled
-from .crossval import CrossValidation, _summarise, _table, leave_one_out
+from .crossval import CrossValidation, _summarise, _table, add_probability_scores, leave_one_out
 from .kriging import OrdinaryKriging
 from .variogram import experimental_variogram, fit_variogram
 
@@ -205,9 +205,6 @@ def leave_one_out_indicator(
     extra = {f"p_exceed_{k + 1}": res.exceedance[:, k] for k in range(K)}
     cv = CrossValidation(_table(coords, values, res.etype, res.conditional_variance, extra), "leave-one-out")
     cv.summary = _summarise(cv.table)
-    observed = 1.0 - ind
-    ok = np.isfinite(res.cdf).all(axis=1)
-    cv.summary["Brier"] = float(np.mean((res.exceedance[ok] - observed[ok]) ** 2))
-    cv.summary["Brier_reference"] = float(np.mean((observed.mean(axis=0) - observed) ** 2))
+    add_probability_scores(cv, res.exceedance, 1.0 - ind)
     cv.summary["n_order_corrections"] = res.n_corrected
     return cv
