@@ -5,7 +5,7 @@ data and the nearest previously simulated cells, solve the simple-kriging system
 ``np.linalg.solve``, draw) from the same path and the same normal draws. The vectorised version
 (stretches of the path at once, one sparse triangular solve for the draws) must give the same
 realisations to rounding. Synthetic data (stated): random points, some outside the grid, masked
-cells, anisotropic and nested-free models, neighbourhoods with missing neighbours.
+cells, isotropic, anisotropic and nested models, neighbourhoods with missing neighbours.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from geoml_qgis.core.geostats import VariogramModel
+from geoml_qgis.core.geostats.nested import NestedModel, Structure
 from geoml_qgis.core.geostats.simulation import SequentialGaussianSimulation
 from geoml_qgis.core.geostats.simulation_steps import PathPositions, forward_solve, previous_nodes, sk_weights
 from geoml_qgis.core.io.grid import Grid
@@ -58,6 +59,7 @@ def cell_by_cell(sgs, grid, valid, seed, b):
     (VariogramModel("exponential", 0.0, 1.0, 10.0, ratio=0.5, angle=30.0), 8, 20, 2),
     (VariogramModel("gaussian", 0.05, 1.0, 8.0), 0, 16, 0),
     (VariogramModel("spherical", 0.1, 1.0, 6.0), 16, 0, 1),
+    (NestedModel(0.05, (Structure("exponential", 0.35, 5.0), Structure("spherical", 0.6, 20.0))), 10, 10, 2),
 ])
 def test_vectorised_path_equals_cell_by_cell(model, nd, nn, multigrid):
     rng = np.random.default_rng(5)
