@@ -87,7 +87,7 @@ def test_previous_nodes_are_the_nearest_earlier_cells():
     order = np.argsort(d[keep], kind="stable")
     ti, tj = yy.ravel()[keep][order], xx.ravel()[keep][order]
     paths = PathPositions((h, w), cells, ti, tj)
-    got, at = previous_nodes(paths, cells[100:200], 100, k)
+    got, at = previous_nodes(paths, cells[100:200], np.arange(100, 200), k)
     step = {int(c): i for i, c in enumerate(cells)}
     for row, cell in enumerate(cells[100:200]):
         r, c = divmod(int(cell), w)

@@ -38,6 +38,8 @@ from .simulation_steps import PathPositions, forward_solve, previous_nodes, sk_w
 
 #: path steps whose neighbours and weights are computed at once (between progress reports)
 _STRETCH = 2048
+#: cells whose nearest data are looked up at once
+_QUERY = 65536
 
 
 class SequentialGaussianSimulation:
@@ -120,11 +122,12 @@ class SequentialGaussianSimulation:
         todo = np.flatnonzero(ok & ~fixed)
         radius = float(self.search_radius or self.model.range)
         k = min(self.neighbours, len(data_y))
+        didx = np.zeros((len(todo), k), np.int32 if len(data_y) < 2 ** 31 - 1 else np.int64)
         if k:
-            _, didx = cKDTree(data_xy).query(nodes[todo], k=k, distance_upper_bound=radius, workers=-1)
-            didx = didx.reshape(len(todo), k).astype(np.int32 if len(data_y) < 2 ** 31 - 1 else np.int64)
-        else:
-            didx = np.zeros((len(todo), 0), np.int32)
+            tree = cKDTree(data_xy)
+            for s in range(0, len(todo), _QUERY):  # by parts: the query's own arrays are 16 bytes per neighbour
+                didx[s:s + _QUERY] = tree.query(nodes[todo[s:s + _QUERY]], k=k, distance_upper_bound=radius,
+                                                workers=-1)[1].reshape(-1, k)
         return {"nodes": nodes, "ok": ok, "fixed_cells": fixed_cells, "fixed_y": self.scores_[keep_inside],
                 "data_xy": data_xy, "data_y": data_y, "todo": todo, "didx": didx, "dropped": dropped,
                 "template": self._template(grid, radius), "levels": self._levels(grid)}
@@ -182,7 +185,8 @@ class SequentialGaussianSimulation:
         todo, lev = prep["todo"], prep["levels"][prep["todo"]]
         path = np.concatenate([rng.permutation(np.flatnonzero(lev == level)) for level in range(self.multigrid, -1, -1)])
         cells = todo[path]
-        paths = PathPositions((h, w), cells, *prep["template"])
+        paths = PathPositions((h, w), cells, *prep["template"], self.multigrid)
+        path_level = lev[path]
         nodes, didx = prep["nodes"], prep["didx"]
         n_data = len(prep["data_y"])
         data_xy = np.vstack([prep["data_xy"], np.zeros((1, 2))])  # row n_data: "no datum"
@@ -192,7 +196,11 @@ class SequentialGaussianSimulation:
         def weights(span):
             s0, s1 = span
             cell = cells[s0:s1]
-            nn, npos = previous_nodes(paths, cell, s0, self.node_neighbours)
+            nn = np.full((s1 - s0, self.node_neighbours), -1, np.int64)
+            npos = np.full_like(nn, paths.never)
+            for level in np.unique(path_level[s0:s1]):  # the path visits one level after the other
+                rows = np.flatnonzero(path_level[s0:s1] == level)
+                nn[rows], npos[rows] = previous_nodes(paths, cell[rows], s0 + rows, self.node_neighbours, int(level))
             dn = didx[path[s0:s1]]
             xy = np.concatenate([data_xy[dn], nodes[nn]], axis=1)
             present = np.concatenate([dn < n_data, nn >= 0], axis=1)

@@ -22,16 +22,23 @@ from scipy.sparse.linalg import splu
 
 #: kriging systems built and solved at once (their matrices stay in the processor's cache)
 SYSTEMS = 256
-#: template offsets scanned at first for previously simulated cells (doubled while some are missing)
+#: template offsets scanned at first for previously simulated cells (doubled while some are missing, up to
+#: MAX_SCAN at a time, which bounds the scan's arrays)
 FIRST_SCAN = 64
+MAX_SCAN = 512
 
 
 class PathPositions:
     """Path position of every cell of an ``(h, w)`` grid, on a grid padded by the template's reach
     (padding and cells never simulated hold ``never``), so that template offsets need no bounds
-    checks: flat offsets ``off`` from a padded flat index ``base``."""
+    checks: flat offsets from a padded flat index.
 
-    def __init__(self, shape: tuple[int, int], cells: np.ndarray, ti: np.ndarray, tj: np.ndarray):
+    Multigrid: cells of level ``L`` lie on every ``2**L``-th row and column, and when they are visited
+    only cells of levels ``>= L`` (on the same lattice) have been simulated, so their search scans only
+    the template offsets on that lattice (``offsets[L]``): the same neighbours, ``4**L`` times fewer
+    offsets."""
+
+    def __init__(self, shape: tuple[int, int], cells: np.ndarray, ti: np.ndarray, tj: np.ndarray, levels: int = 0):
         h, w = shape
         self.pi = int(np.abs(ti).max(initial=0))
         self.pj = int(np.abs(tj).max(initial=0))
@@ -40,7 +47,10 @@ class PathPositions:
         dtype = np.int32 if len(cells) < 2 ** 31 else np.int64
         self.pos = np.full((h + 2 * self.pi) * self.pw, self.never, dtype)
         self.pos[self.padded(cells)] = np.arange(len(cells))
-        self.off = ti.astype(np.int64) * self.pw + tj
+        self.offsets = []
+        for level in range(levels + 1):
+            on = (ti % 2 ** level == 0) & (tj % 2 ** level == 0)
+            self.offsets.append(ti[on].astype(np.int64) * self.pw + tj[on])
 
     def padded(self, cells: np.ndarray) -> np.ndarray:
         r, c = np.divmod(cells, self.w)
@@ -51,20 +61,20 @@ class PathPositions:
         return (r - self.pi) * self.w + c - self.pj
 
 
-def previous_nodes(paths: PathPositions, cells: np.ndarray, step0: int, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """The *k* nearest cells simulated before each of the path steps ``step0, step0 + 1, ...`` (at
-    *cells*), nearest first in template order: their flat indices ``(m, k)`` (``-1``: none) and
-    their path positions (``paths.never``: none)."""
+def previous_nodes(paths: PathPositions, cells: np.ndarray, step: np.ndarray, k: int,
+                   level: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The *k* nearest cells simulated before path positions ``step (m,)`` of *cells* (all of multigrid
+    *level*), nearest first in template order: their flat indices ``(m, k)`` (``-1``: none) and their
+    path positions (``paths.never``: none)."""
     m = len(cells)
     out = np.full((m, k), -1, np.int64)
     at = np.full((m, k), paths.never, np.int64)
     if k == 0 or m == 0:
         return out, at
     base = paths.padded(cells)
-    step = np.arange(step0, step0 + m)
     count = np.zeros(m, np.int64)
     active = np.arange(m)
-    s, size, off = 0, FIRST_SCAN, paths.off
+    s, size, off = 0, FIRST_SCAN, paths.offsets[level]
     while len(active) and s < len(off):
         q = base[active, None] + off[None, s:s + size]
         hit = paths.pos[q] < step[active, None]
@@ -77,7 +87,7 @@ def previous_nodes(paths: PathPositions, cells: np.ndarray, step0: int, k: int) 
         count[active] = np.minimum(rank[:, -1], k)
         active = active[count[active] < k]
         s += size
-        size *= 2
+        size = min(2 * size, MAX_SCAN)
     return out, at
 
 
