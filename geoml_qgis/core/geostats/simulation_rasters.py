@@ -35,7 +35,8 @@ def simulate_to_rasters(
     ``realisations_path``: n bands (``realisation_1`` ...), each written when its realisation is done, so
     memory holds one batch of realisations (see :class:`.SequentialGaussianSimulation`) plus running
     sums. ``etype_path``: mean of the realisations; ``sd_path``: their standard deviation;
-    ``exceedance_path``: one band per cut-off with the fraction of realisations above it. Cells where band 1 of *mask_path* is nodata are not simulated (nodata).
+    ``exceedance_path``: one band per cut-off with the fraction of realisations above it. Cells where
+    band 1 of *mask_path* is nodata are not simulated (nodata).
     Returns ``{"dropped": data in an already occupied cell}``.
     """
     valid = None
