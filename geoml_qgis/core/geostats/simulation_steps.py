@@ -178,7 +178,7 @@ def forward_solve(weights: np.ndarray, local: np.ndarray, rhs: np.ndarray) -> np
     inner = local >= 0
     if not inner.any():
         return rhs
-    rows = np.repeat(np.arange(m), inner.sum(axis=1))
-    a = sp.csc_matrix((np.r_[np.ones(m), -weights[inner]], (np.r_[np.arange(m), rows], np.r_[np.arange(m), local[inner]])),
-                      shape=(m, m))
+    diag = np.arange(m)
+    rows = np.r_[diag, np.repeat(diag, inner.sum(axis=1))]
+    a = sp.csc_matrix((np.r_[np.ones(m), -weights[inner]], (rows, np.r_[diag, local[inner]])), shape=(m, m))
     return splu(a, permc_spec="NATURAL", diag_pivot_thresh=0.0).solve(np.ascontiguousarray(rhs))
