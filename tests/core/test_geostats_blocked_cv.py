@@ -67,3 +67,18 @@ out <- data.frame(e = cv$lzn.pred, v = cv$lzn.var)""", pts=pts.assign(fold=folds
     np.testing.assert_array_equal(cv.table.fold, folds)
     np.testing.assert_allclose(cv.table.estimate, ref.e, rtol=0, atol=tol)
     np.testing.assert_allclose(cv.table.variance, ref.v, rtol=0, atol=tol)
+
+
+def test_indicator_blocked_kfold_says_when_a_fold_leaves_a_cutoff_without_data_above():
+    """Synthetic (stated): the only values above the cut-off lie in one corner block; the fold holding that
+    block leaves training data all below the cut-off."""
+    from geoml_qgis.core.errors import GeoMLError
+
+    rng = np.random.default_rng(0)
+    xy = rng.uniform(0, 1000, (60, 2))
+    z = rng.uniform(0, 1, 60)
+    corner = (xy[:, 0] < 150) & (xy[:, 1] < 150)
+    z[corner] += 10
+    with pytest.raises(GeoMLError, match="cross-validation fold cannot be estimated.*outside the data range"):
+        blocked_kfold_indicator(IndicatorKriging([5.0], VariogramModel("spherical", 0.0, 0.1, 300.0), 8), xy, z,
+                                n_folds=3, block_size=200.0)
