@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 from qgis.core import (
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
-    QgsProcessingParameterField,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
@@ -14,8 +12,11 @@ from qgis.core import (
 from ...compat import NUMBER_DOUBLE, NUMBER_INTEGER, SOURCE_VECTOR_POINT
 from ...core.errors import GeoMLError
 from ..common.base import progress_callback
+from ..common.choices import OneOf
+from ..common.fields import field_parameter
+from ..common.parameters import enum_parameter
 from .cv_outputs import CV_HELP_LOO, add_cv_params, cv_outputs, read_cv
-from .params import GRID_HELP, GeostatsAlgorithm, optional_number
+from .params import GRID, GRID_HELP, GeostatsAlgorithm, optional_number
 
 STRUCTURES = ["spherical", "exponential", "gaussian"]
 
@@ -23,6 +24,7 @@ STRUCTURES = ["spherical", "exponential", "gaussian"]
 class Cokriging(GeostatsAlgorithm):
     NAME = "cokriging"
     DISPLAY_NAME = "Cokriging (ordinary or collocated)"
+    ONE_OF = (GRID, OneOf("the secondary variable", (("SECONDARY_FIELDS",), ("SECONDARY_RASTER",))))
     HELP = (
         "Kriging of a scarce or noisy element helped by correlated ones measured at the same or other samples "
         "(e.g. zinc with copper and lead). A linear model of coregionalisation (nugget + one structure with a "
@@ -50,14 +52,12 @@ class Cokriging(GeostatsAlgorithm):
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
         self.addParameter(QgsProcessingParameterFeatureSource(
             "INPUT", self.tr("Input points"), [SOURCE_VECTOR_POINT]))
-        self.addParameter(QgsProcessingParameterField(
-            "FIELD", self.tr("Primary field"), parentLayerParameterName="INPUT"))
-        self.addParameter(QgsProcessingParameterField(
-            "SECONDARY_FIELDS", self.tr("Secondary fields"), parentLayerParameterName="INPUT", allowMultiple=True,
-            optional=True))
+        self.addParameter(field_parameter("FIELD", self.tr("Primary field"), "INPUT"))
+        self.addParameter(field_parameter("SECONDARY_FIELDS", self.tr("Secondary fields (or secondary raster)"), "INPUT", multiple=True,
+                                          optional=True))
         self.addParameter(QgsProcessingParameterRasterLayer(
-            "SECONDARY_RASTER", self.tr("Secondary raster (collocated cokriging)"), optional=True))
-        self.addParameter(QgsProcessingParameterEnum("STRUCTURE", self.tr("Structure"), STRUCTURES, defaultValue=0))
+            "SECONDARY_RASTER", self.tr("Secondary raster (or secondary fields)"), optional=True))
+        self.addParameter(enum_parameter("STRUCTURE", self.tr("Structure"), STRUCTURES, "spherical"))
         self.addParameter(QgsProcessingParameterNumber(
             "RANGE", self.tr("Range"), NUMBER_DOUBLE, optional=True, minValue=0.0))
         self.addParameter(QgsProcessingParameterNumber(

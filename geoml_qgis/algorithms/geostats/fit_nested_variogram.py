@@ -4,13 +4,13 @@ from __future__ import annotations
 from qgis.core import (
     QgsProcessingOutputNumber,
     QgsProcessingParameterBoolean,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
 )
 
 from ...compat import NUMBER_DOUBLE, NUMBER_INTEGER
 from ...core.errors import GeoMLError
+from ..common.parameters import enum_parameter
 from .params import SAMPLE_HELP, GeostatsAlgorithm, optional_number
 
 STRUCTURES = ["spherical", "exponential", "gaussian"]
@@ -40,8 +40,8 @@ class FitNestedVariogram(GeostatsAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
         self.add_sample_params()
-        self.addParameter(QgsProcessingParameterEnum("STRUCTURE_1", self.tr("Structure 1"), STRUCTURES, defaultValue=0))
-        self.addParameter(QgsProcessingParameterEnum("STRUCTURE_2", self.tr("Structure 2"), SECOND, defaultValue=1))
+        self.addParameter(enum_parameter("STRUCTURE_1", self.tr("Structure 1"), STRUCTURES, "spherical"))
+        self.addParameter(enum_parameter("STRUCTURE_2", self.tr("Structure 2"), SECOND, "spherical"))
         for name, label in (("NUGGET", "Nugget (start)"), ("PSILL_1", "Partial sill 1 (start)"),
                             ("RANGE_1", "Range 1 (start)"), ("PSILL_2", "Partial sill 2 (start)"),
                             ("RANGE_2", "Range 2 (start)")):

@@ -11,12 +11,13 @@ from ...compat import NUMBER_DOUBLE, NUMBER_INTEGER
 from ...core.errors import GeoMLError
 from ..common.base import progress_callback
 from .indicator_kriging import parse_cutoffs
-from .params import GRID_HELP, MODEL_HELP, SAMPLE_HELP, GeostatsAlgorithm, optional_number
+from .params import GRID, GRID_HELP, MODEL_HELP, SAMPLE_HELP, GeostatsAlgorithm, optional_number
 
 
 class GaussianSimulation(GeostatsAlgorithm):
     NAME = "gaussiansimulation"
     DISPLAY_NAME = "Sequential Gaussian simulation"
+    ONE_OF = (GRID,)
     HELP = (
         "Conditional simulation: equally probable maps (realisations) that honour the samples at their cells and "
         "reproduce the data's histogram and variogram, for risk questions kriging cannot answer (the probability "

@@ -13,7 +13,7 @@ from ...core.geostats.models import MODEL_CHOICES
 from ..common.base import progress_callback
 from ..common.parameters import enum_choice, enum_parameter
 from .cv_outputs import CV_HELP_LOO, add_cv_params, cv_outputs, read_cv
-from .params import GRID_HELP, NEIGHBOUR_HELP, SAMPLE_HELP, GeostatsAlgorithm
+from .params import GRID, GRID_HELP, NEIGHBOUR_HELP, SAMPLE_HELP, GeostatsAlgorithm
 
 VARIOGRAM_CHOICES = ["one per cut-off", "median indicator (one for all cut-offs)"]
 
@@ -32,6 +32,7 @@ def parse_cutoffs(text: str) -> list[float] | None:
 class IndicatorKrigingAlgorithm(GeostatsAlgorithm):
     NAME = "indicatorkriging"
     DISPLAY_NAME = "Indicator kriging (probability of exceeding cut-offs)"
+    ONE_OF = (GRID,)
     HELP = (
         "Estimates, for every cell, the probability that the value exceeds each cut-off (e.g. an action level or "
         "an ore grade), without assuming any distribution: the samples are coded as indicators (1 at or below "

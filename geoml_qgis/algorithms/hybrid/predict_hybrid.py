@@ -12,14 +12,16 @@ from qgis.core import (
 from ...compat import NUMBER_DOUBLE, SOURCE_RASTER, SOURCE_VECTOR_POINT
 from ...core.io.matching import order_by_name, warn_outside_range
 from ..common.base import progress_callback
-from ..geostats.params import GRID_HELP, GeostatsAlgorithm, optional_number
+from ..geostats.params import GRID, GRID_HELP, GeostatsAlgorithm, optional_number
 from .covariates import covariate_paths
 
 
 class PredictHybrid(GeostatsAlgorithm):
     NAME = "predicthybrid"
+    GROUP = "hybrid"  # core/hybrid; shares the geostatistics parameters
     DISPLAY_NAME = "Predict with hybrid predictor"
     REQUIRES = ("torch",)
+    ONE_OF = (GRID,)
     HELP = (
         "Maps a property with a model from <i>Train hybrid kriging + deep learning predictor</i>, block by block: "
         "the ensemble's mean prediction and its spread (standard deviation over members) as uncertainty.<br>"

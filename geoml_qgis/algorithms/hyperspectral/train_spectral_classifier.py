@@ -8,7 +8,6 @@ from qgis.core import (
     QgsProcessingOutputNumber,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterFeatureSource,
-    QgsProcessingParameterField,
     QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
@@ -19,6 +18,8 @@ from ...compat import NUMBER_DOUBLE, NUMBER_INTEGER, SOURCE_VECTOR_POINT, SOURCE
 from ...core.errors import Cancelled, GeoMLError
 from ...core.hyperspectral.preprocess import METHODS as PREPROCESSING
 from ..common.base import GeoMLAlgorithm, progress_callback
+from ..common.choices import OneOf
+from ..common.fields import field_parameter
 from ..common.parameters import enum_choice, enum_parameter
 
 
@@ -27,6 +28,7 @@ class TrainSpectralClassifier(GeoMLAlgorithm):
     DISPLAY_NAME = "Train spectral classifier (1D CNN)"
     GROUP = "hyperspectral"
     REQUIRES = ("torch",)
+    ONE_OF = (OneOf("the training spectra", (("LIBRARY",), ("TRAINING_CUBE", "TRAINING_LABELS", "CLASS_FIELD"))),)
     HELP = (
         "Trains a one-dimensional convolutional network (DeepGeoMap style) that names the mineral of a pixel from "
         "its spectrum alone. It can learn from laboratory or field spectra of validated samples and then map "
@@ -51,13 +53,14 @@ class TrainSpectralClassifier(GeoMLAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
         self.addParameter(QgsProcessingParameterFile(
-            "LIBRARY", self.tr("Spectral library (.sli or .csv)"), optional=True,
+            "LIBRARY", self.tr("Spectral library (or training cube)"), optional=True,
             fileFilter="Spectral libraries (*.sli *.hdr *.csv);;All files (*.*)"))
-        self.addParameter(QgsProcessingParameterRasterLayer("TRAINING_CUBE", self.tr("Training cube"), optional=True))
+        self.addParameter(QgsProcessingParameterRasterLayer("TRAINING_CUBE", self.tr("Training cube (or library)"), optional=True))
         self.addParameter(QgsProcessingParameterFeatureSource(
-            "TRAINING_LABELS", self.tr("Training labels (points or polygons)"),
+            "TRAINING_LABELS", self.tr("Training labels (with training cube)"),
             [SOURCE_VECTOR_POINT, SOURCE_VECTOR_POLYGON], optional=True))
-        self.addParameter(QgsProcessingParameterField("CLASS_FIELD", self.tr("Class field"), parentLayerParameterName="TRAINING_LABELS", optional=True))
+        self.addParameter(field_parameter("CLASS_FIELD", self.tr("Class field (of training labels)"), "TRAINING_LABELS", "class",
+                                          optional=True))
         self.addParameter(QgsProcessingParameterRasterLayer("TARGET_CUBE", self.tr("Target cube (resample the library onto its bands)"), optional=True))
         self.addParameter(enum_parameter("PREPROCESSING", self.tr("Preprocessing"), PREPROCESSING, "brightness"))
         self.addParameter(QgsProcessingParameterBoolean("AUGMENT", self.tr("Augment the training set"), defaultValue=True))

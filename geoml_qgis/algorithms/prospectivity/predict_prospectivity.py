@@ -13,12 +13,14 @@ from qgis.core import (
 from ...compat import SOURCE_VECTOR, WKB_NO_GEOMETRY
 from ...core.errors import GeoMLError
 from ..common.base import GeoMLAlgorithm, progress_callback
+from ..common.choices import OneOf
 
 
 class PredictProspectivity(GeoMLAlgorithm):
     NAME = "predictprospectivity"
     DISPLAY_NAME = "Predict prospectivity"
     GROUP = "prospectivity"
+    ONE_OF = (OneOf("what to predict on", (("FEATURES",), ("INPUT",))),)
     HELP = (
         "Applies a model from <i>Train prospectivity model</i>.<br>"
         "<b>Model</b>: the model file.<br>"
@@ -36,8 +38,8 @@ class PredictProspectivity(GeoMLAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
         self.addParameter(QgsProcessingParameterFile("MODEL", self.tr("Model"), extension="pt"))
-        self.addParameter(QgsProcessingParameterRasterLayer("FEATURES", self.tr("Feature stack"), optional=True))
-        self.addParameter(QgsProcessingParameterFeatureSource("INPUT", self.tr("Points or table"),
+        self.addParameter(QgsProcessingParameterRasterLayer("FEATURES", self.tr("Feature stack (or points/table)"), optional=True))
+        self.addParameter(QgsProcessingParameterFeatureSource("INPUT", self.tr("Points or table (or feature stack)"),
                                                               [SOURCE_VECTOR], optional=True))
         # on by default: a run with a model and a stack (or a table) writes something without more choices
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT_PROBABILITY", self.tr("Probability"),

@@ -5,7 +5,6 @@ from qgis.core import (
     QgsProcessingOutputNumber,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterFeatureSource,
-    QgsProcessingParameterField,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterLayer,
@@ -16,6 +15,8 @@ from ...compat import FIELD_NUMERIC, NUMBER_INTEGER, SOURCE_VECTOR
 from ...core.errors import GeoMLError
 from ...core.prospectivity.model import METHODS
 from ..common.base import GeoMLAlgorithm, progress_callback
+from ..common.choices import OneOf
+from ..common.fields import field_parameter
 from ..common.parameters import enum_choice, enum_parameter
 
 
@@ -48,7 +49,8 @@ class TrainProspectivity(GeoMLAlgorithm):
         "<b>Feature fields</b> (FEATURE_FIELDS): fields of the input that already hold the features.<br>"
         "<b>Background non-deposits</b>: when only deposits are known, this many random cells of the stack with "
         "data, at least two cells from any deposit, are added as non-deposits (0 = use the labelled ones).<br>"
-        "<b>Method</b>: <i>transfer</i> pretrains a small dense network on a pretext task with abundant labels "
+        "<b>Method</b> (default <i>random forest</i>, which needs nothing more): <i>transfer</i> pretrains a "
+        "small dense network on a pretext task with abundant labels "
         "(the rock class at points, or of a categorical raster at random cells) and fine-tunes it on the "
         "deposits; <i>scratch</i> is the same network without pretraining; <i>random_forest</i>, <i>svm</i> "
         "(Platt-scaled probabilities) and <i>logistic_regression</i> are the classical baselines; "
@@ -68,22 +70,22 @@ class TrainProspectivity(GeoMLAlgorithm):
         "important features). <b>Explanations</b> (OUTPUT_EXPLANATIONS): the same importance and curves as CSV."
     )
     REQUIRES = ("torch",)
+    ONE_OF = (OneOf("the features", (("FEATURES",), ("FEATURE_FIELDS",))),)
 
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
         any_layer = [SOURCE_VECTOR]
         self.addParameter(QgsProcessingParameterFeatureSource("INPUT", self.tr("Occurrences (points or table)"), any_layer))
-        self.addParameter(QgsProcessingParameterField("LABEL_FIELD", self.tr("Label field (1 deposit / 0 not)"),
-                                                      parentLayerParameterName="INPUT"))
-        self.addParameter(QgsProcessingParameterRasterLayer("FEATURES", self.tr("Feature stack"), optional=True))
-        self.addParameter(QgsProcessingParameterField("FEATURE_FIELDS", self.tr("Feature fields"), parentLayerParameterName="INPUT",
-                                                      type=FIELD_NUMERIC, allowMultiple=True, optional=True))
+        self.addParameter(field_parameter("LABEL_FIELD", self.tr("Label field (1 deposit / 0 not)"), "INPUT", "label"))
+        self.addParameter(QgsProcessingParameterRasterLayer("FEATURES", self.tr("Feature stack (or feature fields)"), optional=True))
+        self.addParameter(field_parameter("FEATURE_FIELDS", self.tr("Feature fields (or feature stack)"), "INPUT", kind=FIELD_NUMERIC,
+                                          multiple=True, optional=True))
         self.addParameter(QgsProcessingParameterNumber("BACKGROUND", self.tr("Background non-deposits (0 = none)"),
                                                        NUMBER_INTEGER, 0, minValue=0))
-        self.addParameter(enum_parameter("METHOD", self.tr("Method"), METHODS, "transfer"))
-        self.addParameter(QgsProcessingParameterFeatureSource("PRETEXT", self.tr("Pretext points or table"), any_layer, optional=True))
-        self.addParameter(QgsProcessingParameterField("PRETEXT_FIELD", self.tr("Pretext class field"),
-                                                      parentLayerParameterName="PRETEXT", optional=True))
-        self.addParameter(QgsProcessingParameterRasterLayer("PRETEXT_RASTER", self.tr("Pretext categorical raster"), optional=True))
+        self.addParameter(enum_parameter("METHOD", self.tr("Method"), METHODS, "random_forest"))
+        self.addParameter(QgsProcessingParameterFeatureSource("PRETEXT", self.tr("Pretext points or table (transfer only)"), any_layer, optional=True))
+        self.addParameter(field_parameter("PRETEXT_FIELD", self.tr("Pretext class field"), "PRETEXT", "class",
+                                          optional=True))
+        self.addParameter(QgsProcessingParameterRasterLayer("PRETEXT_RASTER", self.tr("Pretext raster (transfer only)"), optional=True))
         self.addParameter(QgsProcessingParameterNumber("PRETEXT_SAMPLES", self.tr("Pretext raster samples"),
                                                        NUMBER_INTEGER, 1000, minValue=20))
         self.addParameter(QgsProcessingParameterString("CLASS_WEIGHTS", self.tr("Class weights"), "auto"))

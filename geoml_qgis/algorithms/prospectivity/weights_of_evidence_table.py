@@ -5,7 +5,6 @@ from qgis.core import (
     QgsProcessingOutputNumber,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFeatureSource,
-    QgsProcessingParameterField,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
     QgsProcessingParameterString,
@@ -15,6 +14,7 @@ from ...compat import FIELD_NUMERIC, NUMBER_DOUBLE, NUMBER_INTEGER, SOURCE_VECTO
 from ...core.errors import GeoMLError
 from ...core.prospectivity.wofe import CRITERIA
 from ..common.base import GeoMLAlgorithm, progress_callback
+from ..common.fields import field_parameter
 from ..common.parameters import enum_choice, enum_parameter
 
 
@@ -42,11 +42,10 @@ class WeightsOfEvidenceTable(GeoMLAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
         self.addParameter(QgsProcessingParameterFeatureSource("INPUT", self.tr("Deposits (points or table)"), [SOURCE_VECTOR]))
-        self.addParameter(QgsProcessingParameterField("LABEL_FIELD", self.tr("Label field (1 deposit / 0 not)"),
-                                                      parentLayerParameterName="INPUT", optional=True))
-        self.addParameter(QgsProcessingParameterField("FEATURE_FIELDS", self.tr("Evidence fields"),
-                                                      parentLayerParameterName="INPUT", type=FIELD_NUMERIC,
-                                                      allowMultiple=True))
+        self.addParameter(field_parameter("LABEL_FIELD", self.tr("Label field (1 deposit / 0 not)"), "INPUT",
+                                          "label", optional=True))
+        self.addParameter(field_parameter("FEATURE_FIELDS", self.tr("Evidence fields"), "INPUT", kind=FIELD_NUMERIC,
+                                          multiple=True))
         self.addParameter(QgsProcessingParameterFeatureSource("AREA_SAMPLE", self.tr("Area sample (random rows of the study area)"),
                                                               [SOURCE_VECTOR], optional=True))
         self.addParameter(QgsProcessingParameterNumber("AREA_UNIT_CELLS", self.tr("Study area in unit cells (0 = one per row)"),
