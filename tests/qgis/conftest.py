@@ -103,13 +103,15 @@ def algorithm_dialog(geoml_provider, qgis_iface):
     qgis_iface.browserModel = lambda: browser  # pytest-qgis's interface has none; the dialog asks for it
     opened = []
 
-    def _open(alg_id):
-        alg = QgsApplication.processingRegistry().createAlgorithmById(alg_id)
+    def _open(alg_id, alg=None):
+        alg = alg or QgsApplication.processingRegistry().createAlgorithmById(alg_id)
         dialog = AlgorithmDialog(alg, parent=qgis_iface.mainWindow())
         opened.append((alg, dialog))
         return dialog
 
     yield _open
+    from qgis.PyQt import sip
+
     for _, dialog in opened:
-        dialog.close()
-        dialog.deleteLater()
+        if not sip.isdeleted(dialog):  # a closed dialog deletes itself
+            dialog.close()

@@ -98,3 +98,18 @@ def test_required_field_without_a_match_names_what_to_choose(run_alg, tmp_path):
     with pytest.raises(QgsProcessingException, match="Collar hole id field"):
         run_alg("geoml:desurveyholes", {"COLLARS": str(path), "CRS": "EPSG:28992",
                                         "OUTPUT": str(tmp_path / "traces.gpkg")})
+
+
+def test_value_field_is_chosen_not_fid(algorithm_dialog):
+    from qgis.core import QgsProject, QgsVectorLayer
+
+    layer = QgsVectorLayer(str(SAMPLE / "meuse" / "meuse.gpkg"), "meuse", "ogr")
+    QgsProject.instance().addMapLayer(layer)
+    assert layer.fields().names()[0] == "fid"
+    dialog = algorithm_dialog("geoml:ordinarykriging")
+    wrappers = dialog.mainWidget().wrappers
+    from qgis.core import QgsProcessingContext
+
+    wrappers["INPUT"].setParameterValue(layer.id(), QgsProcessingContext())
+    assert _values(dialog, ["INPUT"])["INPUT"] == layer.id()
+    assert _values(dialog, ["FIELD"])["FIELD"] in (None, "")  # the geologist picks zinc, cadmium...

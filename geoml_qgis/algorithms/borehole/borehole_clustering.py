@@ -30,6 +30,18 @@ from .io import add_survey_parameters, source_frame, survey_table, write_cluster
 class BoreholeClustering(GeoMLAlgorithm):
     NAME = "boreholeclustering"
     DISPLAY_NAME = "Cluster borehole assays (automatic number of clusters)"
+    PARAMETER_HELP = {
+        "FROM_FIELD": "Start depth of each interval along the hole (from, from_m, depth_from... found by name); with "
+                      "a collar table.",
+        "TO_FIELD": "End depth of each interval along the hole (to, to_m, depth_to... found by name); with a collar "
+                    "table.",
+        "K_MAX": "Largest number of clusters tried when the number is chosen automatically.",
+        "K_METHOD": "How the number of clusters is chosen: separation of distinct units (default), gap statistic, "
+                    "vote of elbow and indices, or BIC of Gaussian mixtures.",
+        "MAX_LAG": "Largest lag of the continuity curves, map units; 0 = half the median hole length downhole, a "
+                   "third of the data extent in 3D.",
+        "OUTPUT_LOGS": "Optional PDF, one page per hole: the cluster column and element curves against depth.",
+    }
     GROUP = "borehole"
     ONE_OF = (OneOf("the sample locations", (("COLLARS", "FROM_FIELD", "TO_FIELD"),
                                              ("X_FIELD", "Y_FIELD"), ("INPUT:points",))),)
@@ -109,7 +121,7 @@ class BoreholeClustering(GeoMLAlgorithm):
         advanced = [
             enum_parameter("METHOD", self.tr("Method"), METHODS, "kmeans"),
             enum_parameter("K_METHOD", self.tr("How to choose the number of clusters"), K_METHODS, "separation"),
-            QgsProcessingParameterNumber("MAX_LAG", self.tr("Maximum lag for continuity (map units, 0 = automatic)"),
+            QgsProcessingParameterNumber("MAX_LAG", self.tr("Continuity max. lag (map units)"),
                                          NUMBER_DOUBLE, 0.0, minValue=0.0),
             QgsProcessingParameterNumber("SEED", self.tr("Random seed"), NUMBER_INTEGER, 0),
             QgsProcessingParameterCrs("CRS", self.tr("CRS of tables without geometry"), optional=True),
@@ -125,7 +137,7 @@ class BoreholeClustering(GeoMLAlgorithm):
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_WORKBOOK", self.tr("Workbook"),
                                                                 "Excel workbook (*.xlsx)"))
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_REPORT", self.tr("Report"), "HTML (*.html)"))
-        self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_LOGS", self.tr("Strip logs (PDF, one page per hole)"),
+        self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_LOGS", self.tr("Strip logs (PDF)"),
                                                                 "PDF (*.pdf)", optional=True, createByDefault=False))
         self.addOutput(QgsProcessingOutputNumber("K_USED", self.tr("Number of clusters used")))
 

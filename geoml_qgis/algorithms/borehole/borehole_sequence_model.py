@@ -24,6 +24,11 @@ CELLS = ["rnn", "gru", "lstm"]
 class BoreholeSequenceModel(GeoMLAlgorithm):
     NAME = "boreholesequencemodel"
     DISPLAY_NAME = "Downhole sequence model (recurrent network)"
+    PARAMETER_HELP = {
+        "CELL": "Recurrent cell of the network: GRU (default), LSTM or a simple RNN.",
+        "HIDDEN": "Hidden units of the recurrent layer.",
+        "VALIDATION_FRACTION": "Share of the holes held out (whole holes) to measure the accuracy.",
+    }
     GROUP = "borehole"
     REQUIRES = ("torch",)
     HELP = (

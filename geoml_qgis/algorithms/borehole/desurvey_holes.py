@@ -35,6 +35,10 @@ if LINESTRING_Z is None:  # QGIS 4: the enum lives in Qgis.WkbType
 class DesurveyHoles(GeoMLAlgorithm):
     NAME = "desurveyholes"
     DISPLAY_NAME = "Desurvey drill holes (collar + survey tables to 3D traces)"
+    PARAMETER_HELP = {
+        "LENGTH_FIELD": "Total length of each hole; the trace ends there (default: the deepest survey station).",
+        "STEP": "Distance along the hole between vertices of the traces, map units (0 = survey stations only).",
+    }
     GROUP = "borehole"
     HELP = (
         "Turns a drilling database's <b>Collar table</b> (hole id, X, Y, elevation; optional azimuth, dip "
@@ -66,7 +70,7 @@ class DesurveyHoles(GeoMLAlgorithm):
             self.addParameter(field_parameter(name, self.tr(label), "COLLARS", role, optional=optional))
         add_survey_parameters(self)
         self.addParameter(enum_parameter("DESURVEY_METHOD", self.tr("Method"), METHODS, "minimum_curvature"))
-        step = QgsProcessingParameterNumber("STEP", self.tr("Vertex spacing along the hole (0 = stations only)"),
+        step = QgsProcessingParameterNumber("STEP", self.tr("Vertex spacing (0 = stations only)"),
                                             NUMBER_DOUBLE, 5.0, minValue=0.0)
         self.addParameter(set_advanced(step))
         self.addParameter(set_advanced(QgsProcessingParameterCrs("CRS", self.tr("CRS of tables without geometry"),

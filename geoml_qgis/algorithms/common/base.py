@@ -22,6 +22,7 @@ from ...core.errors import GeoMLError
 from .choices import OneOf, check_one_of
 from .fields import resolve_fields
 from .guard import explain_invalid, guarded_run
+from .help import parameter_help
 from .parameters import enum_indices
 
 README_URL = "https://github.com/geoml-qgis/geoml-qgis#"  # metadata.txt's homepage
@@ -69,6 +70,7 @@ class GeoMLAlgorithm(QgsProcessingAlgorithm):
     HELP = ""
     REQUIRES: tuple[str, ...] = ()
     ONE_OF: tuple[OneOf, ...] = ()  # inputs given in one of several ways, checked before any work
+    PARAMETER_HELP: dict[str, str] = {}  # tooltip of a parameter, by id, where the shared help does not fit
 
     def name(self) -> str:
         return self.NAME
@@ -109,6 +111,12 @@ class GeoMLAlgorithm(QgsProcessingAlgorithm):
             feedback.pushWarning(f"The model ({name}) goes to a temporary file that is deleted when QGIS closes: "
                                  f"{path}. Choose a file for it to keep the model.")
         return path
+
+    def addParameter(self, parameter, createOutput=True):  # noqa: N802 - QGIS API
+        """QGIS's addParameter, giving the parameter its help (tooltip) when it has none (:mod:`.help`)."""
+        if not parameter.help():
+            parameter.setHelp(self.tr(parameter_help(self, parameter)))
+        return super().addParameter(parameter, createOutput)
 
     def tr(self, text: str) -> str:
         return QCoreApplication.translate("GeoML", text)

@@ -35,6 +35,7 @@ ROLES: dict[str, tuple[str, ...]] = {
     "class": ("class", "mineral", "label", "name"),
     "cluster": ("cluster", "label", "unit", "domain"),
     "score": ("score", "probability", "prospectivity", "predicted"),
+    "value": ("value", "grade", "assay", "concentration", "result"),  # else the box stays empty, never on fid
 }
 
 

@@ -14,6 +14,10 @@ from .trend_kriging import TrendKriging
 class BlockKrigingAlgorithm(TrendKriging):
     NAME = "blockkriging"
     DISPLAY_NAME = "Block kriging (cell averages)"
+    PARAMETER_HELP = {
+        "DISCRETISATION_KIND": "Where a block's points sit: Gauss points (accurate with few points) or a regular "
+                               "grid.",
+    }
     NEEDS_TREND = False
     HELP = (
         "Kriging of the <i>average</i> value over each output cell (block support) rather than the value at its "

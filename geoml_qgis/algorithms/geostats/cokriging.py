@@ -24,6 +24,9 @@ STRUCTURES = ["spherical", "exponential", "gaussian"]
 class Cokriging(GeostatsAlgorithm):
     NAME = "cokriging"
     DISPLAY_NAME = "Cokriging (ordinary or collocated)"
+    PARAMETER_HELP = {
+        "INPUT": "Sample points holding the primary and secondary variables, in a projected CRS.",
+    }
     ONE_OF = (GRID, OneOf("the secondary variable", (("SECONDARY_FIELDS",), ("SECONDARY_RASTER",))))
     HELP = (
         "Kriging of a scarce or noisy element helped by correlated ones measured at the same or other samples "
@@ -52,11 +55,11 @@ class Cokriging(GeostatsAlgorithm):
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
         self.addParameter(QgsProcessingParameterFeatureSource(
             "INPUT", self.tr("Input points"), [SOURCE_VECTOR_POINT]))
-        self.addParameter(field_parameter("FIELD", self.tr("Primary field"), "INPUT"))
-        self.addParameter(field_parameter("SECONDARY_FIELDS", self.tr("Secondary fields (or secondary raster)"), "INPUT", multiple=True,
+        self.addParameter(field_parameter("FIELD", self.tr("Primary field"), "INPUT", "value"))
+        self.addParameter(field_parameter("SECONDARY_FIELDS", self.tr("Secondary fields (or raster)"), "INPUT", multiple=True,
                                           optional=True))
         self.addParameter(QgsProcessingParameterRasterLayer(
-            "SECONDARY_RASTER", self.tr("Secondary raster (or secondary fields)"), optional=True))
+            "SECONDARY_RASTER", self.tr("Secondary raster (or fields)"), optional=True))
         self.addParameter(enum_parameter("STRUCTURE", self.tr("Structure"), STRUCTURES, "spherical"))
         self.addParameter(QgsProcessingParameterNumber(
             "RANGE", self.tr("Range"), NUMBER_DOUBLE, optional=True, minValue=0.0))

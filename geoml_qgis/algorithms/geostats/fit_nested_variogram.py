@@ -20,6 +20,14 @@ SECOND = ["none"] + STRUCTURES
 class FitNestedVariogram(GeostatsAlgorithm):
     NAME = "fitnestedvariogram"
     DISPLAY_NAME = "Fit nested variogram"
+    PARAMETER_HELP = {
+        "STRUCTURE_2": "Second nested structure (longer range), or none for a single structure.",
+        "PSILL_1": "Starting partial sill of structure 1 for the fit (empty: from the data).",
+        "RANGE_1": "Starting range of structure 1, map units (empty: from the data).",
+        "PSILL_2": "Starting partial sill of structure 2 for the fit (empty: from the data).",
+        "RANGE_2": "Starting range of structure 2, map units (empty: from the data).",
+        "LAGS": "Number of lag classes of the experimental variogram.",
+    }
     HELP = (
         "Fits a nested variogram model, nugget + one or two structures (e.g. a short-range and a long-range "
         "spherical), to the experimental variogram by weighted least squares with gstat's default weights "

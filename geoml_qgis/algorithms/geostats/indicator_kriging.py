@@ -32,6 +32,10 @@ def parse_cutoffs(text: str) -> list[float] | None:
 class IndicatorKrigingAlgorithm(GeostatsAlgorithm):
     NAME = "indicatorkriging"
     DISPLAY_NAME = "Indicator kriging (probability of exceeding cut-offs)"
+    PARAMETER_HELP = {
+        "VARIOGRAM_FILE": "A variogram model written by Fit variogram (JSON), used for every cut-off instead of "
+                          "fitting.",
+    }
     ONE_OF = (GRID,)
     HELP = (
         "Estimates, for every cell, the probability that the value exceeds each cut-off (e.g. an action level or "
@@ -63,13 +67,13 @@ class IndicatorKrigingAlgorithm(GeostatsAlgorithm):
                                                      VARIOGRAM_CHOICES, defaultValue=0))
         self.addParameter(enum_parameter("VARIOGRAM_MODEL", self.tr("Variogram model"), MODEL_CHOICES, "spherical"))
         self.addParameter(QgsProcessingParameterFile(
-            "VARIOGRAM_FILE", self.tr("Variogram model file (JSON, used for every cut-off)"), extension="json",
+            "VARIOGRAM_FILE", self.tr("Variogram file (JSON)"), extension="json",
             optional=True))
         self.add_grid_params()
         self.add_neighbour_params()
         add_cv_params(self, blocked=False)
         self.addParameter(QgsProcessingParameterRasterDestination(
-            "OUTPUT_EXCEEDANCE", self.tr("Probability of exceeding each cut-off")))
+            "OUTPUT_EXCEEDANCE", self.tr("Exceedance probabilities")))
         self.addParameter(QgsProcessingParameterRasterDestination(
             "OUTPUT_ETYPE", self.tr("E-type estimate"), optional=True))
         self.addParameter(QgsProcessingParameterRasterDestination(

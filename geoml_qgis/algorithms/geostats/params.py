@@ -68,7 +68,7 @@ class GeostatsAlgorithm(GeoMLAlgorithm):
     def add_sample_params(self, z=True) -> None:
         self.addParameter(QgsProcessingParameterFeatureSource(
             "INPUT", self.tr("Input points"), [SOURCE_VECTOR_POINT]))
-        self.addParameter(field_parameter("FIELD", self.tr("Value field"), "INPUT", kind=FIELD_NUMERIC))
+        self.addParameter(field_parameter("FIELD", self.tr("Value field"), "INPUT", "value", kind=FIELD_NUMERIC))
         if z:  # no role: 3D kriging is chosen, never switched on by a field named z
             self.addParameter(field_parameter("Z_FIELD", self.tr("Z field (3D kriging)"), "INPUT",
                                               kind=FIELD_NUMERIC, optional=True))
@@ -76,7 +76,7 @@ class GeostatsAlgorithm(GeoMLAlgorithm):
     def add_model_params(self) -> None:
         self.addParameter(enum_parameter("VARIOGRAM_MODEL", self.tr("Variogram model"), MODEL_CHOICES, "auto"))
         self.addParameter(QgsProcessingParameterFile(
-            "VARIOGRAM_FILE", self.tr("Variogram model file (JSON from Fit variogram)"), extension="json",
+            "VARIOGRAM_FILE", self.tr("Variogram file (JSON)"), extension="json",
             optional=True))
         for name, label in (("NUGGET", "Nugget (fixed)"), ("SILL", "Total sill (fixed)"), ("RANGE", "Range (fixed, map units)")):
             self.addParameter(QgsProcessingParameterNumber(
@@ -98,12 +98,12 @@ class GeostatsAlgorithm(GeoMLAlgorithm):
 
     def add_grid_params(self, reference_required=False) -> None:
         if not reference_required:
-            self.addParameter(QgsProcessingParameterExtent("EXTENT", self.tr("Output extent (or reference raster)"), optional=True))
+            self.addParameter(QgsProcessingParameterExtent("EXTENT", self.tr("Extent (or reference raster)"), optional=True))
             self.addParameter(QgsProcessingParameterNumber(
-                "PIXEL_SIZE", self.tr("Pixel size (map units, with extent)"), NUMBER_DOUBLE, optional=True, minValue=0.0))
+                "PIXEL_SIZE", self.tr("Pixel size (map units)"), NUMBER_DOUBLE, optional=True, minValue=0.0))
         self.addParameter(QgsProcessingParameterRasterLayer(
             "REFERENCE", self.tr("Reference raster (its grid is used)" if reference_required
-                                 else "Reference raster (or extent + pixel size)"), optional=not reference_required))
+                                 else "Reference raster (or extent)"), optional=not reference_required))
 
     # reading ----------------------------------------------------------------------------
     def read_samples(self, parameters, context, feedback, field: str | None = None):

@@ -16,7 +16,7 @@ from ..common.parameters import enum_choice, enum_parameter
 from .cv_outputs import CV_HELP, add_cv_params, cv_outputs, read_cv
 from .params import GRID, GRID_HELP, MODEL_HELP, NEIGHBOUR_HELP, SAMPLE_HELP, GeostatsAlgorithm
 
-KRIGING_TYPES = ["universal kriging / kriging with external drift", "regression kriging (GLS trend + kriged residuals)"]
+KRIGING_TYPES = ["universal kriging / external drift", "regression kriging (GLS trend)"]
 
 
 class TrendKriging(GeostatsAlgorithm):

@@ -20,6 +20,10 @@ class PredictHybrid(GeostatsAlgorithm):
     NAME = "predicthybrid"
     GROUP = "hybrid"  # core/hybrid; shares the geostatistics parameters
     DISPLAY_NAME = "Predict with hybrid predictor"
+    PARAMETER_HELP = {
+        "OUTPUT_PREDICTION": "Predicted property (GeoTIFF): kriging corrected by the network, mean of the ensemble.",
+        "OUTPUT_UNCERTAINTY": "Spread (standard deviation) of the ensemble members' predictions (GeoTIFF).",
+    }
     REQUIRES = ("torch",)
     ONE_OF = (GRID,)
     HELP = (
@@ -41,7 +45,7 @@ class PredictHybrid(GeostatsAlgorithm):
             "COVARIATES", self.tr("Covariate rasters"), SOURCE_RASTER, optional=True))
         self.add_grid_params()
         self.addParameter(QgsProcessingParameterNumber(
-            "Z_LEVEL", self.tr("Z level of the slice (3D, map units)"), NUMBER_DOUBLE, optional=True))
+            "Z_LEVEL", self.tr("Z of the slice (3D, map units)"), NUMBER_DOUBLE, optional=True))
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT_PREDICTION", self.tr("Prediction")))
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT_UNCERTAINTY", self.tr("Uncertainty (spread)")))
 

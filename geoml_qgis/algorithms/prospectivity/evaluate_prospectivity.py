@@ -34,8 +34,8 @@ class EvaluateProspectivity(GeoMLAlgorithm):
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
-        self.addParameter(QgsProcessingParameterRasterLayer("PROBABILITY", self.tr("Probability raster (or scored layer)"), optional=True))
-        self.addParameter(QgsProcessingParameterFeatureSource("SCORED", self.tr("Scored layer (or probability raster)"),
+        self.addParameter(QgsProcessingParameterRasterLayer("PROBABILITY", self.tr("Probability raster (or scores)"), optional=True))
+        self.addParameter(QgsProcessingParameterFeatureSource("SCORED", self.tr("Scored layer (or raster)"),
                                                               [SOURCE_VECTOR], optional=True))
         self.addParameter(field_parameter("SCORE_FIELD", self.tr("Score field (of scored layer)"), "SCORED", "score",
                                           kind=FIELD_NUMERIC, optional=True))

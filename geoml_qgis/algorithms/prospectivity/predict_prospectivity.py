@@ -19,6 +19,12 @@ from ..common.choices import OneOf
 class PredictProspectivity(GeoMLAlgorithm):
     NAME = "predictprospectivity"
     DISPLAY_NAME = "Predict prospectivity"
+    PARAMETER_HELP = {
+        "OUTPUT_ALEATORIC": "Aleatoric uncertainty (noise in the data) of a VAE ensemble model.",
+        "OUTPUT_EPISTEMIC": "Epistemic uncertainty (disagreement of the members: where more data helps) of a VAE "
+                            "ensemble model.",
+        "OUTPUT_TOTAL": "Total predictive uncertainty (aleatoric + epistemic) of a VAE ensemble model.",
+    }
     GROUP = "prospectivity"
     ONE_OF = (OneOf("what to predict on", (("FEATURES",), ("INPUT",))),)
     HELP = (

@@ -38,6 +38,16 @@ def parse_class_weights(text: str):
 class TrainProspectivity(GeoMLAlgorithm):
     NAME = "trainprospectivity"
     DISPLAY_NAME = "Train prospectivity model"
+    PARAMETER_HELP = {
+        "INPUT": "Known occurrences, as points or as a table without geometry, with a label field.",
+        "PRETEXT": "Points or table with a class field (rock type) and the same features, for the transfer method's "
+                   "pretext task.",
+        "PRETEXT_FIELD": "Class field of the pretext table (class, mineral... found by name).",
+        "PRETEXT_SAMPLES": "Random cells at which the pretext raster is sampled.",
+        "SPATIAL_FOLDS": "Cross-validate in spatial blocks (a tenth of the points' extent), so neighbouring points "
+                         "are not split between training and test.",
+        "COMPARE": "Also cross-validate every other method on the same folds and add them to the report.",
+    }
     GROUP = "prospectivity"
     HELP = (
         "Trains a model of the probability that a place holds a deposit, scores it by cross-validation "
@@ -82,7 +92,7 @@ class TrainProspectivity(GeoMLAlgorithm):
         self.addParameter(QgsProcessingParameterNumber("BACKGROUND", self.tr("Background non-deposits (0 = none)"),
                                                        NUMBER_INTEGER, 0, minValue=0))
         self.addParameter(enum_parameter("METHOD", self.tr("Method"), METHODS, "random_forest"))
-        self.addParameter(QgsProcessingParameterFeatureSource("PRETEXT", self.tr("Pretext points or table (transfer only)"), any_layer, optional=True))
+        self.addParameter(QgsProcessingParameterFeatureSource("PRETEXT", self.tr("Pretext table (transfer only)"), any_layer, optional=True))
         self.addParameter(field_parameter("PRETEXT_FIELD", self.tr("Pretext class field"), "PRETEXT", "class",
                                           optional=True))
         self.addParameter(QgsProcessingParameterRasterLayer("PRETEXT_RASTER", self.tr("Pretext raster (transfer only)"), optional=True))
@@ -94,12 +104,12 @@ class TrainProspectivity(GeoMLAlgorithm):
         self.addParameter(QgsProcessingParameterNumber("FOLDS", self.tr("Cross-validation folds"),
                                                        NUMBER_INTEGER, 5, minValue=2))
         self.addParameter(QgsProcessingParameterBoolean("SPATIAL_FOLDS", self.tr("Spatially blocked folds"), False))
-        self.addParameter(QgsProcessingParameterBoolean("COMPARE", self.tr("Compare all methods on the same folds"), False))
+        self.addParameter(QgsProcessingParameterBoolean("COMPARE", self.tr("Compare all methods"), False))
         self.addParameter(QgsProcessingParameterNumber("MEMBERS", self.tr("Ensemble members (vae_ensemble)"),
                                                        NUMBER_INTEGER, 10, minValue=2))
-        self.addParameter(QgsProcessingParameterNumber("LATENT_DIM", self.tr("Latent dimension (vae_ensemble)"),
+        self.addParameter(QgsProcessingParameterNumber("LATENT_DIM", self.tr("Latent dimensions (VAE ensemble)"),
                                                        NUMBER_INTEGER, 4, minValue=1))
-        self.addParameter(QgsProcessingParameterNumber("UNLABELLED", self.tr("Unlabelled background cells (vae_ensemble)"),
+        self.addParameter(QgsProcessingParameterNumber("UNLABELLED", self.tr("Unlabelled cells (VAE ensemble)"),
                                                        NUMBER_INTEGER, 2000, minValue=0))
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_MODEL", self.tr("Model"), "GeoML model (*.pt)"))
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_REPORT", self.tr("Report"), "HTML (*.html)", optional=True))

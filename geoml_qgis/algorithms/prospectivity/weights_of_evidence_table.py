@@ -21,6 +21,13 @@ from ..common.parameters import enum_choice, enum_parameter
 class WeightsOfEvidenceTable(GeoMLAlgorithm):
     NAME = "weightsofevidencetable"
     DISPLAY_NAME = "Weights of evidence (tables)"
+    PARAMETER_HELP = {
+        "AREA_UNIT_CELLS": "Size of the study area in unit cells, for the prior; 0 = one unit cell per row of the "
+                           "area sample.",
+        "EVIDENCE_TYPES": "One type per evidence field, separated by commas (one value applies to all): binary, "
+                          "categorical, ascending, descending, ordered, breaks.",
+        "CLASS_BREAKS": "Class breaks of 'breaks' fields, per field: 'field: 10,50,100; other: 1'.",
+    }
     GROUP = "prospectivity"
     HELP = (
         "Weights of evidence for evidence already sampled at points, e.g. the Yukon tables: the same weights, "
@@ -46,19 +53,18 @@ class WeightsOfEvidenceTable(GeoMLAlgorithm):
                                           "label", optional=True))
         self.addParameter(field_parameter("FEATURE_FIELDS", self.tr("Evidence fields"), "INPUT", kind=FIELD_NUMERIC,
                                           multiple=True))
-        self.addParameter(QgsProcessingParameterFeatureSource("AREA_SAMPLE", self.tr("Area sample (random rows of the study area)"),
+        self.addParameter(QgsProcessingParameterFeatureSource("AREA_SAMPLE", self.tr("Area sample (random rows)"),
                                                               [SOURCE_VECTOR], optional=True))
         self.addParameter(QgsProcessingParameterNumber("AREA_UNIT_CELLS", self.tr("Study area in unit cells (0 = one per row)"),
                                                        NUMBER_DOUBLE, 0.0, minValue=0.0))
-        self.addParameter(QgsProcessingParameterString("EVIDENCE_TYPES", self.tr(
-            "Evidence types, one per field (binary, categorical, ascending, descending, ordered, breaks)"), "ordered"))
-        self.addParameter(enum_parameter("THRESHOLD_CRITERION", self.tr("Threshold of ordered layers at maximum"), CRITERIA,
+        self.addParameter(QgsProcessingParameterString("EVIDENCE_TYPES", self.tr("Evidence types (one per field)"), "ordered"))
+        self.addParameter(enum_parameter("THRESHOLD_CRITERION", self.tr("Cut ordered layers at maximum"), CRITERIA,
                                          "contrast"))
         self.addParameter(QgsProcessingParameterNumber("MIN_STUDENTISED", self.tr("Minimum studentised contrast"),
                                                        NUMBER_DOUBLE, 2.0, minValue=0))
         self.addParameter(QgsProcessingParameterNumber("THRESHOLDS", self.tr("Candidate thresholds (quantiles)"),
                                                        NUMBER_INTEGER, 20, minValue=2))
-        self.addParameter(QgsProcessingParameterString("CLASS_BREAKS", self.tr("Class breaks ('field: 10,50; other: 1')"),
+        self.addParameter(QgsProcessingParameterString("CLASS_BREAKS", self.tr("Class breaks (breaks fields)"),
                                                        "", optional=True))
         self.addParameter(QgsProcessingParameterNumber("FOLDS", self.tr("Cross-validation folds (0 = none)"),
                                                        NUMBER_INTEGER, 5, minValue=0))

@@ -25,6 +25,19 @@ TRAINER = "vae_ensemble"
 class TrainEnsembleRemote(GeoMLAlgorithm):
     NAME = "trainensembleremote"
     DISPLAY_NAME = "Train prospectivity ensemble (local or AWS Batch)"
+    PARAMETER_HELP = {
+        "INPUT": "Training points (features sampled from the stack) or a table holding the feature fields, with a "
+                 "label field.",
+        "BACKEND": "Where the members train: on this computer, or as an AWS Batch array job (settings under "
+                   "Advanced).",
+        "BUCKET": "S3 bucket the training data and members go through (AWS Batch only).",
+        "PREFIX": "Key prefix in the bucket for this run's files (AWS Batch only).",
+        "JOB_QUEUE": "AWS Batch job queue the members are submitted to.",
+        "JOB_DEFINITION": "AWS Batch job definition that runs the GeoML worker image.",
+        "REGION": "AWS region of the bucket and the queue (empty: the default of your AWS configuration).",
+        "MIN_MEMBERS": "The run succeeds when at least this many members finish (0 = all must); failed members are "
+                       "listed.",
+    }
     GROUP = "prospectivity"
     REQUIRES = ("torch",)
     ONE_OF = (OneOf("the features", (("FEATURES",), ("FEATURE_FIELDS",))),)
@@ -74,7 +87,7 @@ class TrainEnsembleRemote(GeoMLAlgorithm):
             # AWS settings matter only with the aws_batch backend: under Advanced
             self.addParameter(set_advanced(QgsProcessingParameterString(name, self.tr(label), default, optional=True)))
         self.addParameter(QgsProcessingParameterNumber(
-            "MIN_MEMBERS", self.tr("Minimum members that must succeed (0 = all)"),
+            "MIN_MEMBERS", self.tr("Members that must succeed (0 = all)"),
             NUMBER_INTEGER, 0, minValue=0))
         self.addParameter(QgsProcessingParameterFileDestination(
             "OUTPUT_MODEL", self.tr("Ensemble model"), "GeoML model (*.pt)"))
