@@ -2,6 +2,8 @@
 that would be lost, backend settings out of the way."""
 from __future__ import annotations
 
+import functools
+
 from .conftest import SAMPLE
 
 MEUSE = SAMPLE / "meuse" / "meuse.gpkg"
@@ -59,7 +61,9 @@ def test_model_in_a_temporary_file_is_warned_about(run_alg, tmp_path):
     assert not any("temporary file" in w for w in kept.warnings)
 
 
+@functools.lru_cache(maxsize=1)
 def _all_algorithms():
+    """Every algorithm, initialised once (and kept alive while its parameters are used)."""
     from geoml_qgis.algorithms import algorithm_classes
 
     algs = [cls() for cls in algorithm_classes()]
@@ -109,3 +113,15 @@ def test_model_and_variogram_inputs_have_a_file_browser(qgis_app):
         for name in ("MODEL", "VARIOGRAM_FILE"):
             p = alg.parameterDefinition(name)
             assert p is None or p.type() == "file", (alg.name(), name, p.type())
+
+
+def test_every_model_output_warns_when_temporary(qgis_app):
+    """Each algorithm that writes a model or variogram asks the base class for its path (which warns
+    about a temporary file) rather than reading the parameter itself."""
+    import inspect
+
+    for alg in _all_algorithms():
+        if alg.parameterDefinition("OUTPUT_MODEL") is not None:
+            source = inspect.getsource(type(alg))
+            assert "self.model_output(" in source, f"{alg.name()}: use self.model_output for OUTPUT_MODEL"
+            assert 'parameterAsFileOutput(parameters, "OUTPUT_MODEL"' not in source, alg.name()

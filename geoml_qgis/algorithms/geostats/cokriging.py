@@ -153,7 +153,7 @@ class Cokriging(GeostatsAlgorithm):
         if uncovered:
             feedback.pushWarning(f"{uncovered} cells have no secondary raster value and are left nodata.")
         results.update({"OUTPUT_ESTIMATE": est_path, "OUTPUT_VARIANCE": var_path})
-        model_path = self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context)
+        model_path = self.model_output(parameters, context, feedback)
         if model_path:
             write_text_atomic(model_path, json.dumps(lmc.to_dict(), indent=2))
             results["OUTPUT_MODEL"] = model_path

@@ -99,7 +99,7 @@ class FitNestedVariogram(GeostatsAlgorithm):
             feedback.pushWarning(f"Structure {', '.join(map(str, vanished))} fitted with a zero partial sill: "
                                  "the data do not support it; consider one structure.")
         feedback.pushInfo(f"Fitted {model.describe()}; SSErr {err:.6g}")
-        model_path = self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context)
+        model_path = self.model_output(parameters, context, feedback)
         report_path = self.parameterAsFileOutput(parameters, "OUTPUT_REPORT", context)
         write_text_atomic(model_path, model.to_json())
         write_variogram_report(report_path, ev, model, {"nested (SSErr)": err}, field, samples.summary())

@@ -111,7 +111,8 @@ class WeightsOfEvidence(GeoMLAlgorithm):
             crs = r.grid.crs_wkt
         deposits = read_layer(self.parameterAsSource(parameters, "DEPOSITS", context), feedback)
         outs = {k: (self.parameterAsFileOutput(parameters, k, context) or None)
-                for k in ("OUTPUT_WEIGHTS", "OUTPUT_REPORT", "OUTPUT_MODEL", "OUTPUT_EXPLANATIONS")}
+                for k in ("OUTPUT_WEIGHTS", "OUTPUT_REPORT", "OUTPUT_EXPLANATIONS")}
+        outs["OUTPUT_MODEL"] = self.model_output(parameters, context, feedback) or None
         post = self.parameterAsOutputLayer(parameters, "OUTPUT_POSTERIOR", context)
         sd = self.parameterAsOutputLayer(parameters, "OUTPUT_SD", context) or None
         res = run_weights_of_evidence(

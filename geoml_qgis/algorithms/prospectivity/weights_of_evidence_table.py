@@ -98,7 +98,8 @@ class WeightsOfEvidenceTable(GeoMLAlgorithm):
         bsrc = self.parameterAsSource(parameters, "AREA_SAMPLE", context)
         bg = table_features(read_layer(bsrc, feedback).attributes, fields) if bsrc is not None else None
         outs = {k: (self.parameterAsFileOutput(parameters, k, context) or None)
-                for k in ("OUTPUT_WEIGHTS", "OUTPUT_REPORT", "OUTPUT_MODEL", "OUTPUT_EXPLANATIONS")}
+                for k in ("OUTPUT_WEIGHTS", "OUTPUT_REPORT", "OUTPUT_EXPLANATIONS")}
+        outs["OUTPUT_MODEL"] = self.model_output(parameters, context, feedback) or None
         kinds = parse_kinds(self.parameterAsString(parameters, "EVIDENCE_TYPES", context))
         res = run_table(X, y, fields, kinds[0] if len(kinds) == 1 else kinds, bg,
                         self.parameterAsDouble(parameters, "AREA_UNIT_CELLS", context),
