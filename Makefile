@@ -95,11 +95,14 @@ test-core: setup
 demo: setup
 	$(PY) scripts/demo.py
 
-# real desktop QGIS under Xvfb, the plugin enabled, the demo project open, GeoML toolbox expanded
+# real desktop QGIS under Xvfb, the plugin enabled, the demo project open, GeoML toolbox expanded;
+# then the dialogs of three algorithms on the sample data, saved to docs/images/dialog_*.png
 screenshot: setup
 	@test -f demo_output/geoml_demo.qgz || $(PY) scripts/demo.py
 	scripts/qgis-desktop demo_output/desktop_status.json demo_output/desktop_screenshot.png demo_output/geoml_demo.qgz
 	@cat demo_output/desktop_status.json; echo; echo "screenshot: demo_output/desktop_screenshot.png"
+	GEOML_PROBE=$(CURDIR)/scripts/dialog_probe.py scripts/qgis-desktop demo_output/dialog_status.json docs/images
+	@cat demo_output/dialog_status.json; echo; echo "dialog screenshots: docs/images/dialog_*.png"
 
 bench: setup
 	$(PY) bench/run_all.py

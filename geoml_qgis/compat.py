@@ -61,6 +61,8 @@ FIELD_STRING = _scoped(Qgis, "ProcessingFieldParameterDataType.String", QgsProce
 
 PARAMETER_ADVANCED = _scoped(Qgis, "ProcessingParameterFlag.Advanced", QgsProcessingParameterDefinition,
                              "Flag.FlagAdvanced")
+PARAMETER_OPTIONAL = _scoped(Qgis, "ProcessingParameterFlag.Optional", QgsProcessingParameterDefinition,
+                             "Flag.FlagOptional")
 
 # geometry and sinks
 WKB_POINT = _scoped(Qgis, "WkbType.Point", QgsWkbTypes, "Type.Point")

@@ -88,3 +88,30 @@ def qgis_process(tmp_path_factory):
         return out
 
     return _run
+
+
+@pytest.fixture
+def algorithm_dialog(geoml_provider, qgis_iface):
+    """``algorithm_dialog("geoml:x")``: the Processing dialog a user opens from the toolbox (offscreen)."""
+    if "/usr/share/qgis/python/plugins" not in sys.path:
+        sys.path.append("/usr/share/qgis/python/plugins")
+    from processing.gui.AlgorithmDialog import AlgorithmDialog
+    from qgis.core import QgsApplication
+    from qgis.gui import QgsBrowserGuiModel
+
+    browser = QgsBrowserGuiModel()
+    qgis_iface.browserModel = lambda: browser  # pytest-qgis's interface has none; the dialog asks for it
+    opened = []
+
+    def _open(alg_id, alg=None):
+        alg = alg or QgsApplication.processingRegistry().createAlgorithmById(alg_id)
+        dialog = AlgorithmDialog(alg, parent=qgis_iface.mainWindow())
+        opened.append((alg, dialog))
+        return dialog
+
+    yield _open
+    from qgis.PyQt import sip
+
+    for _, dialog in opened:
+        if not sip.isdeleted(dialog):  # a closed dialog deletes itself
+            dialog.close()

@@ -37,7 +37,7 @@ def test_bad_input_is_refused(run_alg, pca_table, tmp_path):
     out = tmp_path / "m.pt"
     with pytest.raises(QgsProcessingException, match=r"Minimum members \(5\) is more than the number of members \(2\)"):
         run_alg("geoml:trainensembleremote", params(pca_table, MIN_MEMBERS=5, OUTPUT_MODEL=str(out)))
-    with pytest.raises(QgsProcessingException, match="Choose the feature fields"):
+    with pytest.raises(QgsProcessingException, match="Give the features in one of these ways: Feature stack; or Feature fields"):
         run_alg("geoml:trainensembleremote", params(pca_table, FEATURE_FIELDS=[], OUTPUT_MODEL=str(out)))
     with pytest.raises(QgsProcessingException, match="not a valid S3 bucket name"):
         run_alg("geoml:trainensembleremote", params(pca_table, BACKEND=1, BUCKET="My Bucket", JOB_QUEUE="q",

@@ -34,8 +34,9 @@ def parse_default(cell: str) -> tuple[str, dict[str, str]]:
 def same_default(doc: str, value, param) -> bool:
     if value is None or value == "":
         return doc == NONE
-    if param.type() == "enum":
-        return doc == param.options()[int(value)]
+    if param.type() == "enum":  # the option's core name (what scripts pass) or its label in the dialog
+        names = param.metadata().get("geoml_option_names") or param.options()
+        return doc in (param.options()[int(value)], names[int(value)])
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         try:
             return float(doc) == float(value)

@@ -6,14 +6,14 @@ from qgis.core import (
     QgsProcessingOutputNumber,
     QgsProcessingParameterCrs,
     QgsProcessingParameterFeatureSource,
-    QgsProcessingParameterField,
     QgsProcessingParameterFile,
     QgsProcessingParameterVectorDestination,
 )
 
-from ...compat import FIELD_ANY, SOURCE_VECTOR, SOURCE_VECTOR_POINT
+from ...compat import SOURCE_VECTOR, SOURCE_VECTOR_POINT
 from ...core.errors import GeoMLError
 from ..common.base import GeoMLAlgorithm
+from ..common.fields import field_parameter
 from .io import downhole_positions, source_frame, write_clusters
 
 
@@ -42,15 +42,13 @@ class ApplySequenceModel(GeoMLAlgorithm):
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
         self.addParameter(QgsProcessingParameterFile("MODEL", self.tr("Model"), extension="pt"))
         self.addParameter(QgsProcessingParameterFeatureSource("INPUT", self.tr("Samples of new holes"), [SOURCE_VECTOR]))
-        self.addParameter(QgsProcessingParameterField("HOLE_FIELD", self.tr("Hole id field"),
-                                                      parentLayerParameterName="INPUT", type=FIELD_ANY))
-        for name, label in (("X_FIELD", "X field"), ("Y_FIELD", "Y field"), ("Z_FIELD", "Z (elevation) field")):
-            self.addParameter(QgsProcessingParameterField(name, self.tr(label), parentLayerParameterName="INPUT",
-                                                          type=FIELD_ANY, optional=True))
-        self.addParameter(QgsProcessingParameterField("DEPTH_FIELD", self.tr("Depth field"), parentLayerParameterName="INPUT",
-                                                      type=FIELD_ANY, optional=True))
-        self.addParameter(QgsProcessingParameterField("LABEL_FIELD", self.tr("Known label field (optional)"),
-                                                      parentLayerParameterName="INPUT", type=FIELD_ANY, optional=True))
+        self.addParameter(field_parameter("HOLE_FIELD", self.tr("Hole id field"), "INPUT", "hole"))
+        for name, label, role in (("X_FIELD", "X field", "x"), ("Y_FIELD", "Y field", "y"),
+                                  ("Z_FIELD", "Z (elevation) field", "z")):
+            self.addParameter(field_parameter(name, self.tr(label), "INPUT", role, optional=True))
+        self.addParameter(field_parameter("DEPTH_FIELD", self.tr("Depth field"), "INPUT", "depth", optional=True))
+        self.addParameter(field_parameter("LABEL_FIELD", self.tr("Known label field (optional)"), "INPUT",
+                                          optional=True))
         self.addParameter(QgsProcessingParameterCrs("CRS", self.tr("CRS of tables without geometry"), optional=True))
         self.addParameter(QgsProcessingParameterVectorDestination("OUTPUT", self.tr("Labelled samples"),
                                                                   SOURCE_VECTOR_POINT))

@@ -6,27 +6,23 @@ import numpy as np
 from qgis.core import (
     QgsProcessingOutputNumber,
     QgsProcessingParameterCrs,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
-    QgsProcessingParameterField,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
     QgsProcessingParameterString,
     QgsProcessingParameterVectorDestination,
 )
 
-from ...compat import FIELD_ANY, NUMBER_DOUBLE, NUMBER_INTEGER, SOURCE_VECTOR, SOURCE_VECTOR_POINT, set_advanced
+from ...compat import NUMBER_DOUBLE, NUMBER_INTEGER, SOURCE_VECTOR, SOURCE_VECTOR_POINT, set_advanced
 from ...core.borehole.assays import DEFAULT_MISSING_CODES, NEGATIVE_CONVENTIONS
 from ...core.borehole.clustering import METHODS
 from ...core.borehole.pipeline import K_METHODS
-
-# readable names of core's K_METHODS options, in the dialog
-K_METHOD_LABELS = {"gap": "gap statistic", "vote": "vote of elbow and indices", "bic": "BIC of Gaussian mixtures",
-                   "separation": "separation of distinct units"}
 from ...core.borehole.transforms import TRANSFORMS
 from ...core.errors import GeoMLError
 from ...core.io.crs import require_projected
 from ..common.base import GeoMLAlgorithm, progress_callback
+from ..common.choices import OneOf
+from ..common.fields import field_parameter
 from ..common.parameters import enum_choice, enum_parameter
 from .io import add_survey_parameters, source_frame, survey_table, write_clusters
 
@@ -34,7 +30,21 @@ from .io import add_survey_parameters, source_frame, survey_table, write_cluster
 class BoreholeClustering(GeoMLAlgorithm):
     NAME = "boreholeclustering"
     DISPLAY_NAME = "Cluster borehole assays (automatic number of clusters)"
+    PARAMETER_HELP = {
+        "FROM_FIELD": "Start depth of each interval along the hole (from, from_m, depth_from... found by name); with "
+                      "a collar table.",
+        "TO_FIELD": "End depth of each interval along the hole (to, to_m, depth_to... found by name); with a collar "
+                    "table.",
+        "K_MAX": "Largest number of clusters tried when the number is chosen automatically.",
+        "K_METHOD": "How the number of clusters is chosen: separation of distinct units (default), gap statistic, "
+                    "vote of elbow and indices, or BIC of Gaussian mixtures.",
+        "MAX_LAG": "Largest lag of the continuity curves, map units; 0 = half the median hole length downhole, a "
+                   "third of the data extent in 3D.",
+        "OUTPUT_LOGS": "Optional PDF, one page per hole: the cluster column and element curves against depth.",
+    }
     GROUP = "borehole"
+    ONE_OF = (OneOf("the sample locations", (("COLLARS", "FROM_FIELD", "TO_FIELD"),
+                                             ("X_FIELD", "Y_FIELD"), ("INPUT:points",))),)
     HELP = (
         "Groups drill-hole samples by composition with k-means (or a Gaussian mixture), choosing the "
         "number of clusters automatically, and writes a 3D point layer (open it in View > 3D Map View), "
@@ -87,23 +97,21 @@ class BoreholeClustering(GeoMLAlgorithm):
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
-        any_field = FIELD_ANY
         self.addParameter(QgsProcessingParameterFeatureSource("INPUT", self.tr("Assay table"), [SOURCE_VECTOR]))
-        for name, label in (("HOLE_FIELD", "Hole id field"), ("X_FIELD", "X field"), ("Y_FIELD", "Y field"),
-                            ("Z_FIELD", "Z (elevation) field"), ("DEPTH_FIELD", "Depth field"),
-                            ("FROM_FIELD", "From field"), ("TO_FIELD", "To field")):
-            self.addParameter(QgsProcessingParameterField(name, self.tr(label), parentLayerParameterName="INPUT",
-                                                          type=any_field, optional=True))
-        self.addParameter(QgsProcessingParameterField("ELEMENT_FIELDS", self.tr("Element fields"),
-                                                      parentLayerParameterName="INPUT", type=any_field,
-                                                      allowMultiple=True))
-        self.addParameter(QgsProcessingParameterFeatureSource("COLLARS", self.tr("Collar table"),
+        for name, label, role in (("HOLE_FIELD", "Hole id field", "hole"), ("X_FIELD", "X field (or points, or collars)", "x"),
+                                  ("Y_FIELD", "Y field (or points, or collars)", "y"),
+                                  ("Z_FIELD", "Z (elevation) field", "z"), ("DEPTH_FIELD", "Depth field", "depth"),
+                                  ("FROM_FIELD", "From field (with collars)", "from"),
+                                  ("TO_FIELD", "To field (with collars)", "to")):
+            self.addParameter(field_parameter(name, self.tr(label), "INPUT", role, optional=True))
+        self.addParameter(field_parameter("ELEMENT_FIELDS", self.tr("Element fields"), "INPUT", multiple=True))
+        self.addParameter(QgsProcessingParameterFeatureSource("COLLARS", self.tr("Collar table (or X/Y, or points)"),
                                                               [SOURCE_VECTOR], optional=True))
-        for name, label in (("COLLAR_HOLE_FIELD", "Collar hole id field"), ("COLLAR_X_FIELD", "Collar X field"),
-                            ("COLLAR_Y_FIELD", "Collar Y field"), ("COLLAR_Z_FIELD", "Collar elevation field"),
-                            ("AZIMUTH_FIELD", "Azimuth field"), ("DIP_FIELD", "Dip field")):
-            self.addParameter(QgsProcessingParameterField(name, self.tr(label), parentLayerParameterName="COLLARS",
-                                                          type=any_field, optional=True))
+        for name, label, role in (("COLLAR_HOLE_FIELD", "Collar hole id field", "hole"),
+                                  ("COLLAR_X_FIELD", "Collar X field", "x"), ("COLLAR_Y_FIELD", "Collar Y field", "y"),
+                                  ("COLLAR_Z_FIELD", "Collar elevation field", "z"),
+                                  ("AZIMUTH_FIELD", "Azimuth field", "azimuth"), ("DIP_FIELD", "Dip field", "dip")):
+            self.addParameter(field_parameter(name, self.tr(label), "COLLARS", role, optional=True))
         add_survey_parameters(self)
         self.addParameter(enum_parameter("TRANSFORM", self.tr("Transform"), TRANSFORMS, "clr"))
         self.addParameter(QgsProcessingParameterNumber("N_CLUSTERS", self.tr("Number of clusters (0 = automatic)"),
@@ -112,18 +120,14 @@ class BoreholeClustering(GeoMLAlgorithm):
                                                        NUMBER_INTEGER, 10, minValue=2, maxValue=50))
         advanced = [
             enum_parameter("METHOD", self.tr("Method"), METHODS, "kmeans"),
-            QgsProcessingParameterEnum("K_METHOD", self.tr("How to choose the number of clusters"),
-                                       [K_METHOD_LABELS[m] for m in K_METHODS],
-                                       defaultValue=K_METHODS.index("separation")),
-            QgsProcessingParameterNumber("MAX_LAG", self.tr("Maximum lag for continuity (map units, 0 = automatic)"),
+            enum_parameter("K_METHOD", self.tr("How to choose the number of clusters"), K_METHODS, "separation"),
+            QgsProcessingParameterNumber("MAX_LAG", self.tr("Continuity max. lag (map units)"),
                                          NUMBER_DOUBLE, 0.0, minValue=0.0),
             QgsProcessingParameterNumber("SEED", self.tr("Random seed"), NUMBER_INTEGER, 0),
             QgsProcessingParameterCrs("CRS", self.tr("CRS of tables without geometry"), optional=True),
             QgsProcessingParameterString("MISSING_VALUES", self.tr("Missing-value codes (numbers or text)"),
                                          ", ".join(f"{v:g}" for v in DEFAULT_MISSING_CODES), optional=True),
-            QgsProcessingParameterEnum("NEGATIVE_VALUES", self.tr("Negative values are"),
-                                       ["below-detection flags (-0.01 = below 0.01)", "missing", "an error"],
-                                       defaultValue=0),
+            enum_parameter("NEGATIVE_VALUES", self.tr("Negative values are"), NEGATIVE_CONVENTIONS, "detection_limit"),
         ]
         for p in advanced:
             set_advanced(p)
@@ -133,7 +137,7 @@ class BoreholeClustering(GeoMLAlgorithm):
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_WORKBOOK", self.tr("Workbook"),
                                                                 "Excel workbook (*.xlsx)"))
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_REPORT", self.tr("Report"), "HTML (*.html)"))
-        self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_LOGS", self.tr("Strip logs (PDF, one page per hole)"),
+        self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_LOGS", self.tr("Strip logs (PDF)"),
                                                                 "PDF (*.pdf)", optional=True, createByDefault=False))
         self.addOutput(QgsProcessingOutputNumber("K_USED", self.tr("Number of clusters used")))
 

@@ -4,18 +4,17 @@ from __future__ import annotations
 import numpy as np
 from qgis.core import (
     QgsProcessingOutputNumber,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
-    QgsProcessingParameterField,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
     QgsProcessingParameterVectorDestination,
 )
 
-from ...compat import FIELD_ANY, NUMBER_DOUBLE, NUMBER_INTEGER, SOURCE_VECTOR, SOURCE_VECTOR_POINT, set_advanced
+from ...compat import NUMBER_DOUBLE, NUMBER_INTEGER, SOURCE_VECTOR, SOURCE_VECTOR_POINT, set_advanced
 from ...core.borehole.transforms import TRANSFORMS
 from ...core.errors import GeoMLError
 from ..common.base import GeoMLAlgorithm, progress_callback
+from ..common.fields import field_parameter
 from ..common.parameters import enum_choice, enum_parameter
 from .io import downhole_positions, source_frame, write_clusters
 
@@ -25,6 +24,11 @@ CELLS = ["rnn", "gru", "lstm"]
 class BoreholeSequenceModel(GeoMLAlgorithm):
     NAME = "boreholesequencemodel"
     DISPLAY_NAME = "Downhole sequence model (recurrent network)"
+    PARAMETER_HELP = {
+        "CELL": "Recurrent cell of the network: GRU (default), LSTM or a simple RNN.",
+        "HIDDEN": "Hidden units of the recurrent layer.",
+        "VALIDATION_FRACTION": "Share of the holes held out (whole holes) to measure the accuracy.",
+    }
     GROUP = "borehole"
     REQUIRES = ("torch",)
     HELP = (
@@ -51,17 +55,14 @@ class BoreholeSequenceModel(GeoMLAlgorithm):
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
-        any_field = FIELD_ANY
         self.addParameter(QgsProcessingParameterFeatureSource("INPUT", self.tr("Clustered samples"), [SOURCE_VECTOR]))
-        self.addParameter(QgsProcessingParameterField("HOLE_FIELD", self.tr("Hole id field"), parentLayerParameterName="INPUT", type=any_field))
-        self.addParameter(QgsProcessingParameterField("LABEL_FIELD", self.tr("Label field"), "cluster", parentLayerParameterName="INPUT", type=any_field,
-                                                      optional=True))
-        self.addParameter(QgsProcessingParameterField("FEATURE_FIELDS", self.tr("Feature (element) fields"),
-                                                      parentLayerParameterName="INPUT", type=any_field, allowMultiple=True))
-        self.addParameter(QgsProcessingParameterField("DEPTH_FIELD", self.tr("Depth field"), parentLayerParameterName="INPUT",
-                                                      type=any_field, optional=True))
+        self.addParameter(field_parameter("HOLE_FIELD", self.tr("Hole id field"), "INPUT", "hole"))
+        self.addParameter(field_parameter("LABEL_FIELD", self.tr("Label field"), "INPUT", "cluster", optional=True))
+        self.addParameter(field_parameter("FEATURE_FIELDS", self.tr("Feature (element) fields"), "INPUT",
+                                          multiple=True))
+        self.addParameter(field_parameter("DEPTH_FIELD", self.tr("Depth field"), "INPUT", "depth", optional=True))
         self.addParameter(enum_parameter("TRANSFORM", self.tr("Transform"), TRANSFORMS, "clr"))
-        self.addParameter(QgsProcessingParameterEnum("CELL", self.tr("Recurrent cell"), CELLS, defaultValue=1))
+        self.addParameter(enum_parameter("CELL", self.tr("Recurrent cell"), CELLS, "gru"))
         self.addParameter(QgsProcessingParameterNumber("SEQUENCE_LENGTH", self.tr("Sequence length (samples)"),
                                                        NUMBER_INTEGER, 32, minValue=2))
         self.addParameter(QgsProcessingParameterNumber("EPOCHS", self.tr("Epochs"), NUMBER_INTEGER,

@@ -11,18 +11,18 @@ from qgis.core import (
     QgsPoint,
     QgsProcessingOutputNumber,
     QgsProcessingParameterCrs,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFeatureSource,
-    QgsProcessingParameterField,
     QgsProcessingParameterNumber,
     QgsWkbTypes,
 )
 
-from ...compat import FAST_INSERT, FIELD_ANY, NUMBER_DOUBLE, SOURCE_VECTOR, new_field, set_advanced
+from ...compat import FAST_INSERT, NUMBER_DOUBLE, SOURCE_VECTOR, new_field, set_advanced
 from ...core.borehole.survey import DIP_CONVENTIONS, METHODS
 from ...core.errors import GeoMLError
 from ..common.base import GeoMLAlgorithm
+from ..common.fields import field_parameter
+from ..common.parameters import enum_parameter
 from .io import add_survey_parameters, source_frame, survey_table
 
 LINESTRING_Z = getattr(QgsWkbTypes, "LineStringZ", None)
@@ -35,6 +35,10 @@ if LINESTRING_Z is None:  # QGIS 4: the enum lives in Qgis.WkbType
 class DesurveyHoles(GeoMLAlgorithm):
     NAME = "desurveyholes"
     DISPLAY_NAME = "Desurvey drill holes (collar + survey tables to 3D traces)"
+    PARAMETER_HELP = {
+        "LENGTH_FIELD": "Total length of each hole; the trace ends there (default: the deepest survey station).",
+        "STEP": "Distance along the hole between vertices of the traces, map units (0 = survey stations only).",
+    }
     GROUP = "borehole"
     HELP = (
         "Turns a drilling database's <b>Collar table</b> (hole id, X, Y, elevation; optional azimuth, dip "
@@ -56,18 +60,17 @@ class DesurveyHoles(GeoMLAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
         self.addParameter(QgsProcessingParameterFeatureSource("COLLARS", self.tr("Collar table"), [SOURCE_VECTOR]))
-        for name, label, optional in (("COLLAR_HOLE_FIELD", "Collar hole id field", False),
-                                      ("COLLAR_X_FIELD", "Collar X field", False),
-                                      ("COLLAR_Y_FIELD", "Collar Y field", False),
-                                      ("COLLAR_Z_FIELD", "Collar elevation field", False),
-                                      ("AZIMUTH_FIELD", "Collar azimuth field", True),
-                                      ("DIP_FIELD", "Collar dip field", True),
-                                      ("LENGTH_FIELD", "Collar total length field", True)):
-            self.addParameter(QgsProcessingParameterField(name, self.tr(label), parentLayerParameterName="COLLARS",
-                                                          type=FIELD_ANY, optional=optional))
+        for name, label, role, optional in (("COLLAR_HOLE_FIELD", "Collar hole id field", "hole", False),
+                                            ("COLLAR_X_FIELD", "Collar X field", "x", False),
+                                            ("COLLAR_Y_FIELD", "Collar Y field", "y", False),
+                                            ("COLLAR_Z_FIELD", "Collar elevation field", "z", False),
+                                            ("AZIMUTH_FIELD", "Collar azimuth field", "azimuth", True),
+                                            ("DIP_FIELD", "Collar dip field", "dip", True),
+                                            ("LENGTH_FIELD", "Collar total length field", "length", True)):
+            self.addParameter(field_parameter(name, self.tr(label), "COLLARS", role, optional=optional))
         add_survey_parameters(self)
-        self.addParameter(QgsProcessingParameterEnum("DESURVEY_METHOD", self.tr("Method"), list(METHODS), defaultValue=0))
-        step = QgsProcessingParameterNumber("STEP", self.tr("Vertex spacing along the hole (0 = stations only)"),
+        self.addParameter(enum_parameter("DESURVEY_METHOD", self.tr("Method"), METHODS, "minimum_curvature"))
+        step = QgsProcessingParameterNumber("STEP", self.tr("Vertex spacing (0 = stations only)"),
                                             NUMBER_DOUBLE, 5.0, minValue=0.0)
         self.addParameter(set_advanced(step))
         self.addParameter(set_advanced(QgsProcessingParameterCrs("CRS", self.tr("CRS of tables without geometry"),

@@ -14,6 +14,8 @@ from ...core.io.atomic import staged_path
 from ...core.io.style import category_color
 from ...core.io.vector import PointTable, write_points
 from ..common.qgisio import source_to_points
+from ..common.fields import field_parameter
+from ..common.parameters import enum_parameter
 from ..common.styling import categorized, style_vector_output
 
 
@@ -92,18 +94,17 @@ SURVEY_FIELDS = ("SURVEY_HOLE_FIELD", "SURVEY_DEPTH_FIELD", "SURVEY_AZIMUTH_FIEL
 
 def add_survey_parameters(alg) -> None:
     """The optional survey table (hole, depth, azimuth, dip) and its dip convention."""
-    from qgis.core import QgsProcessingParameterEnum, QgsProcessingParameterFeatureSource, QgsProcessingParameterField
+    from qgis.core import QgsProcessingParameterFeatureSource
 
-    from ...compat import FIELD_ANY, SOURCE_VECTOR
+    from ...compat import SOURCE_VECTOR
     from ...core.borehole.survey import DIP_CONVENTIONS
 
     alg.addParameter(QgsProcessingParameterFeatureSource("SURVEY", alg.tr("Survey table"), [SOURCE_VECTOR], optional=True))
-    for name, label in zip(SURVEY_FIELDS, ("Survey hole id field", "Survey depth field", "Survey azimuth field",
-                                           "Survey dip field")):
-        alg.addParameter(QgsProcessingParameterField(name, alg.tr(label), parentLayerParameterName="SURVEY",
-                                                     type=FIELD_ANY, optional=True))
-    alg.addParameter(QgsProcessingParameterEnum("DIP_CONVENTION", alg.tr("Dip convention of the survey (sign of downward dips)"),
-                                                list(DIP_CONVENTIONS), defaultValue=0))
+    for name, label, role in zip(SURVEY_FIELDS, ("Survey hole id field", "Survey depth field",
+                                                 "Survey azimuth field", "Survey dip field"),
+                                 ("hole", "depth", "azimuth", "dip")):
+        alg.addParameter(field_parameter(name, alg.tr(label), "SURVEY", role, optional=True))
+    alg.addParameter(enum_parameter("DIP_CONVENTION", alg.tr("Survey dips are"), DIP_CONVENTIONS, "negative_down"))
 
 
 def survey_table(alg, parameters, context, feedback) -> pd.DataFrame | None:

@@ -5,22 +5,29 @@ from qgis.core import (
     QgsFeature,
     QgsFields,
     QgsProcessingParameterBoolean,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFeatureSource,
-    QgsProcessingParameterField,
     QgsProcessingParameterNumber,
 )
 
-from ...compat import FAST_INSERT, FIELD_ANY, NUMBER_DOUBLE, SOURCE_VECTOR, is_null, new_field, set_advanced
+from ...compat import FAST_INSERT, NUMBER_DOUBLE, SOURCE_VECTOR, is_null, new_field, set_advanced
 from ...core.borehole.compositional import LOG_RATIOS
 from ...core.errors import GeoMLError
 from ..common.base import GeoMLAlgorithm
+from ..common.fields import field_parameter
+from ..common.parameters import enum_parameter
 
 
 class LogRatioTransform(GeoMLAlgorithm):
     NAME = "logratiotransform"
     DISPLAY_NAME = "Log-ratio transform of compositions (alr, clr, ilr and inverses)"
+    PARAMETER_HELP = {
+        "ZERO_REPLACEMENT": "Zeros (and values below detection) are replaced by this fraction of the part's smallest "
+                            "positive value before taking logs.",
+        "INPUT": "Table or layer with the compositional parts (element or oxide values) as fields.",
+        "FIELDS": "The parts of the composition; for the inverse, the log-ratio coordinates.",
+        "TOTAL": "Total the parts add up to after the inverse transform (e.g. 100 for %, 1e6 for ppm).",
+    }
     GROUP = "borehole"
     HELP = (
         "Adds log-ratio coordinates of the chosen parts (element concentrations in any one unit, or "
@@ -39,14 +46,14 @@ class LogRatioTransform(GeoMLAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
         self.addParameter(QgsProcessingParameterFeatureSource("INPUT", self.tr("Table or layer"), [SOURCE_VECTOR]))
-        self.addParameter(QgsProcessingParameterField("FIELDS", self.tr("Parts (or coordinates for the inverse)"),
-                                                      parentLayerParameterName="INPUT", type=FIELD_ANY, allowMultiple=True))
-        self.addParameter(QgsProcessingParameterEnum("LOG_RATIO", self.tr("Log-ratio"), list(LOG_RATIOS), defaultValue=1))
+        self.addParameter(field_parameter("FIELDS", self.tr("Parts (or coordinates, inverse)"), "INPUT",
+                                          multiple=True))
+        self.addParameter(enum_parameter("LOG_RATIO", self.tr("Log-ratio"), LOG_RATIOS, "clr"))
         self.addParameter(QgsProcessingParameterBoolean("INVERSE", self.tr("Inverse (coordinates to parts)"), False))
-        self.addParameter(QgsProcessingParameterField("DENOMINATOR_FIELD", self.tr("Denominator field (alr)"),
-                                                      parentLayerParameterName="INPUT", type=FIELD_ANY, optional=True))
+        self.addParameter(field_parameter("DENOMINATOR_FIELD", self.tr("Denominator field (alr)"), "INPUT",
+                                          optional=True))
         self.addParameter(set_advanced(QgsProcessingParameterNumber(
-            "ZERO_REPLACEMENT", self.tr("Zero replacement (fraction of the smallest positive value)"), NUMBER_DOUBLE,
+            "ZERO_REPLACEMENT", self.tr("Zero replacement (fraction)"), NUMBER_DOUBLE,
             0.65, minValue=1e-6, maxValue=1.0)))
         self.addParameter(set_advanced(QgsProcessingParameterNumber("TOTAL", self.tr("Total of the parts (inverse)"),
                                                                     NUMBER_DOUBLE, 1.0, minValue=1e-12)))

@@ -1,8 +1,10 @@
 """Base class of GeoML algorithms: naming, help, dependency checks, errors, progress.
 
 A subclass sets ``NAME``, ``DISPLAY_NAME``, ``GROUP``, ``HELP`` (and ``REQUIRES``
-for optional packages), declares parameters in ``initAlgorithm`` and implements
-``execute(parameters, context, feedback)``. Every run is guarded
+for optional packages, ``ONE_OF`` for inputs given in one of several ways), declares
+parameters in ``initAlgorithm`` and implements ``execute(parameters, context, feedback)``.
+Before any work, field parameters left empty take the layer's field by its usual name
+(:mod:`.fields`) and every ``ONE_OF`` rule is checked (:mod:`.choices`). Every run is guarded
 (:func:`~.guard.guarded_run`): output paths checked before work, all outputs
 committed together or not at all, core errors (:class:`GeoMLError`) and system
 errors turned into :class:`QgsProcessingException` naming the file and the fix,
@@ -16,7 +18,12 @@ from qgis.core import QgsProcessingAlgorithm, QgsProcessingFeedback
 from qgis.PyQt.QtCore import QCoreApplication
 
 from ...core.deps import available, require
+from ...core.errors import GeoMLError
+from .choices import OneOf, check_one_of
+from .fields import resolve_fields
 from .guard import explain_invalid, guarded_run
+from .help import parameter_help
+from .parameters import enum_indices
 
 README_URL = "https://github.com/geoml-qgis/geoml-qgis#"  # metadata.txt's homepage
 # README section (anchor) of each capability sub-package of algorithms/
@@ -31,6 +38,7 @@ README_SECTIONS = {
 }
 GROUPS = {
     "geostatistics": "Geostatistics",
+    "hybrid": "Hybrid prediction",
     "borehole": "Borehole geochemistry",
     "prospectivity": "Mineral prospectivity",
     "hyperspectral": "Hyperspectral mapping",
@@ -61,6 +69,8 @@ class GeoMLAlgorithm(QgsProcessingAlgorithm):
     GROUP = "rastertools"
     HELP = ""
     REQUIRES: tuple[str, ...] = ()
+    ONE_OF: tuple[OneOf, ...] = ()  # inputs given in one of several ways, checked before any work
+    PARAMETER_HELP: dict[str, str] = {}  # tooltip of a parameter, by id, where the shared help does not fit
 
     def name(self) -> str:
         return self.NAME
@@ -102,6 +112,12 @@ class GeoMLAlgorithm(QgsProcessingAlgorithm):
                                  f"{path}. Choose a file for it to keep the model.")
         return path
 
+    def addParameter(self, parameter, createOutput=True):  # noqa: N802 - QGIS API
+        """QGIS's addParameter, giving the parameter its help (tooltip) when it has none (:mod:`.help`)."""
+        if not parameter.help():
+            parameter.setHelp(self.tr(parameter_help(self, parameter)))
+        return super().addParameter(parameter, createOutput)
+
     def tr(self, text: str) -> str:
         return QCoreApplication.translate("GeoML", text)
 
@@ -109,14 +125,25 @@ class GeoMLAlgorithm(QgsProcessingAlgorithm):
         return type(self)()
 
     def checkParameterValues(self, parameters, context):  # noqa: N802 - QGIS API
+        try:
+            parameters = self.prepare_parameters(parameters, context, None)
+        except GeoMLError as exc:
+            return False, str(exc)
         ok, message = super().checkParameterValues(parameters, context)
         return (ok, message) if ok else (ok, explain_invalid(self, parameters, context, message))
+
+    def prepare_parameters(self, parameters: dict, context, feedback) -> dict:
+        """*parameters* with enum names turned into indices and empty field parameters matched by name;
+        raises :class:`GeoMLError` when no accepted combination of either/or inputs is given."""
+        parameters = resolve_fields(self, enum_indices(self, parameters), context, feedback)
+        check_one_of(self, parameters, context)
+        return parameters
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 - QGIS API
         def run(params, ctx, fb):
             for module in self.REQUIRES:
                 require(module, self.DISPLAY_NAME)
-            return self.execute(params, ctx, fb)
+            return self.execute(self.prepare_parameters(params, ctx, fb), ctx, fb)
 
         return guarded_run(self, parameters, context, feedback, run)
 

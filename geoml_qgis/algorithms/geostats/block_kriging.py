@@ -1,10 +1,11 @@
 """geoml:blockkriging — estimates and variances of cell averages (block support), ordinary or with a trend."""
 from __future__ import annotations
 
-from qgis.core import QgsProcessingParameterEnum, QgsProcessingParameterNumber
+from qgis.core import QgsProcessingParameterNumber
 
 from ...compat import NUMBER_INTEGER
 from ...core.geostats.block import DISCRETISATIONS
+from ..common.parameters import enum_parameter
 from .params import GRID_HELP, MODEL_HELP, NEIGHBOUR_HELP, SAMPLE_HELP
 from .trend_kriging import TrendKriging
 
@@ -13,6 +14,10 @@ from .trend_kriging import TrendKriging
 class BlockKrigingAlgorithm(TrendKriging):
     NAME = "blockkriging"
     DISPLAY_NAME = "Block kriging (cell averages)"
+    PARAMETER_HELP = {
+        "DISCRETISATION_KIND": "Where a block's points sit: Gauss points (accurate with few points) or a regular "
+                               "grid.",
+    }
     NEEDS_TREND = False
     HELP = (
         "Kriging of the <i>average</i> value over each output cell (block support) rather than the value at its "
@@ -40,9 +45,8 @@ class BlockKrigingAlgorithm(TrendKriging):
         self.addParameter(QgsProcessingParameterNumber(
             "DISCRETISATION", self.tr("Block discretisation (points per side)"),
             NUMBER_INTEGER, defaultValue=4, minValue=1, maxValue=20))
-        self.addParameter(QgsProcessingParameterEnum(
-            "DISCRETISATION_KIND", self.tr("Discretisation points"), list(DISCRETISATIONS),
-            defaultValue=DISCRETISATIONS.index("gauss")))
+        self.addParameter(enum_parameter(
+            "DISCRETISATION_KIND", self.tr("Discretisation points"), DISCRETISATIONS, "gauss"))
 
     def make_estimator(self, parameters, context, grid, model, drift, neighbours, radius, names):
         from ...core.geostats.block import BlockKriging

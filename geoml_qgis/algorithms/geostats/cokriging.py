@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 from qgis.core import (
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
-    QgsProcessingParameterField,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
@@ -14,13 +12,24 @@ from qgis.core import (
 from ...compat import NUMBER_DOUBLE, NUMBER_INTEGER, SOURCE_VECTOR_POINT
 from ...core.errors import GeoMLError
 from ..common.base import progress_callback
+from ..common.choices import OneOf
+from ..common.fields import field_parameter
+from ..common.parameters import enum_parameter
 from .cv_outputs import CV_HELP, add_cv_params, cv_outputs, read_cv
-from .params import GRID_HELP, SECOND, STRUCTURES, GeostatsAlgorithm, optional_number
+from .params import GRID, GRID_HELP, SECOND, STRUCTURES, GeostatsAlgorithm, optional_number
 
 
 class Cokriging(GeostatsAlgorithm):
     NAME = "cokriging"
     DISPLAY_NAME = "Cokriging (ordinary or collocated)"
+    PARAMETER_HELP = {
+        "INPUT": "Sample points holding the primary and secondary variables, in a projected CRS.",
+        "STRUCTURE_1": "Model type of the first structure, common to every direct and cross variogram.",
+        "RANGE_1": "Range of structure 1, map units (empty: from the primary field's fitted variogram).",
+        "STRUCTURE_2": "Second nested structure (longer range), or none for a single structure.",
+        "RANGE_2": "Range of structure 2, map units (needed when structure 2 is not none).",
+    }
+    ONE_OF = (GRID, OneOf("the secondary variable", (("SECONDARY_FIELDS",), ("SECONDARY_RASTER",))))
     HELP = (
         "Kriging of a scarce or noisy element helped by correlated ones measured at the same or other samples "
         "(e.g. zinc with copper and lead). A linear model of coregionalisation (nugget + one or two structures "
@@ -53,18 +62,15 @@ class Cokriging(GeostatsAlgorithm):
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
         self.addParameter(QgsProcessingParameterFeatureSource(
             "INPUT", self.tr("Input points"), [SOURCE_VECTOR_POINT]))
-        self.addParameter(QgsProcessingParameterField(
-            "FIELD", self.tr("Primary field"), parentLayerParameterName="INPUT"))
-        self.addParameter(QgsProcessingParameterField(
-            "SECONDARY_FIELDS", self.tr("Secondary fields"), parentLayerParameterName="INPUT", allowMultiple=True,
-            optional=True))
+        self.addParameter(field_parameter("FIELD", self.tr("Primary field"), "INPUT", "value"))
+        self.addParameter(field_parameter("SECONDARY_FIELDS", self.tr("Secondary fields (or raster)"), "INPUT", multiple=True,
+                                          optional=True))
         self.addParameter(QgsProcessingParameterRasterLayer(
-            "SECONDARY_RASTER", self.tr("Secondary raster (collocated cokriging)"), optional=True))
-        for i, choices in ((1, STRUCTURES), (2, SECOND)):
-            self.addParameter(QgsProcessingParameterEnum(
-                f"STRUCTURE_{i}", self.tr(f"Structure {i}"), choices, defaultValue=0))
+            "SECONDARY_RASTER", self.tr("Secondary raster (or fields)"), optional=True))
+        for i, choices, default in ((1, STRUCTURES, "spherical"), (2, SECOND, "none")):
+            self.addParameter(enum_parameter(f"STRUCTURE_{i}", self.tr(f"Structure {i}"), choices, default))
             self.addParameter(QgsProcessingParameterNumber(
-                f"RANGE_{i}", self.tr(f"Range {i}"), NUMBER_DOUBLE, optional=True, minValue=0.0))
+                f"RANGE_{i}", self.tr(f"Range {i} (map units)"), NUMBER_DOUBLE, optional=True, minValue=0.0))
         self.addParameter(QgsProcessingParameterNumber(
             "NEIGHBOURS", self.tr("Neighbours per variable (0 = all samples)"),
             NUMBER_INTEGER, defaultValue=16, minValue=0))
@@ -154,7 +160,7 @@ class Cokriging(GeostatsAlgorithm):
         if uncovered:
             feedback.pushWarning(f"{uncovered} cells have no secondary raster value and are left nodata.")
         results.update({"OUTPUT_ESTIMATE": est_path, "OUTPUT_VARIANCE": var_path})
-        model_path = self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context)
+        model_path = self.model_output(parameters, context, feedback)
         if model_path:
             write_text_atomic(model_path, json.dumps(lmc.to_dict(), indent=2))
             results["OUTPUT_MODEL"] = model_path

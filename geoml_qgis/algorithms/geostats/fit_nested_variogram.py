@@ -4,19 +4,27 @@ from __future__ import annotations
 from qgis.core import (
     QgsProcessingOutputNumber,
     QgsProcessingParameterBoolean,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
 )
 
 from ...compat import NUMBER_DOUBLE, NUMBER_INTEGER
 from ...core.errors import GeoMLError
+from ..common.parameters import enum_parameter
 from .params import SAMPLE_HELP, SECOND, STRUCTURES, GeostatsAlgorithm, optional_number
 
 
 class FitNestedVariogram(GeostatsAlgorithm):
     NAME = "fitnestedvariogram"
     DISPLAY_NAME = "Fit nested variogram"
+    PARAMETER_HELP = {
+        "STRUCTURE_2": "Second nested structure (longer range), or none for a single structure.",
+        "PSILL_1": "Starting partial sill of structure 1 for the fit (empty: from the data).",
+        "RANGE_1": "Starting range of structure 1, map units (empty: from the data).",
+        "PSILL_2": "Starting partial sill of structure 2 for the fit (empty: from the data).",
+        "RANGE_2": "Starting range of structure 2, map units (empty: from the data).",
+        "LAGS": "Number of lag classes of the experimental variogram.",
+    }
     HELP = (
         "Fits a nested variogram model, nugget + one or two structures (e.g. a short-range and a long-range "
         "spherical), to the experimental variogram by weighted least squares with gstat's default weights "
@@ -37,8 +45,8 @@ class FitNestedVariogram(GeostatsAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
         self.add_sample_params()
-        self.addParameter(QgsProcessingParameterEnum("STRUCTURE_1", self.tr("Structure 1"), STRUCTURES, defaultValue=0))
-        self.addParameter(QgsProcessingParameterEnum("STRUCTURE_2", self.tr("Structure 2"), SECOND, defaultValue=1))
+        self.addParameter(enum_parameter("STRUCTURE_1", self.tr("Structure 1"), STRUCTURES, "spherical"))
+        self.addParameter(enum_parameter("STRUCTURE_2", self.tr("Structure 2"), SECOND, "spherical"))
         for name, label in (("NUGGET", "Nugget (start)"), ("PSILL_1", "Partial sill 1 (start)"),
                             ("RANGE_1", "Range 1 (start)"), ("PSILL_2", "Partial sill 2 (start)"),
                             ("RANGE_2", "Range 2 (start)")):
@@ -88,7 +96,7 @@ class FitNestedVariogram(GeostatsAlgorithm):
             feedback.pushWarning(f"Structure {', '.join(map(str, vanished))} fitted with a zero partial sill: "
                                  "the data do not support it; consider one structure.")
         feedback.pushInfo(f"Fitted {model.describe()}; SSErr {err:.6g}")
-        model_path = self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context)
+        model_path = self.model_output(parameters, context, feedback)
         report_path = self.parameterAsFileOutput(parameters, "OUTPUT_REPORT", context)
         write_text_atomic(model_path, model.to_json())
         write_variogram_report(report_path, ev, model, {"nested (SSErr)": err}, field, samples.summary())

@@ -16,6 +16,10 @@ from .params import SAMPLE_HELP, GeostatsAlgorithm, optional_number
 class FitVariogram(GeostatsAlgorithm):
     NAME = "fitvariogram"
     DISPLAY_NAME = "Fit variogram"
+    PARAMETER_HELP = {
+        "MAX_LAG": "Largest lag of the experimental variogram, map units; empty: a third of the data extent.",
+        "TOLERANCE": "Angular tolerance around the direction of a directional variogram, degrees.",
+    }
     HELP = (
         "Computes the experimental variogram of a field (semivariance by lag class, with pair counts) and fits "
         "a variogram model to it by weighted least squares (weights: pairs / lag&sup2;). The model is written as "
@@ -37,12 +41,12 @@ class FitVariogram(GeostatsAlgorithm):
         self.addParameter(QgsProcessingParameterNumber(
             "LAGS", self.tr("Lag classes"), NUMBER_INTEGER, defaultValue=15, minValue=2))
         self.addParameter(QgsProcessingParameterNumber(
-            "MAX_LAG", self.tr("Maximum lag distance (map units)"), NUMBER_DOUBLE, optional=True, minValue=0.0))
+            "MAX_LAG", self.tr("Maximum lag (map units)"), NUMBER_DOUBLE, optional=True, minValue=0.0))
         for name, label in (("NUGGET", "Nugget (fixed)"), ("SILL", "Total sill (fixed)"), ("RANGE", "Range (fixed, map units)")):
             self.addParameter(QgsProcessingParameterNumber(
                 name, self.tr(label), NUMBER_DOUBLE, optional=True, minValue=0.0))
         self.addParameter(QgsProcessingParameterNumber(
-            "DIRECTION", self.tr("Direction (degrees CCW from east)"), NUMBER_DOUBLE, optional=True))
+            "DIRECTION", self.tr("Direction (° CCW from east)"), NUMBER_DOUBLE, optional=True))
         self.addParameter(QgsProcessingParameterNumber(
             "TOLERANCE", self.tr("Angular tolerance (degrees)"), NUMBER_DOUBLE,
             defaultValue=22.5, minValue=0.1, maxValue=90.0))

@@ -11,12 +11,19 @@ from ...compat import NUMBER_DOUBLE, NUMBER_INTEGER
 from ...core.errors import GeoMLError
 from ..common.base import progress_callback
 from .indicator_kriging import parse_cutoffs
-from .params import GRID_HELP, MODEL_HELP, SAMPLE_HELP, GeostatsAlgorithm, optional_number
+from .params import GRID, GRID_HELP, MODEL_HELP, SAMPLE_HELP, GeostatsAlgorithm, optional_number
 
 
 class GaussianSimulation(GeostatsAlgorithm):
     NAME = "gaussiansimulation"
     DISPLAY_NAME = "Sequential Gaussian simulation"
+    PARAMETER_HELP = {
+        "MULTIGRID": "Coarse-to-fine grid levels simulated in turn, so long ranges are reproduced with few "
+                     "neighbours.",
+        "ZMAX": "Upper bound of the values' distribution tail for back-transforming (empty: the largest sample).",
+        "OUTPUT_SD": "Standard deviation of the realisations per cell (GeoTIFF).",
+    }
+    ONE_OF = (GRID,)
     HELP = (
         "Conditional simulation: equally probable maps (realisations) that honour the samples at their cells and "
         "reproduce the data's histogram and variogram, for risk questions kriging cannot answer (the probability "
@@ -57,8 +64,8 @@ class GaussianSimulation(GeostatsAlgorithm):
         self.addParameter(QgsProcessingParameterString("CUTOFFS", self.tr("Cut-offs for P(value > cut-off)"),
                                                        defaultValue="", optional=True))
         for name, label in (("OUTPUT_REALISATIONS", "Realisations"), ("OUTPUT_ETYPE", "E-type (mean of realisations)"),
-                            ("OUTPUT_SD", "Standard deviation of realisations"),
-                            ("OUTPUT_EXCEEDANCE", "Probability of exceeding each cut-off")):
+                            ("OUTPUT_SD", "Standard deviation"),
+                            ("OUTPUT_EXCEEDANCE", "Exceedance probabilities")):
             self.addParameter(QgsProcessingParameterRasterDestination(name, self.tr(label), optional=True,
                                                                       createByDefault=name != "OUTPUT_EXCEEDANCE"))
 

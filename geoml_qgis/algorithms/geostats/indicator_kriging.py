@@ -13,7 +13,7 @@ from ...core.geostats.models import MODEL_CHOICES
 from ..common.base import progress_callback
 from ..common.parameters import enum_choice, enum_parameter
 from .cv_outputs import CV_HELP, add_cv_params, cv_outputs, read_cv
-from .params import GRID_HELP, NEIGHBOUR_HELP, SAMPLE_HELP, GeostatsAlgorithm
+from .params import GRID, GRID_HELP, NEIGHBOUR_HELP, SAMPLE_HELP, GeostatsAlgorithm
 
 VARIOGRAM_CHOICES = ["one per cut-off", "median indicator (one for all cut-offs)"]
 
@@ -32,6 +32,11 @@ def parse_cutoffs(text: str) -> list[float] | None:
 class IndicatorKrigingAlgorithm(GeostatsAlgorithm):
     NAME = "indicatorkriging"
     DISPLAY_NAME = "Indicator kriging (probability of exceeding cut-offs)"
+    PARAMETER_HELP = {
+        "VARIOGRAM_FILE": "A variogram model written by Fit variogram (JSON), used for every cut-off instead of "
+                          "fitting.",
+    }
+    ONE_OF = (GRID,)
     HELP = (
         "Estimates, for every cell, the probability that the value exceeds each cut-off (e.g. an action level or "
         "an ore grade), without assuming any distribution: the samples are coded as indicators (1 at or below "
@@ -63,13 +68,13 @@ class IndicatorKrigingAlgorithm(GeostatsAlgorithm):
                                                      VARIOGRAM_CHOICES, defaultValue=0))
         self.addParameter(enum_parameter("VARIOGRAM_MODEL", self.tr("Variogram model"), MODEL_CHOICES, "spherical"))
         self.addParameter(QgsProcessingParameterFile(
-            "VARIOGRAM_FILE", self.tr("Variogram model file (JSON, used for every cut-off)"), extension="json",
+            "VARIOGRAM_FILE", self.tr("Variogram file (JSON)"), extension="json",
             optional=True))
         self.add_grid_params()
         self.add_neighbour_params()
         add_cv_params(self)
         self.addParameter(QgsProcessingParameterRasterDestination(
-            "OUTPUT_EXCEEDANCE", self.tr("Probability of exceeding each cut-off")))
+            "OUTPUT_EXCEEDANCE", self.tr("Exceedance probabilities")))
         self.addParameter(QgsProcessingParameterRasterDestination(
             "OUTPUT_ETYPE", self.tr("E-type estimate"), optional=True))
         self.addParameter(QgsProcessingParameterRasterDestination(

@@ -32,7 +32,7 @@ class KrigedFeatures(GeostatsAlgorithm):
             "DENSITY_RADIUS", self.tr("Density radius (map units)"), NUMBER_DOUBLE, optional=True,
             minValue=0.0))
         self.addParameter(QgsProcessingParameterNumber(
-            "Z_LEVEL", self.tr("Z level of the slice (3D, map units)"), NUMBER_DOUBLE, optional=True))
+            "Z_LEVEL", self.tr("Z of the slice (3D, map units)"), NUMBER_DOUBLE, optional=True))
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT", self.tr("Kriged features")))
 
     def execute(self, parameters, context, feedback):

@@ -20,6 +20,10 @@ METHODS = ["leave-one-out", "spatially blocked k-fold"]
 class KrigingCrossValidation(GeostatsAlgorithm):
     NAME = "krigingcrossvalidation"
     DISPLAY_NAME = "Kriging cross-validation"
+    PARAMETER_HELP = {
+        "METHOD": "Leave-one-out (each sample estimated from all the others) or spatially blocked k-fold (whole "
+                  "square blocks held out, closer to mapping new ground).",
+    }
     HELP = (
         "Checks a kriging set-up (variogram and neighbourhood) by predicting every sample without its own "
         "value: leave-one-out, or spatially blocked k-fold (square blocks dealt to folds, so that held-out "
@@ -41,7 +45,7 @@ class KrigingCrossValidation(GeostatsAlgorithm):
         self.addParameter(QgsProcessingParameterNumber(
             "FOLDS", self.tr("Folds (blocked k-fold)"), NUMBER_INTEGER, defaultValue=5, minValue=2))
         self.addParameter(QgsProcessingParameterNumber(
-            "BLOCK_SIZE", self.tr("Block size (blocked k-fold, map units)"), NUMBER_DOUBLE, optional=True,
+            "BLOCK_SIZE", self.tr("Block size (map units)"), NUMBER_DOUBLE, optional=True,
             minValue=0.0))
         self.addParameter(QgsProcessingParameterNumber(
             "SEED", self.tr("Random seed"), NUMBER_INTEGER, defaultValue=0))

@@ -12,12 +12,17 @@ from qgis.core import (
 from ...compat import NUMBER_DOUBLE, SOURCE_VECTOR_POINT
 from ...core.errors import GeoMLError
 from ..common.base import progress_callback
-from .params import GRID_HELP, MODEL_HELP, NEIGHBOUR_HELP, SAMPLE_HELP, GeostatsAlgorithm, optional_number
+from ..common.choices import OneOf
+from .params import GRID, GRID_HELP, MODEL_HELP, NEIGHBOUR_HELP, SAMPLE_HELP, GeostatsAlgorithm, optional_number
 
 
 class OrdinaryKrigingAlgorithm(GeostatsAlgorithm):
     NAME = "ordinarykriging"
     DISPLAY_NAME = "Ordinary kriging"
+    PARAMETER_HELP = {
+        "OUTPUT_POINTS": "The target points with the kriging estimate and variance added as fields.",
+    }
+    ONE_OF = (OneOf("where to krige", GRID.ways + (("TARGET_POINTS",),)),)
     HELP = (
         "Ordinary kriging of a numeric field onto a raster grid, with its kriging variance (the model's own "
         "measure of uncertainty: large far from samples). Fast moving-neighbourhood kriging: cells sharing the "
@@ -38,9 +43,9 @@ class OrdinaryKrigingAlgorithm(GeostatsAlgorithm):
         self.add_model_params()
         self.add_neighbour_params()
         self.addParameter(QgsProcessingParameterNumber(
-            "Z_LEVEL", self.tr("Z level of the slice (3D, map units)"), NUMBER_DOUBLE, optional=True))
+            "Z_LEVEL", self.tr("Z of the slice (3D, map units)"), NUMBER_DOUBLE, optional=True))
         self.addParameter(QgsProcessingParameterFeatureSource(
-            "TARGET_POINTS", self.tr("Target points"), [SOURCE_VECTOR_POINT], optional=True))
+            "TARGET_POINTS", self.tr("Target points (or a grid)"), [SOURCE_VECTOR_POINT], optional=True))
         self.addParameter(QgsProcessingParameterFeatureSink(
             "OUTPUT_POINTS", self.tr("Kriged target points"), optional=True, createByDefault=False))
         self.addParameter(QgsProcessingParameterRasterDestination(

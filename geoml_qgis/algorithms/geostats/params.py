@@ -4,7 +4,6 @@ from __future__ import annotations
 from qgis.core import (
     QgsProcessingParameterExtent,
     QgsProcessingParameterFeatureSource,
-    QgsProcessingParameterField,
     QgsProcessingParameterFile,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterLayer,
@@ -15,6 +14,8 @@ from ...core.errors import GeoMLError
 from ...core.geostats.models import MODEL_CHOICES
 from ...core.io.vector import numeric_column
 from ..common.base import GeoMLAlgorithm
+from ..common.choices import OneOf
+from ..common.fields import field_parameter
 from ..common.parameters import enum_choice, enum_parameter
 from ..common.qgisio import source_to_points
 
@@ -59,6 +60,9 @@ def optional_number(alg, parameters, name, context) -> float | None:
         return None
     return alg.parameterAsDouble(parameters, name, context)
 
+# the output grid of an estimating algorithm: a reference raster's, or an extent and a pixel size
+GRID = OneOf("the output grid", (("REFERENCE",), ("EXTENT", "PIXEL_SIZE")))
+
 
 class GeostatsAlgorithm(GeoMLAlgorithm):
     """Common parameters of the kriging algorithms (not registered itself: no NAME)."""
@@ -68,18 +72,15 @@ class GeostatsAlgorithm(GeoMLAlgorithm):
     def add_sample_params(self, z=True) -> None:
         self.addParameter(QgsProcessingParameterFeatureSource(
             "INPUT", self.tr("Input points"), [SOURCE_VECTOR_POINT]))
-        self.addParameter(QgsProcessingParameterField(
-            "FIELD", self.tr("Value field"), parentLayerParameterName="INPUT",
-            type=FIELD_NUMERIC))
-        if z:
-            self.addParameter(QgsProcessingParameterField(
-                "Z_FIELD", self.tr("Z field (3D kriging)"), parentLayerParameterName="INPUT",
-                type=FIELD_NUMERIC, optional=True))
+        self.addParameter(field_parameter("FIELD", self.tr("Value field"), "INPUT", "value", kind=FIELD_NUMERIC))
+        if z:  # no role: 3D kriging is chosen, never switched on by a field named z
+            self.addParameter(field_parameter("Z_FIELD", self.tr("Z field (3D kriging)"), "INPUT",
+                                              kind=FIELD_NUMERIC, optional=True))
 
     def add_model_params(self) -> None:
         self.addParameter(enum_parameter("VARIOGRAM_MODEL", self.tr("Variogram model"), MODEL_CHOICES, "auto"))
         self.addParameter(QgsProcessingParameterFile(
-            "VARIOGRAM_FILE", self.tr("Variogram model file (JSON from Fit variogram)"), extension="json",
+            "VARIOGRAM_FILE", self.tr("Variogram file (JSON)"), extension="json",
             optional=True))
         for name, label in (("NUGGET", "Nugget (fixed)"), ("SILL", "Total sill (fixed)"), ("RANGE", "Range (fixed, map units)")):
             self.addParameter(QgsProcessingParameterNumber(
@@ -101,11 +102,12 @@ class GeostatsAlgorithm(GeoMLAlgorithm):
 
     def add_grid_params(self, reference_required=False) -> None:
         if not reference_required:
-            self.addParameter(QgsProcessingParameterExtent("EXTENT", self.tr("Output extent"), optional=True))
+            self.addParameter(QgsProcessingParameterExtent("EXTENT", self.tr("Extent (or reference raster)"), optional=True))
             self.addParameter(QgsProcessingParameterNumber(
                 "PIXEL_SIZE", self.tr("Pixel size (map units)"), NUMBER_DOUBLE, optional=True, minValue=0.0))
         self.addParameter(QgsProcessingParameterRasterLayer(
-            "REFERENCE", self.tr("Reference raster (its grid is used)"), optional=not reference_required))
+            "REFERENCE", self.tr("Reference raster (its grid is used)" if reference_required
+                                 else "Reference raster (or extent)"), optional=not reference_required))
 
     # reading ----------------------------------------------------------------------------
     def read_samples(self, parameters, context, feedback, field: str | None = None):

@@ -14,14 +14,15 @@ from ...core.geostats.drift import DRIFTS
 from ..common.base import progress_callback
 from ..common.parameters import enum_choice, enum_parameter
 from .cv_outputs import CV_HELP, add_cv_params, cv_outputs, read_cv
-from .params import GRID_HELP, MODEL_HELP, NEIGHBOUR_HELP, SAMPLE_HELP, GeostatsAlgorithm
+from .params import GRID, GRID_HELP, MODEL_HELP, NEIGHBOUR_HELP, SAMPLE_HELP, GeostatsAlgorithm
 
-KRIGING_TYPES = ["universal kriging / kriging with external drift", "regression kriging (GLS trend + kriged residuals)"]
+KRIGING_TYPES = ["universal kriging / external drift", "regression kriging (GLS trend)"]
 
 
 class TrendKriging(GeostatsAlgorithm):
     NAME = "trendkriging"
     DISPLAY_NAME = "Kriging with a trend (universal, external drift, regression)"
+    ONE_OF = (GRID,)
     HELP = (
         "Kriging of a field whose mean varies across the map: with the coordinates (universal kriging), with "
         "covariate rasters such as elevation, distance to a river or magnetics (kriging with external drift), "

@@ -12,14 +12,20 @@ from qgis.core import (
 from ...compat import NUMBER_DOUBLE, SOURCE_RASTER, SOURCE_VECTOR_POINT
 from ...core.io.matching import order_by_name, warn_outside_range
 from ..common.base import progress_callback
-from ..geostats.params import GRID_HELP, GeostatsAlgorithm, optional_number
+from ..geostats.params import GRID, GRID_HELP, GeostatsAlgorithm, optional_number
 from .covariates import covariate_paths
 
 
 class PredictHybrid(GeostatsAlgorithm):
     NAME = "predicthybrid"
+    GROUP = "hybrid"  # core/hybrid; shares the geostatistics parameters
     DISPLAY_NAME = "Predict with hybrid predictor"
+    PARAMETER_HELP = {
+        "OUTPUT_PREDICTION": "Predicted property (GeoTIFF): kriging corrected by the network, mean of the ensemble.",
+        "OUTPUT_UNCERTAINTY": "Spread (standard deviation) of the ensemble members' predictions (GeoTIFF).",
+    }
     REQUIRES = ("torch",)
+    ONE_OF = (GRID,)
     HELP = (
         "Maps a property with a model from <i>Train hybrid kriging + deep learning predictor</i>, block by block: "
         "the ensemble's mean prediction and its spread (standard deviation over members) as uncertainty.<br>"
@@ -39,7 +45,7 @@ class PredictHybrid(GeostatsAlgorithm):
             "COVARIATES", self.tr("Covariate rasters"), SOURCE_RASTER, optional=True))
         self.add_grid_params()
         self.addParameter(QgsProcessingParameterNumber(
-            "Z_LEVEL", self.tr("Z level of the slice (3D, map units)"), NUMBER_DOUBLE, optional=True))
+            "Z_LEVEL", self.tr("Z of the slice (3D, map units)"), NUMBER_DOUBLE, optional=True))
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT_PREDICTION", self.tr("Prediction")))
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT_UNCERTAINTY", self.tr("Uncertainty (spread)")))
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from qgis.core import (
     QgsProcessingOutputNumber,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterNumber,
@@ -23,6 +22,7 @@ LOSSES = ["mse", "huber"]
 
 class TrainHybridPredictor(GeostatsAlgorithm):
     NAME = "trainhybridpredictor"
+    GROUP = "hybrid"  # core/hybrid; shares the geostatistics parameters
     DISPLAY_NAME = "Train hybrid kriging + deep learning predictor"
     REQUIRES = ("torch",)
     HELP = (
@@ -53,9 +53,9 @@ class TrainHybridPredictor(GeostatsAlgorithm):
         self.addParameter(QgsProcessingParameterNumber(
             "NEIGHBOURS", self.tr("Neighbours in the sequence"), NUMBER_INTEGER,
             defaultValue=16, minValue=1))
-        self.addParameter(QgsProcessingParameterEnum("TRANSFORM", self.tr("Transform"), TRANSFORMS, defaultValue=0))
+        self.addParameter(enum_parameter("TRANSFORM", self.tr("Transform"), TRANSFORMS, "none"))
         self.addParameter(enum_parameter("VARIOGRAM_MODEL", self.tr("Variogram model"), MODEL_CHOICES, "auto"))
-        self.addParameter(QgsProcessingParameterEnum("LOSS", self.tr("Loss"), LOSSES, defaultValue=0))
+        self.addParameter(enum_parameter("LOSS", self.tr("Loss"), LOSSES, "mse"))
         self.addParameter(QgsProcessingParameterNumber(
             "EPOCHS", self.tr("Epochs (maximum)"), NUMBER_INTEGER, defaultValue=200, minValue=1))
         self.addParameter(QgsProcessingParameterNumber(

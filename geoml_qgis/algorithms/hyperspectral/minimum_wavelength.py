@@ -19,6 +19,10 @@ from ..common.parameters import enum_choice, enum_parameter
 class MinimumWavelength(GeoMLAlgorithm):
     NAME = "minimumwavelength"
     DISPLAY_NAME = "Minimum wavelength mapping"
+    PARAMETER_HELP = {
+        "FIT_BANDS": "Number of bands (odd) around the deepest band that the Gaussian or parabola is fitted to.",
+        "MIN_DEPTH": "Features shallower than this band depth (1 - continuum-removed reflectance) are left out.",
+    }
     GROUP = "hyperspectral"
     HELP = (
         "Maps absorption features the way mineral maps are read from hyperspectral data: in each spectral window "

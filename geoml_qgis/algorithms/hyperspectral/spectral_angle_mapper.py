@@ -15,6 +15,9 @@ from ..common.base import GeoMLAlgorithm, progress_callback
 class SpectralAngleMapper(GeoMLAlgorithm):
     NAME = "spectralanglemapper"
     DISPLAY_NAME = "Spectral Angle Mapper"
+    PARAMETER_HELP = {
+        "OUTPUT_ANGLE": "Spectral angle (radians) to the best-matching library spectrum per pixel.",
+    }
     GROUP = "hyperspectral"
     HELP = (
         "Classifies every pixel of a cube as the library spectrum with the smallest spectral angle "

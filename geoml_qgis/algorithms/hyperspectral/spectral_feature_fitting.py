@@ -17,6 +17,9 @@ from ..common.base import GeoMLAlgorithm, progress_callback
 class SpectralFeatureFittingAlgorithm(GeoMLAlgorithm):
     NAME = "spectralfeaturefitting"
     DISPLAY_NAME = "Spectral feature fitting"
+    PARAMETER_HELP = {
+        "OUTPUT_SCORE": "Fit score (0-1) of the best-matching library spectrum per pixel.",
+    }
     GROUP = "hyperspectral"
     HELP = (
         "Classifies every pixel by comparing the shapes of its absorption features with those of library spectra, "

@@ -8,7 +8,6 @@ from qgis.core import (
     QgsProcessingOutputNumber,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterFeatureSource,
-    QgsProcessingParameterField,
     QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
@@ -19,14 +18,28 @@ from ...compat import NUMBER_DOUBLE, NUMBER_INTEGER, SOURCE_VECTOR_POINT, SOURCE
 from ...core.errors import Cancelled, GeoMLError
 from ...core.hyperspectral.preprocess import METHODS as PREPROCESSING
 from ..common.base import GeoMLAlgorithm, progress_callback
+from ..common.choices import OneOf
+from ..common.fields import field_parameter
 from ..common.parameters import enum_choice, enum_parameter
 
 
 class TrainSpectralClassifier(GeoMLAlgorithm):
     NAME = "trainspectralclassifier"
     DISPLAY_NAME = "Train spectral classifier (1D CNN)"
+    PARAMETER_HELP = {
+        "TRAINING_CUBE": "A cube whose pixels under the training labels are the training spectra (with or instead of "
+                         "a library).",
+        "TRAINING_LABELS": "Points or polygons over the training cube, each with its class in the class field.",
+        "CLASS_FIELD": "Class (mineral) of each training label (class, mineral, label... found by name).",
+        "TARGET_CUBE": "The cube you will classify: the library is resampled onto its bands (Gaussian response from "
+                       "each band's centre and FWHM).",
+        "AUGMENT": "Build a larger training set: linear mixtures with other classes (own class at least 50 %), "
+                   "illumination scaling x0.5-1.5 and noise.",
+        "SNR": "Signal-to-noise ratio of the noise added by augmentation.",
+    }
     GROUP = "hyperspectral"
     REQUIRES = ("torch",)
+    ONE_OF = (OneOf("the training spectra", (("LIBRARY",), ("TRAINING_CUBE", "TRAINING_LABELS", "CLASS_FIELD"))),)
     HELP = (
         "Trains a one-dimensional convolutional network (DeepGeoMap style) that names the mineral of a pixel from "
         "its spectrum alone. It can learn from laboratory or field spectra of validated samples and then map "
@@ -51,17 +64,18 @@ class TrainSpectralClassifier(GeoMLAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
         self.addParameter(QgsProcessingParameterFile(
-            "LIBRARY", self.tr("Spectral library (.sli or .csv)"), optional=True,
+            "LIBRARY", self.tr("Spectral library (or cube)"), optional=True,
             fileFilter="Spectral libraries (*.sli *.hdr *.csv);;All files (*.*)"))
-        self.addParameter(QgsProcessingParameterRasterLayer("TRAINING_CUBE", self.tr("Training cube"), optional=True))
+        self.addParameter(QgsProcessingParameterRasterLayer("TRAINING_CUBE", self.tr("Training cube (or library)"), optional=True))
         self.addParameter(QgsProcessingParameterFeatureSource(
-            "TRAINING_LABELS", self.tr("Training labels (points or polygons)"),
+            "TRAINING_LABELS", self.tr("Training labels (with cube)"),
             [SOURCE_VECTOR_POINT, SOURCE_VECTOR_POLYGON], optional=True))
-        self.addParameter(QgsProcessingParameterField("CLASS_FIELD", self.tr("Class field"), parentLayerParameterName="TRAINING_LABELS", optional=True))
-        self.addParameter(QgsProcessingParameterRasterLayer("TARGET_CUBE", self.tr("Target cube (resample the library onto its bands)"), optional=True))
+        self.addParameter(field_parameter("CLASS_FIELD", self.tr("Class field (of labels)"), "TRAINING_LABELS", "class",
+                                          optional=True))
+        self.addParameter(QgsProcessingParameterRasterLayer("TARGET_CUBE", self.tr("Target cube (its bands)"), optional=True))
         self.addParameter(enum_parameter("PREPROCESSING", self.tr("Preprocessing"), PREPROCESSING, "brightness"))
         self.addParameter(QgsProcessingParameterBoolean("AUGMENT", self.tr("Augment the training set"), defaultValue=True))
-        self.addParameter(QgsProcessingParameterNumber("SNR", self.tr("Signal-to-noise ratio of augmentation noise"),
+        self.addParameter(QgsProcessingParameterNumber("SNR", self.tr("Noise SNR (augmentation)"),
                                                        NUMBER_DOUBLE, 100.0, minValue=5.0))
         self.addParameter(QgsProcessingParameterNumber("EPOCHS", self.tr("Epochs"), NUMBER_INTEGER, 40, minValue=1, maxValue=1000))
         self.addParameter(QgsProcessingParameterNumber("SEED", self.tr("Random seed"), NUMBER_INTEGER, 0, minValue=0))

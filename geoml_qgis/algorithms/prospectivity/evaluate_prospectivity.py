@@ -5,21 +5,22 @@ import numpy as np
 from qgis.core import (
     QgsProcessingOutputNumber,
     QgsProcessingParameterFeatureSource,
-    QgsProcessingParameterField,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterRasterLayer,
-    QgsProcessingParameterString,
 )
 
-from ...compat import SOURCE_VECTOR, SOURCE_VECTOR_POINT
+from ...compat import FIELD_NUMERIC, SOURCE_VECTOR, SOURCE_VECTOR_POINT
 from ...core.errors import GeoMLError
 from ..common.base import GeoMLAlgorithm
+from ..common.choices import OneOf
+from ..common.fields import field_parameter
 
 
 class EvaluateProspectivity(GeoMLAlgorithm):
     NAME = "evaluateprospectivity"
     DISPLAY_NAME = "Evaluate prospectivity"
     GROUP = "prospectivity"
+    ONE_OF = (OneOf("the map to evaluate", (("PROBABILITY", "VALIDATION"), ("SCORED", "SCORE_FIELD"))),)
     HELP = (
         "Scores a prospectivity map with validation points that were <b>not</b> used to train it.<br>"
         "<b>Probability raster</b> (PROBABILITY): the map to evaluate; the success-rate curve ranks all of its "
@@ -33,14 +34,15 @@ class EvaluateProspectivity(GeoMLAlgorithm):
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
-        self.addParameter(QgsProcessingParameterRasterLayer("PROBABILITY", self.tr("Probability raster"), optional=True))
-        self.addParameter(QgsProcessingParameterFeatureSource("SCORED", self.tr("Scored layer"),
+        self.addParameter(QgsProcessingParameterRasterLayer("PROBABILITY", self.tr("Probability raster (or scores)"), optional=True))
+        self.addParameter(QgsProcessingParameterFeatureSource("SCORED", self.tr("Scored layer (or raster)"),
                                                               [SOURCE_VECTOR], optional=True))
-        self.addParameter(QgsProcessingParameterString("SCORE_FIELD", self.tr("Score field"), "probability"))
-        self.addParameter(QgsProcessingParameterFeatureSource("VALIDATION", self.tr("Validation points"),
+        self.addParameter(field_parameter("SCORE_FIELD", self.tr("Score field (of scored layer)"), "SCORED", "score",
+                                          kind=FIELD_NUMERIC, optional=True))
+        self.addParameter(QgsProcessingParameterFeatureSource("VALIDATION", self.tr("Validation points (with a raster)"),
                                                               [SOURCE_VECTOR_POINT], optional=True))
-        self.addParameter(QgsProcessingParameterField("LABEL_FIELD", self.tr("Label field (1 deposit / 0 not)"),
-                                                      parentLayerParameterName="VALIDATION", optional=True))
+        self.addParameter(field_parameter("LABEL_FIELD", self.tr("Label field (1 deposit / 0 not)"), "VALIDATION",
+                                          "label", optional=True))
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_REPORT", self.tr("Report"), "HTML (*.html)"))
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_CSV", self.tr("Figures (CSV)"), "CSV (*.csv)",
                                                                 optional=True))

@@ -18,6 +18,18 @@ from ..common.parameters import enum_choice, enum_parameter
 class FuzzyMembership(GeoMLAlgorithm):
     NAME = "fuzzymembership"
     DISPLAY_NAME = "Fuzzy membership"
+    PARAMETER_HELP = {
+        "INPUT": "Evidence raster to turn into a membership.",
+        "BAND": "Band of the evidence raster.",
+        "FUNCTION": "Membership function: linear, power, small, large, gaussian, near (as QGIS's Fuzzify raster) or "
+                    "categorical.",
+        "LOW": "Value with membership 0 (linear, power); above HIGH for a decreasing set, e.g. distance to a fault.",
+        "HIGH": "Value with membership 1 (linear, power).",
+        "MIDPOINT": "Value with membership 0.5 (small, large) or the centre (gaussian, near).",
+        "SPREAD": "Steepness of the small, large, gaussian and near functions.",
+        "EXPONENT": "Exponent of the power function (applied to the linear membership).",
+        "CLASS_MEMBERSHIPS": "Membership per class value: '1: 0.9, 2: 0.4, 5: 0.1'; classes not listed get 0.",
+    }
     GROUP = "prospectivity"
     HELP = (
         "Turns one evidence band into a fuzzy membership (0 = not favourable, 1 = fully favourable) for "

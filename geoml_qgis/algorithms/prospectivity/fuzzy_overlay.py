@@ -16,6 +16,12 @@ from ..common.parameters import enum_choice, enum_parameter
 class FuzzyOverlay(GeoMLAlgorithm):
     NAME = "fuzzyoverlay"
     DISPLAY_NAME = "Fuzzy overlay"
+    PARAMETER_HELP = {
+        "INPUTS": "Fuzzy membership rasters (0-1) on one grid.",
+        "OPERATOR": "How memberships combine: gamma (between product and sum), and (minimum), or (maximum), product, "
+                    "sum.",
+        "GAMMA": "Gamma of the gamma operator: 0 = product, 1 = sum.",
+    }
     GROUP = "prospectivity"
     HELP = (
         "Combines fuzzy memberships (from <i>Fuzzy membership</i> or QGIS's <i>Fuzzify raster</i>; every band of "

@@ -13,12 +13,20 @@ from qgis.core import (
 from ...compat import SOURCE_VECTOR, WKB_NO_GEOMETRY
 from ...core.errors import GeoMLError
 from ..common.base import GeoMLAlgorithm, progress_callback
+from ..common.choices import OneOf
 
 
 class PredictProspectivity(GeoMLAlgorithm):
     NAME = "predictprospectivity"
     DISPLAY_NAME = "Predict prospectivity"
+    PARAMETER_HELP = {
+        "OUTPUT_ALEATORIC": "Aleatoric uncertainty (noise in the data) of a VAE ensemble model.",
+        "OUTPUT_EPISTEMIC": "Epistemic uncertainty (disagreement of the members: where more data helps) of a VAE "
+                            "ensemble model.",
+        "OUTPUT_TOTAL": "Total predictive uncertainty (aleatoric + epistemic) of a VAE ensemble model.",
+    }
     GROUP = "prospectivity"
+    ONE_OF = (OneOf("what to predict on", (("FEATURES",), ("INPUT",))),)
     HELP = (
         "Applies a model from <i>Train prospectivity model</i>.<br>"
         "<b>Model</b>: the model file.<br>"
@@ -36,8 +44,8 @@ class PredictProspectivity(GeoMLAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
         self.addParameter(QgsProcessingParameterFile("MODEL", self.tr("Model"), extension="pt"))
-        self.addParameter(QgsProcessingParameterRasterLayer("FEATURES", self.tr("Feature stack"), optional=True))
-        self.addParameter(QgsProcessingParameterFeatureSource("INPUT", self.tr("Points or table"),
+        self.addParameter(QgsProcessingParameterRasterLayer("FEATURES", self.tr("Feature stack (or points/table)"), optional=True))
+        self.addParameter(QgsProcessingParameterFeatureSource("INPUT", self.tr("Points or table (or feature stack)"),
                                                               [SOURCE_VECTOR], optional=True))
         # on by default: a run with a model and a stack (or a table) writes something without more choices
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT_PROBABILITY", self.tr("Probability"),

@@ -5,7 +5,6 @@ from qgis.core import (
     QgsProcessingOutputNumber,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterFeatureSource,
-    QgsProcessingParameterField,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterLayer,
@@ -16,6 +15,8 @@ from ...compat import FIELD_NUMERIC, NUMBER_INTEGER, SOURCE_VECTOR
 from ...core.errors import GeoMLError
 from ...core.prospectivity.model import METHODS
 from ..common.base import GeoMLAlgorithm, progress_callback
+from ..common.choices import OneOf
+from ..common.fields import field_parameter
 from ..common.parameters import enum_choice, enum_parameter
 
 
@@ -37,6 +38,16 @@ def parse_class_weights(text: str):
 class TrainProspectivity(GeoMLAlgorithm):
     NAME = "trainprospectivity"
     DISPLAY_NAME = "Train prospectivity model"
+    PARAMETER_HELP = {
+        "INPUT": "Known occurrences, as points or as a table without geometry, with a label field.",
+        "PRETEXT": "Points or table with a class field (rock type) and the same features, for the transfer method's "
+                   "pretext task.",
+        "PRETEXT_FIELD": "Class field of the pretext table (class, mineral... found by name).",
+        "PRETEXT_SAMPLES": "Random cells at which the pretext raster is sampled.",
+        "SPATIAL_FOLDS": "Cross-validate in spatial blocks (a tenth of the points' extent), so neighbouring points "
+                         "are not split between training and test.",
+        "COMPARE": "Also cross-validate every other method on the same folds and add them to the report.",
+    }
     GROUP = "prospectivity"
     HELP = (
         "Trains a model of the probability that a place holds a deposit, scores it by cross-validation "
@@ -48,7 +59,8 @@ class TrainProspectivity(GeoMLAlgorithm):
         "<b>Feature fields</b> (FEATURE_FIELDS): fields of the input that already hold the features.<br>"
         "<b>Background non-deposits</b>: when only deposits are known, this many random cells of the stack with "
         "data, at least two cells from any deposit, are added as non-deposits (0 = use the labelled ones).<br>"
-        "<b>Method</b>: <i>transfer</i> pretrains a small dense network on a pretext task with abundant labels "
+        "<b>Method</b> (default <i>random forest</i>, which needs nothing more): <i>transfer</i> pretrains a "
+        "small dense network on a pretext task with abundant labels "
         "(the rock class at points, or of a categorical raster at random cells) and fine-tunes it on the "
         "deposits; <i>scratch</i> is the same network without pretraining; <i>random_forest</i>, <i>svm</i> "
         "(Platt-scaled probabilities) and <i>logistic_regression</i> are the classical baselines; "
@@ -68,22 +80,22 @@ class TrainProspectivity(GeoMLAlgorithm):
         "important features). <b>Explanations</b> (OUTPUT_EXPLANATIONS): the same importance and curves as CSV."
     )
     REQUIRES = ("torch",)
+    ONE_OF = (OneOf("the features", (("FEATURES",), ("FEATURE_FIELDS",))),)
 
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
         any_layer = [SOURCE_VECTOR]
         self.addParameter(QgsProcessingParameterFeatureSource("INPUT", self.tr("Occurrences (points or table)"), any_layer))
-        self.addParameter(QgsProcessingParameterField("LABEL_FIELD", self.tr("Label field (1 deposit / 0 not)"),
-                                                      parentLayerParameterName="INPUT"))
-        self.addParameter(QgsProcessingParameterRasterLayer("FEATURES", self.tr("Feature stack"), optional=True))
-        self.addParameter(QgsProcessingParameterField("FEATURE_FIELDS", self.tr("Feature fields"), parentLayerParameterName="INPUT",
-                                                      type=FIELD_NUMERIC, allowMultiple=True, optional=True))
+        self.addParameter(field_parameter("LABEL_FIELD", self.tr("Label field (1 deposit / 0 not)"), "INPUT", "label"))
+        self.addParameter(QgsProcessingParameterRasterLayer("FEATURES", self.tr("Feature stack (or feature fields)"), optional=True))
+        self.addParameter(field_parameter("FEATURE_FIELDS", self.tr("Feature fields (or feature stack)"), "INPUT", kind=FIELD_NUMERIC,
+                                          multiple=True, optional=True))
         self.addParameter(QgsProcessingParameterNumber("BACKGROUND", self.tr("Background non-deposits (0 = none)"),
                                                        NUMBER_INTEGER, 0, minValue=0))
-        self.addParameter(enum_parameter("METHOD", self.tr("Method"), METHODS, "transfer"))
-        self.addParameter(QgsProcessingParameterFeatureSource("PRETEXT", self.tr("Pretext points or table"), any_layer, optional=True))
-        self.addParameter(QgsProcessingParameterField("PRETEXT_FIELD", self.tr("Pretext class field"),
-                                                      parentLayerParameterName="PRETEXT", optional=True))
-        self.addParameter(QgsProcessingParameterRasterLayer("PRETEXT_RASTER", self.tr("Pretext categorical raster"), optional=True))
+        self.addParameter(enum_parameter("METHOD", self.tr("Method"), METHODS, "random_forest"))
+        self.addParameter(QgsProcessingParameterFeatureSource("PRETEXT", self.tr("Pretext table (transfer only)"), any_layer, optional=True))
+        self.addParameter(field_parameter("PRETEXT_FIELD", self.tr("Pretext class field"), "PRETEXT", "class",
+                                          optional=True))
+        self.addParameter(QgsProcessingParameterRasterLayer("PRETEXT_RASTER", self.tr("Pretext raster (transfer only)"), optional=True))
         self.addParameter(QgsProcessingParameterNumber("PRETEXT_SAMPLES", self.tr("Pretext raster samples"),
                                                        NUMBER_INTEGER, 1000, minValue=20))
         self.addParameter(QgsProcessingParameterString("CLASS_WEIGHTS", self.tr("Class weights"), "auto"))
@@ -92,12 +104,12 @@ class TrainProspectivity(GeoMLAlgorithm):
         self.addParameter(QgsProcessingParameterNumber("FOLDS", self.tr("Cross-validation folds"),
                                                        NUMBER_INTEGER, 5, minValue=2))
         self.addParameter(QgsProcessingParameterBoolean("SPATIAL_FOLDS", self.tr("Spatially blocked folds"), False))
-        self.addParameter(QgsProcessingParameterBoolean("COMPARE", self.tr("Compare all methods on the same folds"), False))
+        self.addParameter(QgsProcessingParameterBoolean("COMPARE", self.tr("Compare all methods"), False))
         self.addParameter(QgsProcessingParameterNumber("MEMBERS", self.tr("Ensemble members (vae_ensemble)"),
                                                        NUMBER_INTEGER, 10, minValue=2))
-        self.addParameter(QgsProcessingParameterNumber("LATENT_DIM", self.tr("Latent dimension (vae_ensemble)"),
+        self.addParameter(QgsProcessingParameterNumber("LATENT_DIM", self.tr("Latent dimensions (VAE ensemble)"),
                                                        NUMBER_INTEGER, 4, minValue=1))
-        self.addParameter(QgsProcessingParameterNumber("UNLABELLED", self.tr("Unlabelled background cells (vae_ensemble)"),
+        self.addParameter(QgsProcessingParameterNumber("UNLABELLED", self.tr("Unlabelled cells (VAE ensemble)"),
                                                        NUMBER_INTEGER, 2000, minValue=0))
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_MODEL", self.tr("Model"), "GeoML model (*.pt)"))
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_REPORT", self.tr("Report"), "HTML (*.html)", optional=True))

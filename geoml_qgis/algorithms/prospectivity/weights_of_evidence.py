@@ -60,24 +60,23 @@ class WeightsOfEvidence(GeoMLAlgorithm):
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
         self.addParameter(QgsProcessingParameterMultipleLayers("EVIDENCE", self.tr("Evidence rasters"),
                                                                SOURCE_RASTER, optional=True))
-        self.addParameter(QgsProcessingParameterString("EVIDENCE_TYPES", self.tr(
-            "Evidence types, one per band (binary, categorical, ascending, descending, breaks)"), "descending"))
+        self.addParameter(QgsProcessingParameterString("EVIDENCE_TYPES", self.tr("Evidence types (one per band)"), "descending"))
         self.addParameter(QgsProcessingParameterMultipleLayers("VECTORS", self.tr("Vector evidence (distance to)"),
                                                                SOURCE_VECTOR_ANY_GEOMETRY,
                                                                optional=True))
-        self.addParameter(QgsProcessingParameterRasterLayer("REFERENCE", self.tr("Reference grid (vector evidence only)"),
+        self.addParameter(QgsProcessingParameterRasterLayer("REFERENCE", self.tr("Reference grid (vectors only)"),
                                                             optional=True))
         self.addParameter(QgsProcessingParameterFeatureSource("DEPOSITS", self.tr("Training deposits"),
                                                               [SOURCE_VECTOR_POINT]))
         self.addParameter(QgsProcessingParameterNumber("UNIT_CELL_AREA", self.tr("Unit cell area (km²)"),
                                                        NUMBER_DOUBLE, 1.0, minValue=1e-9))
-        self.addParameter(enum_parameter("THRESHOLD_CRITERION", self.tr("Threshold of ordered layers at maximum"), CRITERIA,
+        self.addParameter(enum_parameter("THRESHOLD_CRITERION", self.tr("Cut ordered layers at maximum"), CRITERIA,
                                          "contrast"))
         self.addParameter(QgsProcessingParameterNumber("MIN_STUDENTISED", self.tr("Minimum studentised contrast"),
                                                        NUMBER_DOUBLE, 2.0, minValue=0))
         self.addParameter(QgsProcessingParameterNumber("THRESHOLDS", self.tr("Candidate thresholds (quantiles)"),
                                                        NUMBER_INTEGER, 50, minValue=2))
-        self.addParameter(QgsProcessingParameterString("CLASS_BREAKS", self.tr("Class breaks ('layer: 10,50; other: 1')"),
+        self.addParameter(QgsProcessingParameterString("CLASS_BREAKS", self.tr("Class breaks (breaks layers)"),
                                                        "", optional=True))
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT_POSTERIOR", self.tr("Posterior probability")))
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT_SD", self.tr("Posterior standard deviation"),
@@ -112,7 +111,8 @@ class WeightsOfEvidence(GeoMLAlgorithm):
             crs = r.grid.crs_wkt
         deposits = read_layer(self.parameterAsSource(parameters, "DEPOSITS", context), feedback)
         outs = {k: (self.parameterAsFileOutput(parameters, k, context) or None)
-                for k in ("OUTPUT_WEIGHTS", "OUTPUT_REPORT", "OUTPUT_MODEL", "OUTPUT_EXPLANATIONS")}
+                for k in ("OUTPUT_WEIGHTS", "OUTPUT_REPORT", "OUTPUT_EXPLANATIONS")}
+        outs["OUTPUT_MODEL"] = self.model_output(parameters, context, feedback) or None
         post = self.parameterAsOutputLayer(parameters, "OUTPUT_POSTERIOR", context)
         sd = self.parameterAsOutputLayer(parameters, "OUTPUT_SD", context) or None
         res = run_weights_of_evidence(

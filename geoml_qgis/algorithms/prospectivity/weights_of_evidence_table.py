@@ -5,7 +5,6 @@ from qgis.core import (
     QgsProcessingOutputNumber,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFeatureSource,
-    QgsProcessingParameterField,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
     QgsProcessingParameterString,
@@ -15,12 +14,20 @@ from ...compat import FIELD_NUMERIC, NUMBER_DOUBLE, NUMBER_INTEGER, SOURCE_VECTO
 from ...core.errors import GeoMLError
 from ...core.prospectivity.wofe import CRITERIA
 from ..common.base import GeoMLAlgorithm, progress_callback
+from ..common.fields import field_parameter
 from ..common.parameters import enum_choice, enum_parameter
 
 
 class WeightsOfEvidenceTable(GeoMLAlgorithm):
     NAME = "weightsofevidencetable"
     DISPLAY_NAME = "Weights of evidence (tables)"
+    PARAMETER_HELP = {
+        "AREA_UNIT_CELLS": "Size of the study area in unit cells, for the prior; 0 = one unit cell per row of the "
+                           "area sample.",
+        "EVIDENCE_TYPES": "One type per evidence field, separated by commas (one value applies to all): binary, "
+                          "categorical, ascending, descending, ordered, breaks.",
+        "CLASS_BREAKS": "Class breaks of 'breaks' fields, per field: 'field: 10,50,100; other: 1'.",
+    }
     GROUP = "prospectivity"
     HELP = (
         "Weights of evidence for evidence already sampled at points, e.g. the Yukon tables: the same weights, "
@@ -42,24 +49,22 @@ class WeightsOfEvidenceTable(GeoMLAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
         self.addParameter(QgsProcessingParameterFeatureSource("INPUT", self.tr("Deposits (points or table)"), [SOURCE_VECTOR]))
-        self.addParameter(QgsProcessingParameterField("LABEL_FIELD", self.tr("Label field (1 deposit / 0 not)"),
-                                                      parentLayerParameterName="INPUT", optional=True))
-        self.addParameter(QgsProcessingParameterField("FEATURE_FIELDS", self.tr("Evidence fields"),
-                                                      parentLayerParameterName="INPUT", type=FIELD_NUMERIC,
-                                                      allowMultiple=True))
-        self.addParameter(QgsProcessingParameterFeatureSource("AREA_SAMPLE", self.tr("Area sample (random rows of the study area)"),
+        self.addParameter(field_parameter("LABEL_FIELD", self.tr("Label field (1 deposit / 0 not)"), "INPUT",
+                                          "label", optional=True))
+        self.addParameter(field_parameter("FEATURE_FIELDS", self.tr("Evidence fields"), "INPUT", kind=FIELD_NUMERIC,
+                                          multiple=True))
+        self.addParameter(QgsProcessingParameterFeatureSource("AREA_SAMPLE", self.tr("Area sample (random rows)"),
                                                               [SOURCE_VECTOR], optional=True))
         self.addParameter(QgsProcessingParameterNumber("AREA_UNIT_CELLS", self.tr("Study area in unit cells (0 = one per row)"),
                                                        NUMBER_DOUBLE, 0.0, minValue=0.0))
-        self.addParameter(QgsProcessingParameterString("EVIDENCE_TYPES", self.tr(
-            "Evidence types, one per field (binary, categorical, ascending, descending, ordered, breaks)"), "ordered"))
-        self.addParameter(enum_parameter("THRESHOLD_CRITERION", self.tr("Threshold of ordered layers at maximum"), CRITERIA,
+        self.addParameter(QgsProcessingParameterString("EVIDENCE_TYPES", self.tr("Evidence types (one per field)"), "ordered"))
+        self.addParameter(enum_parameter("THRESHOLD_CRITERION", self.tr("Cut ordered layers at maximum"), CRITERIA,
                                          "contrast"))
         self.addParameter(QgsProcessingParameterNumber("MIN_STUDENTISED", self.tr("Minimum studentised contrast"),
                                                        NUMBER_DOUBLE, 2.0, minValue=0))
         self.addParameter(QgsProcessingParameterNumber("THRESHOLDS", self.tr("Candidate thresholds (quantiles)"),
                                                        NUMBER_INTEGER, 20, minValue=2))
-        self.addParameter(QgsProcessingParameterString("CLASS_BREAKS", self.tr("Class breaks ('field: 10,50; other: 1')"),
+        self.addParameter(QgsProcessingParameterString("CLASS_BREAKS", self.tr("Class breaks (breaks fields)"),
                                                        "", optional=True))
         self.addParameter(QgsProcessingParameterNumber("FOLDS", self.tr("Cross-validation folds (0 = none)"),
                                                        NUMBER_INTEGER, 5, minValue=0))
@@ -93,7 +98,8 @@ class WeightsOfEvidenceTable(GeoMLAlgorithm):
         bsrc = self.parameterAsSource(parameters, "AREA_SAMPLE", context)
         bg = table_features(read_layer(bsrc, feedback).attributes, fields) if bsrc is not None else None
         outs = {k: (self.parameterAsFileOutput(parameters, k, context) or None)
-                for k in ("OUTPUT_WEIGHTS", "OUTPUT_REPORT", "OUTPUT_MODEL", "OUTPUT_EXPLANATIONS")}
+                for k in ("OUTPUT_WEIGHTS", "OUTPUT_REPORT", "OUTPUT_EXPLANATIONS")}
+        outs["OUTPUT_MODEL"] = self.model_output(parameters, context, feedback) or None
         kinds = parse_kinds(self.parameterAsString(parameters, "EVIDENCE_TYPES", context))
         res = run_table(X, y, fields, kinds[0] if len(kinds) == 1 else kinds, bg,
                         self.parameterAsDouble(parameters, "AREA_UNIT_CELLS", context),

@@ -18,6 +18,9 @@ METHODS = ["nearest", "bilinear", "cubic", "average", "mode"]
 class AlignRasters(GeoMLAlgorithm):
     NAME = "alignrasters"
     DISPLAY_NAME = "Align rasters into a stack"
+    PARAMETER_HELP = {
+        "INPUTS": "Rasters to put on one grid as the bands of one stack; each is resampled onto the reference grid.",
+    }
     GROUP = "rastertools"
     HELP = (
         "Warps every input raster onto one reference grid (its CRS, cell size and extent) and writes "

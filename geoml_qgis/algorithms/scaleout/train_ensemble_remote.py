@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 from qgis.core import (
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
-    QgsProcessingParameterField,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterLayer,
@@ -16,6 +14,9 @@ from ...compat import FIELD_NUMERIC, NUMBER_INTEGER, SOURCE_VECTOR, SOURCE_VECTO
 from ...core.errors import Cancelled, GeoMLError
 from ...core.io.vector import numeric_column
 from ..common.base import GeoMLAlgorithm, progress_callback
+from ..common.choices import OneOf
+from ..common.fields import field_parameter
+from ..common.parameters import enum_parameter
 
 BACKENDS = ["local", "aws_batch"]
 TRAINER = "vae_ensemble"
@@ -24,8 +25,22 @@ TRAINER = "vae_ensemble"
 class TrainEnsembleRemote(GeoMLAlgorithm):
     NAME = "trainensembleremote"
     DISPLAY_NAME = "Train prospectivity ensemble (local or AWS Batch)"
+    PARAMETER_HELP = {
+        "INPUT": "Training points (features sampled from the stack) or a table holding the feature fields, with a "
+                 "label field.",
+        "BACKEND": "Where the members train: on this computer, or as an AWS Batch array job (settings under "
+                   "Advanced).",
+        "BUCKET": "S3 bucket the training data and members go through (AWS Batch only).",
+        "PREFIX": "Key prefix in the bucket for this run's files (AWS Batch only).",
+        "JOB_QUEUE": "AWS Batch job queue the members are submitted to.",
+        "JOB_DEFINITION": "AWS Batch job definition that runs the GeoML worker image.",
+        "REGION": "AWS region of the bucket and the queue (empty: the default of your AWS configuration).",
+        "MIN_MEMBERS": "The run succeeds when at least this many members finish (0 = all must); failed members are "
+                       "listed.",
+    }
     GROUP = "prospectivity"
     REQUIRES = ("torch",)
+    ONE_OF = (OneOf("the features", (("FEATURES",), ("FEATURE_FIELDS",))),)
     HELP = (
         "Trains the VAE ensemble of <i>Train prospectivity model</i> (method vae_ensemble) one member per job, "
         "so that large ensembles (10-100 members) can run on many machines. Each member is trained by the same "
@@ -53,20 +68,18 @@ class TrainEnsembleRemote(GeoMLAlgorithm):
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
         self.addParameter(QgsProcessingParameterFeatureSource(
             "INPUT", self.tr("Training points or table"), [SOURCE_VECTOR_POINT, SOURCE_VECTOR]))
-        self.addParameter(QgsProcessingParameterField(
-            "LABEL_FIELD", self.tr("Label field (1 deposit / 0 not)"), parentLayerParameterName="INPUT",
-            type=FIELD_NUMERIC))
-        self.addParameter(QgsProcessingParameterField(
-            "FEATURE_FIELDS", self.tr("Feature fields (for a table)"), parentLayerParameterName="INPUT",
-            type=FIELD_NUMERIC, allowMultiple=True, optional=True))
+        self.addParameter(field_parameter("LABEL_FIELD", self.tr("Label field (1 deposit / 0 not)"), "INPUT", "label",
+                                          kind=FIELD_NUMERIC))
+        self.addParameter(field_parameter("FEATURE_FIELDS", self.tr("Feature fields (or feature stack)"), "INPUT",
+                                          kind=FIELD_NUMERIC, multiple=True, optional=True))
         self.addParameter(QgsProcessingParameterRasterLayer(
-            "FEATURES", self.tr("Feature stack (raster, sampled at the points)"), optional=True))
+            "FEATURES", self.tr("Feature stack (or feature fields)"), optional=True))
         for name, label, default, minimum in (("MEMBERS", "Members", 10, 1), ("LATENT_DIM", "Latent dimensions", 4, 1),
                                               ("EPOCHS", "Epochs", 200, 1), ("SEED", "Random seed", 0, 0),
                                               ("UNLABELLED", "Unlabelled background samples", 2000, 0)):
             self.addParameter(QgsProcessingParameterNumber(name, self.tr(label), NUMBER_INTEGER,
                                                            default, minValue=minimum))
-        self.addParameter(QgsProcessingParameterEnum("BACKEND", self.tr("Backend"), BACKENDS, defaultValue=0))
+        self.addParameter(enum_parameter("BACKEND", self.tr("Where to train"), BACKENDS, "local"))
         for name, label, default in (("BUCKET", "S3 bucket", None), ("PREFIX", "S3 prefix", "geoml"),
                                      ("JOB_QUEUE", "AWS Batch job queue", None),
                                      ("JOB_DEFINITION", "AWS Batch job definition", None),
@@ -74,7 +87,7 @@ class TrainEnsembleRemote(GeoMLAlgorithm):
             # AWS settings matter only with the aws_batch backend: under Advanced
             self.addParameter(set_advanced(QgsProcessingParameterString(name, self.tr(label), default, optional=True)))
         self.addParameter(QgsProcessingParameterNumber(
-            "MIN_MEMBERS", self.tr("Minimum members that must succeed (0 = all)"),
+            "MIN_MEMBERS", self.tr("Members that must succeed (0 = all)"),
             NUMBER_INTEGER, 0, minValue=0))
         self.addParameter(QgsProcessingParameterFileDestination(
             "OUTPUT_MODEL", self.tr("Ensemble model"), "GeoML model (*.pt)"))
