@@ -1,9 +1,13 @@
-"""Parameter helpers shared by the algorithms: enums whose options and default come from core by name."""
+"""Parameter helpers shared by the algorithms: enums whose options and default come from core by name,
+core argument errors told in parameter ids."""
 from __future__ import annotations
 
-from typing import Sequence
+from contextlib import contextmanager
+from typing import Iterator, Sequence
 
 from qgis.core import QgsProcessingParameterEnum
+
+from ...core.errors import ArgumentError, GeoMLError
 
 
 def enum_parameter(name: str, label: str, options: Sequence[str], default: str, **kwargs) -> QgsProcessingParameterEnum:
@@ -15,3 +19,13 @@ def enum_parameter(name: str, label: str, options: Sequence[str], default: str, 
 def enum_choice(alg, parameters: dict, name: str, options: Sequence[str], context) -> str:
     """The option name chosen for enum parameter *name*."""
     return options[alg.parameterAsEnum(parameters, name, context)]
+
+
+@contextmanager
+def core_arguments(**names: str) -> Iterator[None]:
+    """Core calls inside whose :class:`ArgumentError` names this algorithm's parameters: *names* maps
+    each core argument to its parameter id, e.g. ``core_arguments(stack_path="FEATURES")``."""
+    try:
+        yield
+    except ArgumentError as exc:
+        raise GeoMLError(exc.renamed(names)) from exc
