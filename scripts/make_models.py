@@ -138,7 +138,8 @@ def fuzzy_workflow() -> QgsProcessingModelAlgorithm:
     step(m, "evaluate", "geoml:evaluateprospectivity", "Evaluation",
          {"PROBABILITY": Src.fromChildOutput("overlay", "OUTPUT"), "VALIDATION": Src.fromModelParameter("validation"),
           "LABEL_FIELD": Src.fromModelParameter("label_field"),
-          "OUTPUT_REPORT": Src.fromStaticValue("TEMPORARY_OUTPUT")}, {"OUTPUT_REPORT": "Evaluation report"}, 850)
+          "OUTPUT_REPORT": temp, "OUTPUT_CSV": temp},
+         {"OUTPUT_REPORT": "Evaluation report", "OUTPUT_CSV": "Evaluation figures"}, 850)
     return m
 
 
