@@ -136,7 +136,7 @@ class TrainProspectivity(GeoMLAlgorithm):
                     raster=pre_raster.source() if pre_raster else None,
                     samples=self.parameterAsInt(parameters, "PRETEXT_SAMPLES", context), seed=seed)
         n_unl = self.parameterAsInt(parameters, "UNLABELLED", context)
-        unlabelled = (workflow.background_rows(stack_path, n_unl, seed)
+        unlabelled = (workflow.background_rows(stack_path, n=n_unl, seed=seed)
                       if stack_path and n_unl and (method == "vae_ensemble" or compare) else None)
         model_path = self.model_output(parameters, context, feedback)
         report_path = self.parameterAsFileOutput(parameters, "OUTPUT_REPORT", context) or None

@@ -209,7 +209,7 @@ def train(data: TrainingData, *, method: str, model_path: str, report_path: str 
     return TrainResult(method, cv, notes, digest, expl.importance() if expl else [])
 
 
-def background_rows(stack_path: str, n: int, seed: int) -> np.ndarray:
+def background_rows(stack_path: str, *, n: int, seed: int) -> np.ndarray:
     """Features of *n* random cells with data (unlabelled rows for the VAE ensemble), ``(n, bands)``."""
     with RasterStack([stack_path]) as stack:
         return random_pixels(stack, n, seed + 101)[1].astype(np.float64)
