@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.markers import running, watch_subprocesses
+from tests.markers import SLOW_TESTS, running, watch_subprocesses
 
 os.environ.setdefault("PROJ_DATA", "/usr/share/proj")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -26,7 +26,7 @@ def pytest_collection_modifyitems(config, items):
     """Mark each test by what it needs, so tiers can select them (``make test-fast`` skips the slow kinds
     of :data:`tests.markers.SLOW`): ``qgis`` (tests/qgis: a QGIS application), ``qgis_process`` (runs the
     qgis_process launcher as a subprocess), ``desktop`` (real desktop QGIS under Xvfb), ``aws`` (a moto
-    server or cfn-lint), ``gstat`` (R gstat as a reference). A test that starts one of these unmarked
+    server or cfn-lint), ``gstat`` (R gstat as a reference), ``slow`` (:data:`tests.markers.SLOW_TESTS`). A test that starts one of these unmarked
     fails (:func:`tests.markers.require`)."""
     for item in items:
         path = Path(str(item.fspath))
@@ -45,6 +45,8 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker("aws")
         if _calls(item, "run_gstat"):
             item.add_marker("gstat")
+        if item.nodeid.startswith(SLOW_TESTS):
+            item.add_marker("slow")
 
 
 def _calls(item, name: str, depth: int = 3) -> bool:

@@ -16,7 +16,33 @@ SLOW = {
     "desktop": "starts real desktop QGIS under Xvfb",
     "aws": "needs a moto server (S3, Batch) or cfn-lint",
     "gstat": "runs R (Rscript with gstat) as a reference",
+    "slow": "one of the longest known-answer runs (listed in SLOW_TESTS)",
 }
+#: node-id prefixes of the tests that took longest in ``make test-fast`` (``--durations=25``, 30 November
+#: 2026: 10 s or more each on a loaded machine, two thirds of the tier's time); ``make test`` runs them
+SLOW_TESTS = (
+    "tests/core/test_borehole_kselect.py::test_issue_like_inclined_holes_get_four_clusters",
+    "tests/core/test_borehole_kselect.py::test_separation_finds_the_units_of_family_cases",
+    "tests/core/test_borehole_kselect.py::test_separation_in_the_clustering_workflow_says_weak_evidence_on_one_blob",
+    "tests/core/test_borehole_models.py::test_automatic_k_recovers_the_units_and_ari",
+    "tests/core/test_borehole_models.py::test_gaussian_mixture_option_recovers_the_units",
+    "tests/core/test_borehole_models.py::test_sequence_model_on_held_out_holes",
+    "tests/core/test_geostats_kriging.py::test_equals_pykrige[1.0-0.0-32-spherical]",
+    "tests/core/test_geostats_speed_paths.py::test_dense_grid_equals_pykrige[spherical-32-None]",
+    "tests/core/test_hybrid.py::test_meuse_blocked_cv_not_worse_than_kriging",
+    "tests/core/test_hyperspectral_features.py::test_positions_and_depths_agree_with_hylite",
+    "tests/core/test_scaleout.py::test_local_backend_trains_every_member",
+    "tests/qgis/test_bad_input.py::test_late_failure_leaves_every_existing_output[boreholeclustering-",
+    "tests/qgis/test_bad_input_results.py::test_assay_code_minus_999_is_missing_not_a_detection_limit",
+    "tests/qgis/test_bad_input_results.py::test_latin1_hole_names_survive",
+    "tests/qgis/test_borehole.py::test_bad_input_messages_reach_the_user",
+    "tests/qgis/test_borehole.py::test_clustering_then_sequence_model_on_synthetic_holes",
+    "tests/qgis/test_installer.py::test_install_task_installs_from_the_index_and_refuses_to_replace_numpy",
+    "tests/qgis/test_models.py::test_spectral_workflow_maps_the_synthetic_scene",
+    "tests/qgis/test_package.py::test_plugin_repository_checker_accepts_the_zip",
+    "tests/qgis/test_prospectivity_algs.py::test_stack_train_compare_predict_evaluate",
+    "tests/qgis/test_train_ensemble_remote.py::test_local_backend_trains_vae_ensemble",
+)
 #: program names (as started) -> the marker a test that starts them must carry
 PROGRAMS = {"geoml-qgis-process": "qgis_process", "qgis_process": "qgis_process", "qgis_process.bin": "qgis_process",
             "qgis-desktop": "desktop", "xvfb-run": "desktop", "Xvfb": "desktop", "cfn-lint": "aws",

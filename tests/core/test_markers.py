@@ -24,3 +24,13 @@ def test_tests_that_compare_with_gstat_are_marked(request):
     items = request.session.items
     gstat = [i for i in items if "run_gstat" in getattr(i.function, "__code__", compile("", "", "exec")).co_names]
     assert all(i.get_closest_marker("gstat") for i in gstat)
+
+
+def test_every_listed_slow_test_exists():
+    from tests.conftest import ROOT
+    from tests.markers import SLOW_TESTS
+
+    for entry in SLOW_TESTS:
+        path, function = entry.split("::")
+        name = function.split("[")[0]
+        assert f"def {name}(" in (ROOT / path).read_text(), f"{entry} names no test; drop it from SLOW_TESTS"
