@@ -1,8 +1,8 @@
 """Graphical-modeler chains, one per capability, built in code with the helpers that write the shipped
 workflows (scripts/modeler.py): a declared layer or file output of one GeoML algorithm feeds the next,
 and the model's results are compared with the same algorithms run one after the other (and with known
-answers). The shipped workflows (hyperspectral, prospectivity) are run in test_models.py and
-test_prospectivity_classics_algs.py."""
+answers). Prospectivity's chains are the shipped workflows, run in test_models.py (kriging to drill
+targets) and test_prospectivity_classics_algs.py (fuzzy membership to overlay to evaluation)."""
 from __future__ import annotations
 
 import json
@@ -36,14 +36,26 @@ def run_model(run_alg):
     """Run a QgsProcessingModelAlgorithm; returns its results with ``CHILD_RESULTS`` (each child's own
     results dictionary, where QGIS keeps them) checked to hold declared outputs only."""
     import processing
-    from qgis.core import QgsProcessingContext, QgsProcessingFeedback, QgsProject
+    from qgis.core import QgsProcessingContext, QgsProcessingException, QgsProcessingFeedback, QgsProject
 
     from .conftest import check_declared
 
     def _run(model, params):
-        context = QgsProcessingContext()
+        class Feedback(QgsProcessingFeedback):
+            def __init__(self):
+                super().__init__()
+                self.errors = []
+
+            def reportError(self, error, fatalError=False):  # noqa: N802,N803 - QGIS API
+                self.errors.append(error)
+                super().reportError(error, fatalError)
+
+        context, feedback = QgsProcessingContext(), Feedback()
         context.setProject(QgsProject.instance())
-        results = processing.run(model, params, feedback=QgsProcessingFeedback(), context=context)
+        try:
+            results = processing.run(model, params, feedback=feedback, context=context)
+        except QgsProcessingException as exc:
+            raise AssertionError(f"{exc}: {' / '.join(feedback.errors)}") from exc
         for child_id, child_results in results.get("CHILD_RESULTS", {}).items():
             check_declared(model.childAlgorithm(child_id).algorithmId(), child_results)
         return results
@@ -151,3 +163,31 @@ def _frame(path) -> pd.DataFrame:
     defn = lyr.GetLayerDefn()
     names = [defn.GetFieldDefn(i).GetName() for i in range(defn.GetFieldCount())]
     return pd.DataFrame([[f.GetField(i) for i in range(len(names))] for f in lyr], columns=names)
+
+
+def test_hyperspectral_trained_classifier_feeds_classification(modeler, run_model, run_alg, tmp_path):
+    """trainspectralclassifier's OUTPUT_MODEL is classifyhyperspectral's MODEL, on the bundled SYNTHETIC
+    scene (USGS splib07 spectra, known truth): a short training, so the check is the chain itself (the
+    model's map equals the by-hand classification with the same model file) and a map better than chance."""
+    pytest.importorskip("torch")
+    hs = SAMPLE / "hyperspectral"
+    cube = str(hs / "synthetic_swir_cube.bil")
+    m = _new_model("spectral training to classification")
+    modeler.step(m, "train", "geoml:trainspectralclassifier", "Train", {
+        "LIBRARY": str(hs / "usgs_scene_minerals.sli"), "TARGET_CUBE": cube, "EPOCHS": 5,
+        "OUTPUT_MODEL": modeler.TEMPORARY}, {"OUTPUT_MODEL": "Model"}, 100)
+    modeler.step(m, "classify", "geoml:classifyhyperspectral", "Classify", {
+        "INPUT": cube, "MODEL": modeler.child_output("train", "OUTPUT_MODEL"), "MIN_CONFIDENCE": 0.0,
+        "OUTPUT_CLASSES": modeler.TEMPORARY, "OUTPUT_CONFIDENCE": modeler.TEMPORARY},
+        {"OUTPUT_CLASSES": "Classes"}, 300)
+    res = run_model(m, {"train:Model": str(tmp_path / "cnn.pt"), "classify:Classes": str(tmp_path / "classes.tif")})
+    by_hand = run_alg("geoml:classifyhyperspectral", {
+        "INPUT": cube, "MODEL": str(tmp_path / "cnn.pt"), "MIN_CONFIDENCE": 0.0,
+        "OUTPUT_CLASSES": str(tmp_path / "again.tif"), "OUTPUT_CONFIDENCE": str(tmp_path / "conf.tif")})
+    classes = gdal.Open(res["classify:Classes"]).ReadAsArray()
+    assert np.array_equal(classes, gdal.Open(by_hand["OUTPUT_CLASSES"]).ReadAsArray())
+    truth_ds = gdal.Open(str(hs / "synthetic_swir_truth.tif"))
+    truth = truth_ds.ReadAsArray()
+    n_classes = len(truth_ds.GetMetadataItem("GEOML_CLASSES").split(","))
+    valid = (truth > 0) & (truth < 255)
+    assert np.mean(classes[valid] == truth[valid]) > 2 / n_classes  # well above chance after 5 epochs
