@@ -80,10 +80,12 @@ test: setup
 	@mkdir -p -m 700 $(XDG_RUNTIME_DIR)
 	$(PY) -m pytest -q -p no:cacheprovider $(TESTS)
 
-# the inner loop: core and in-process QGIS tests (no qgis_process subprocess, desktop QGIS, moto or cfn-lint)
+# the inner loop: core and in-process QGIS tests (no qgis_process subprocess, desktop QGIS, moto,
+# cfn-lint or R, nor the longest runs listed in tests/markers.py); tests/markers.py fails a test
+# that starts one of those programs without its marker
 test-fast: setup
 	@mkdir -p -m 700 $(XDG_RUNTIME_DIR)
-	$(PY) -m pytest -q -p no:cacheprovider -m "not qgis_process and not desktop and not aws" tests
+	$(PY) -m pytest -q -p no:cacheprovider -m "not qgis_process and not desktop and not aws and not gstat and not slow" tests
 
 # the whole suite on QGIS 3.40 (bookworm-backports) and 3.44 (trixie-backports) in cached chroots
 test-matrix:

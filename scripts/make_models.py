@@ -10,47 +10,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from qgis.core import (
-    QgsApplication,
-    QgsProcessingModelAlgorithm,
-    QgsProcessingModelChildAlgorithm,
-    QgsProcessingModelOutput,
-    QgsProcessingModelParameter,
-)
-from qgis.core import (
-    QgsProcessingModelChildParameterSource as Src,
-)
-from qgis.PyQt.QtCore import QPointF
+from qgis.core import QgsApplication, QgsProcessingModelAlgorithm
+
+from modeler import Src, model_input, step
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT / "geoml_qgis" / "models"
-
-
-def model_input(model, parameter, x: float) -> None:
-    """Add *parameter* (a QgsProcessingParameter*) as an input of *model*."""
-    component = QgsProcessingModelParameter(parameter.name())
-    component.setPosition(QPointF(x, 60))
-    model.addModelParameter(parameter, component)
-
-
-def step(model, child_id: str, alg_id: str, description: str, sources: dict, outputs: dict, x: float):
-    """Add child algorithm *alg_id*; *sources* maps its parameters to Src objects (or lists of them),
-    *outputs* maps its output names to the model's output names (final results)."""
-    child = QgsProcessingModelChildAlgorithm(alg_id)
-    child.setChildId(child_id)
-    child.setDescription(description)
-    child.setPosition(QPointF(x, 200))
-    for name, source in sources.items():
-        child.addParameterSources(name, source if isinstance(source, list) else [source])
-    model_outputs = {}
-    for out_name, model_name in outputs.items():
-        output = QgsProcessingModelOutput(model_name, model_name)
-        output.setChildId(child_id)
-        output.setChildOutputName(out_name)
-        output.setPosition(QPointF(x + 40, 330))
-        model_outputs[model_name] = output
-    child.setModelOutputs(model_outputs)
-    model.addChildAlgorithm(child)
 
 
 def spectral_workflow() -> QgsProcessingModelAlgorithm:
@@ -173,7 +138,8 @@ def fuzzy_workflow() -> QgsProcessingModelAlgorithm:
     step(m, "evaluate", "geoml:evaluateprospectivity", "Evaluation",
          {"PROBABILITY": Src.fromChildOutput("overlay", "OUTPUT"), "VALIDATION": Src.fromModelParameter("validation"),
           "LABEL_FIELD": Src.fromModelParameter("label_field"),
-          "OUTPUT_REPORT": Src.fromStaticValue("TEMPORARY_OUTPUT")}, {"OUTPUT_REPORT": "Evaluation report"}, 850)
+          "OUTPUT_REPORT": temp, "OUTPUT_CSV": temp},
+         {"OUTPUT_REPORT": "Evaluation report", "OUTPUT_CSV": "Evaluation figures"}, 850)
     return m
 
 

@@ -27,6 +27,10 @@ def moto_server() -> Iterator[str]:
     """Start moto on a free loopback port; yields its URL."""
     from moto.server import ThreadedMotoServer
 
+    from tests.markers import require
+
+    require("aws", "starts a moto server")
+
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

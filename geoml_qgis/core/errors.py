@@ -6,9 +6,33 @@ as-is.
 """
 from __future__ import annotations
 
+from typing import Mapping
+
 
 class GeoMLError(ValueError):
     """Bad input or a condition the user can fix; the message says how."""
+
+
+class ArgumentError(GeoMLError):
+    """A bad or missing value of a core function's own arguments.
+
+    The message is a template naming them as ``{argument}``; as raised it reads with the argument
+    names, and a caller that knows them under other names (a Processing wrapper's parameter ids)
+    rewrites it with :meth:`renamed`.
+    """
+
+    def __init__(self, template: str):
+        self.template = template
+        super().__init__(self.renamed({}))
+
+    def renamed(self, names: Mapping[str, str]) -> str:
+        """The message with each ``{argument}`` replaced by ``names[argument]`` (or its own name)."""
+        return self.template.format_map(_Names(names))
+
+
+class _Names(dict):
+    def __missing__(self, key: str) -> str:
+        return key
 
 
 class MissingDependencyError(GeoMLError, ImportError):

@@ -3,6 +3,10 @@ example) and P(zinc > 500 ppm) from indicator kriging and from 50 sequential Gau
 import numpy as np
 from osgeo import gdal
 
+from demo import Step
+from geoml_qgis.core.geostats.drift import DRIFTS
+from geoml_qgis.core.geostats.models import MODEL_CHOICES
+
 
 def _sqrt_dist(demo):
     """sqrt(distance to the river) on the 40 m grid (the covariate of gstat's KED example)."""
@@ -27,8 +31,9 @@ def meuse_external_drift(demo):
     demo.run("native:fieldcalculator", INPUT=demo.sample / "meuse" / "meuse.gpkg", FIELD_NAME="log_zinc",
              FIELD_TYPE=0, FIELD_LENGTH=12, FIELD_PRECISION=6, FORMULA='ln("zinc")', OUTPUT=points)
     cov = _sqrt_dist(demo)
-    ked = demo.run("geoml:trendkriging", INPUT=points, FIELD="log_zinc", DRIFT=0, COVARIATES=cov, REFERENCE=cov,
-                   VARIOGRAM_MODEL=2, NEIGHBOURS=0, CROSS_VALIDATION=1,
+    ked = demo.run("geoml:trendkriging", INPUT=points, FIELD="log_zinc", DRIFT=DRIFTS.index("constant"), COVARIATES=cov,
+                   REFERENCE=cov, VARIOGRAM_MODEL=MODEL_CHOICES.index("exponential"), NEIGHBOURS=0,
+                   CROSS_VALIDATION=1,  # leave-one-out
                    OUTPUT_ESTIMATE=demo.out / "meuse_logzinc_ked.tif", OUTPUT_VARIANCE=demo.out / "meuse_logzinc_kedvar.tif",
                    OUTPUT_REPORT=demo.out / "meuse_ked_variogram.html")
     demo.report("kriging with external drift sqrt(dist)", f"leave-one-out RMSE {ked['RMSE']:.3f}, MSDR {ked['MSDR']:.2f}",
@@ -39,10 +44,12 @@ def meuse_exceedance(demo):
     """Meuse zinc: P(zinc > 500 ppm) from indicator kriging and from 50 simulations"""
     grid = demo.sample / "meuse" / "grids" / "dist.tif"
     zinc = demo.sample / "meuse" / "meuse.gpkg"
-    ik = demo.run("geoml:indicatorkriging", INPUT=zinc, FIELD="zinc", CUTOFFS="200,500,1000", VARIOGRAM_MODEL=1,
+    ik = demo.run("geoml:indicatorkriging", INPUT=zinc, FIELD="zinc", CUTOFFS="200,500,1000",
+                  VARIOGRAM_MODEL=MODEL_CHOICES.index("spherical"),
                   REFERENCE=grid, NEIGHBOURS=32, OUTPUT_EXCEEDANCE=demo.out / "meuse_zinc_ik_exceedance.tif",
                   OUTPUT_ETYPE=demo.out / "meuse_zinc_ik_etype.tif")
-    sgs = demo.run("geoml:gaussiansimulation", INPUT=zinc, FIELD="zinc", REFERENCE=grid, VARIOGRAM_MODEL=1,
+    sgs = demo.run("geoml:gaussiansimulation", INPUT=zinc, FIELD="zinc", REFERENCE=grid,
+                   VARIOGRAM_MODEL=MODEL_CHOICES.index("spherical"),
                    REALISATIONS=50, SEED=1, NEIGHBOURS=12, NODE_NEIGHBOURS=12, CUTOFFS="500",
                    OUTPUT_ETYPE=demo.out / "meuse_zinc_sgs_etype.tif", OUTPUT_SD=demo.out / "meuse_zinc_sgs_sd.tif",
                    OUTPUT_EXCEEDANCE=demo.out / "meuse_zinc_sgs_p500.tif")
@@ -53,6 +60,13 @@ def meuse_exceedance(demo):
                 f"mean |IK - SGS| {np.abs(p_ik - p_sgs).mean():.2f}", sgs["OUTPUT_EXCEEDANCE"])
 
 
-STEPS = [meuse_external_drift, meuse_exceedance]
+STEPS = [
+    Step(meuse_external_drift, samples=("meuse/meuse.gpkg", "meuse/grids/dist.tif"), outputs=(
+        "meuse_logzinc_ked.gpkg", "meuse_sqrt_dist.tif", "meuse_logzinc_ked.tif", "meuse_logzinc_kedvar.tif",
+        "meuse_ked_variogram.html")),
+    Step(meuse_exceedance, samples=("meuse/meuse.gpkg", "meuse/grids/dist.tif"), outputs=(
+        "meuse_zinc_ik_exceedance.tif", "meuse_zinc_ik_etype.tif", "meuse_zinc_sgs_etype.tif", "meuse_zinc_sgs_sd.tif",
+        "meuse_zinc_sgs_p500.tif")),
+]
 
 GROUP = "Geostatistics beyond ordinary kriging — Meuse zinc"

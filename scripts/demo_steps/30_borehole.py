@@ -3,6 +3,10 @@ then a downhole sequence model trained on the clusters."""
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
+from demo import Step
+from geoml_qgis.core.borehole.sequence import CELLS
+from geoml_qgis.core.borehole.transforms import TRANSFORMS
+
 ELEMENTS = ["Cu_ppm", "Zn_ppm", "Pb_ppm", "As_ppm", "Au_ppb", "Ag_ppm", "Fe_pct", "S_pct"]
 
 
@@ -13,7 +17,7 @@ def borehole_clustering(demo):
         "geoml:boreholeclustering", INPUT=data / "synthetic_assays.csv", HOLE_FIELD="hole",
         FROM_FIELD="from", TO_FIELD="to", ELEMENT_FIELDS=ELEMENTS, COLLARS=data / "synthetic_collars.csv",
         COLLAR_HOLE_FIELD="hole", COLLAR_X_FIELD="x", COLLAR_Y_FIELD="y", COLLAR_Z_FIELD="z",
-        AZIMUTH_FIELD="azimuth", DIP_FIELD="dip", TRANSFORM=2, N_CLUSTERS=0, K_MAX=10, CRS="EPSG:28992",
+        AZIMUTH_FIELD="azimuth", DIP_FIELD="dip", TRANSFORM=TRANSFORMS.index("clr"), N_CLUSTERS=0, K_MAX=10, CRS="EPSG:28992",
         OUTPUT=demo.out / "borehole_clusters.gpkg", OUTPUT_WORKBOOK=demo.out / "borehole_clusters.xlsx",
         OUTPUT_REPORT=demo.out / "borehole_clusters.html",
     )
@@ -28,14 +32,20 @@ def borehole_sequence(demo):
     """Downhole sequence model (GRU) on the clustered holes, validated on held-out holes"""
     res = demo.run(
         "geoml:boreholesequencemodel", INPUT=demo.out / "borehole_clusters.gpkg", HOLE_FIELD="hole",
-        LABEL_FIELD="cluster", FEATURE_FIELDS=ELEMENTS, DEPTH_FIELD="depth", CELL=1, SEQUENCE_LENGTH=16,
-        EPOCHS=15, OUTPUT_MODEL=demo.out / "borehole_sequence.pt", OUTPUT=demo.out / "borehole_sequence.gpkg",
+        LABEL_FIELD="cluster", FEATURE_FIELDS=ELEMENTS, DEPTH_FIELD="depth", CELL=CELLS.index("gru"),
+        SEQUENCE_LENGTH=16, EPOCHS=15, OUTPUT_MODEL=demo.out / "borehole_sequence.pt", OUTPUT=demo.out / "borehole_sequence.gpkg",
         OUTPUT_REPORT=demo.out / "borehole_sequence.html",
     )
     demo.report("downhole sequence model", f"held-out-hole accuracy {res['VALIDATION_ACCURACY']:.3f}",
                 res["OUTPUT_REPORT"])
 
 
-STEPS = [borehole_clustering, borehole_sequence]
+SAMPLES = ("boreholes/synthetic_assays.csv", "boreholes/synthetic_collars.csv", "boreholes/synthetic_truth.csv")
+STEPS = [
+    Step(borehole_clustering, samples=SAMPLES,
+         outputs=("borehole_clusters.gpkg", "borehole_clusters.xlsx", "borehole_clusters.html")),
+    Step(borehole_sequence, inputs=("borehole_clusters.gpkg",),
+         outputs=("borehole_sequence.pt", "borehole_sequence.gpkg", "borehole_sequence.html")),
+]
 
 GROUP = "Borehole geochemistry (synthetic holes)"

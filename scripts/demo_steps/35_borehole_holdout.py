@@ -4,6 +4,9 @@ hole traces from collar + survey tables, a sequence model trained on 9 holes and
 import numpy as np
 import pandas as pd
 
+from demo import Step
+from geoml_qgis.core.borehole.sequence import CELLS
+
 HELD_BACK = ("DH010", "DH011", "DH012")
 ELEMENTS = ["Cu_ppm", "Zn_ppm", "Pb_ppm", "As_ppm", "Au_ppb", "Ag_ppm", "Fe_pct", "S_pct"]
 
@@ -29,7 +32,8 @@ def applied_sequence_model(demo):
     held = ", ".join(f"'{h}'" for h in HELD_BACK)
     res = demo.run(
         "geoml:boreholesequencemodel", INPUT=f"{clusters}|subset=\"hole\" NOT IN ({held})", HOLE_FIELD="hole",
-        LABEL_FIELD="cluster", FEATURE_FIELDS=ELEMENTS, DEPTH_FIELD="depth", CELL=1, SEQUENCE_LENGTH=16, EPOCHS=12,
+        LABEL_FIELD="cluster", FEATURE_FIELDS=ELEMENTS, DEPTH_FIELD="depth", CELL=CELLS.index("gru"), SEQUENCE_LENGTH=16,
+        EPOCHS=12,
         OUTPUT_MODEL=demo.out / "borehole_sequence_9holes.pt", OUTPUT=demo.out / "borehole_sequence_9holes.gpkg",
         OUTPUT_REPORT=demo.out / "borehole_sequence_9holes.html",
     )
@@ -65,6 +69,13 @@ def strip_log_figure(demo):
                 f"mean probability {np.mean(sub['probability']):.2f}", path)
 
 
-STEPS = [hole_traces, applied_sequence_model, strip_log_figure]
+STEPS = [
+    Step(hole_traces, samples=("boreholes/synthetic_collars.csv",),
+         outputs=("borehole_survey.csv", "borehole_traces.gpkg")),
+    Step(applied_sequence_model, inputs=("borehole_clusters.gpkg",), outputs=(
+        "borehole_sequence_9holes.pt", "borehole_sequence_9holes.gpkg", "borehole_sequence_9holes.html",
+        "borehole_applied.gpkg")),
+    Step(strip_log_figure, inputs=("borehole_applied.gpkg",), outputs=(f"figure_strip_log_{HELD_BACK[-1]}.png",)),
+]
 
 GROUP = "Borehole geochemistry (synthetic holes)"

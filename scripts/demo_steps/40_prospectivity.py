@@ -5,9 +5,9 @@ Meuse has no mineral deposits; the stand-in target is topsoil zinc of at least 5
 index (continuous) and flood frequency class (one-hot); pretext task: the soil class of the
 soil map at 1,000 random cells.
 """
-import re
-
+from demo import Step
 from geoml_qgis.core.io import read_points, write_points
+from geoml_qgis.core.prospectivity.model import METHODS
 
 
 def prospectivity_train(demo):
@@ -21,12 +21,12 @@ def prospectivity_train(demo):
     demo.run("geoml:buildfeaturestack", INPUTS=[grids / f"{n}.tif" for n in ("dem", "dist", "twi")],
              CATEGORICAL=[grids / "ffreq.tif"], PCA_COMPONENTS=0, OUTPUT=stack)
     model, report = demo.out / "prospectivity_transfer.pt", demo.out / "prospectivity_cv.html"
-    demo.run("geoml:trainprospectivity", INPUT=occ, LABEL_FIELD="occurrence", FEATURES=stack, METHOD=0,
-                   PRETEXT_RASTER=grids / "soil.tif", PRETEXT_SAMPLES=1000, EPOCHS=60, COMPARE="true",
-                   SPATIAL_FOLDS="true", OUTPUT_MODEL=model, OUTPUT_REPORT=report)
-    html = report.read_text()
-    aucs = dict(re.findall(r"<td>([a-z_]+)</td><td>([0-9.]+) ±", html))
-    demo.report("prospectivity CV (spatial)", "ROC AUC " + ", ".join(f"{k} {v}" for k, v in aucs.items()), report)
+    demo.run("geoml:trainprospectivity", INPUT=occ, LABEL_FIELD="occurrence", FEATURES=stack,
+             METHOD=METHODS.index("transfer"), PRETEXT_RASTER=grids / "soil.tif", PRETEXT_SAMPLES=1000, EPOCHS=60,
+             COMPARE="true", SPATIAL_FOLDS="true", OUTPUT_MODEL=model, OUTPUT_REPORT=report)
+    cv = demo.cv_summaries(model)
+    demo.report("prospectivity CV (spatial)",
+                "ROC AUC " + ", ".join(f"{m} {s['roc_auc_mean']:.3f}" for m, s in cv.items()), report)
     prob = demo.out / "prospectivity_probability.tif"
     demo.run("geoml:predictprospectivity", MODEL=model, FEATURES=stack, OUTPUT_PROBABILITY=prob)
     ev = demo.out / "prospectivity_evaluation.html"
@@ -35,4 +35,8 @@ def prospectivity_train(demo):
     demo.report("prospectivity map", f"success-rate AUC {out['SUCCESS_RATE_AUC']:.3f} (training points: optimistic)", ev)
 
 
-STEPS = [prospectivity_train]
+STEPS = [Step(prospectivity_train, samples=tuple(f"meuse/grids/{n}.tif" for n in ("dem", "dist", "twi", "ffreq", "soil"))
+              + ("meuse/meuse.gpkg",), outputs=(
+    "meuse_zinc_occurrences.gpkg", "prospectivity_stack.tif", "prospectivity_transfer.pt", "prospectivity_cv.html",
+    "prospectivity_probability.tif", "prospectivity_evaluation.html", "prospectivity_evaluation.csv"))]
+

@@ -1,8 +1,9 @@
 """Demo: the Yukon porphyry-Cu tables (Mantilla-Dulcey et al. 2024): five methods plus the VAE ensemble
 compared by 5-fold cross-validation on identical folds, with pretext pretraining on the rock classes."""
-import re
-
 from osgeo import gdal
+
+from demo import Step
+from geoml_qgis.core.prospectivity.model import METHODS
 
 GROUP = "Prospectivity — Yukon tables"
 
@@ -22,10 +23,12 @@ def yukon_comparison(demo):
     pca, pretext = yukon_table(demo, "02_Train_PCA", "pca"), yukon_table(demo, "03_Train_Pretext", "pretext")
     report = demo.out / "yukon_cv.html"
     demo.run("geoml:trainprospectivity", INPUT=pca, LABEL_FIELD="DEP", FEATURE_FIELDS=[f"PC{i}" for i in range(1, 8)],
-             METHOD=0, PRETEXT=pretext, PRETEXT_FIELD="ETIQUETA", COMPARE="true", EPOCHS=100,
+             METHOD=METHODS.index("transfer"), PRETEXT=pretext, PRETEXT_FIELD="ETIQUETA", COMPARE="true", EPOCHS=100,
              OUTPUT_MODEL=demo.out / "yukon_transfer.pt", OUTPUT_REPORT=report)
-    aucs = dict(re.findall(r"<td>([a-z_]+)</td><td>([0-9.]+) ±", report.read_text()))
-    demo.report("Yukon CV (5 folds)", "ROC AUC " + ", ".join(f"{k} {v}" for k, v in aucs.items()), report)
+    cv = demo.cv_summaries(demo.out / "yukon_transfer.pt")
+    demo.report("Yukon CV (5 folds)", "ROC AUC " + ", ".join(f"{m} {s['roc_auc_mean']:.3f}" for m, s in cv.items()),
+                report)
 
 
-STEPS = [yukon_comparison]
+STEPS = [Step(yukon_comparison, samples=("yukon_porphyry/02_Train_PCA.csv", "yukon_porphyry/03_Train_Pretext.csv"),
+              outputs=("yukon_pca.gpkg", "yukon_pretext.gpkg", "yukon_cv.html", "yukon_transfer.pt"))]

@@ -1,8 +1,7 @@
 """Demo: weights of evidence and fuzzy overlay on the Meuse data (zinc >= 500 ppm standing for a
 'deposit', as in 40_prospectivity): a posterior probability map and its standard deviation, the
 conditional-independence check, and a fuzzy gamma overlay, each scored at the same 155 points."""
-import re
-
+from demo import Step
 from geoml_qgis.core.io import read_points, write_points
 
 GROUP = "Prospectivity — weights of evidence and fuzzy logic"
@@ -31,13 +30,18 @@ def wofe_and_fuzzy(demo):
                    OUTPUT_REPORT=ev)
     demo.report("WofE posterior", f"ROC AUC {out['ROC_AUC']:.3f} (training points: optimistic)", ev)
     fuzzy = demo.out / "fuzzy_gamma.tif"
-    fev = demo.out / "fuzzy_evaluation.html"
+    fev, figures = demo.out / "fuzzy_evaluation.html", demo.out / "fuzzy_evaluation.csv"
     demo.run("geoml:Fuzzy membership to overlay to evaluation", continuous=grids / "dist.tif", low=0.5, high=0.0,
              categorical=grids / "ffreq.tif", class_memberships="1: 0.9, 2: 0.5, 3: 0.2", gamma=0.9,
              validation=labelled, label_field="occurrence", **{"overlay:Fuzzy overlay": fuzzy,
-                                                              "evaluate:Evaluation report": fev})
-    auc = re.search(r"ROC AUC</td><td>([0-9.]+)", fev.read_text())
-    demo.report("fuzzy gamma overlay", f"ROC AUC {auc.group(1) if auc else '?'} (expert memberships)", fev)
+                                                              "evaluate:Evaluation report": fev,
+                                                              "evaluate:Evaluation figures": figures})
+    auc = demo.csv_figures(figures)["roc_auc"]
+    demo.report("fuzzy gamma overlay", f"ROC AUC {auc:.3f} (expert memberships)", fev)
 
 
-STEPS = [wofe_and_fuzzy]
+STEPS = [Step(wofe_and_fuzzy, samples=("meuse/meuse.gpkg", "meuse/grids/dist.tif", "meuse/grids/ffreq.tif",
+                                        "meuse/grids/soil.tif"), outputs=(
+    "wofe_meuse_points.gpkg", "wofe_meuse_deposits.gpkg", "wofe_posterior.tif", "wofe_posterior_sd.tif",
+    "wofe_weights.csv", "wofe_report.html", "wofe_evaluation.html", "fuzzy_gamma.tif", "fuzzy_evaluation.html",
+    "fuzzy_evaluation.csv"))]

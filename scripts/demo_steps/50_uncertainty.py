@@ -3,17 +3,19 @@ probability and aleatoric / epistemic / total uncertainty rasters, risk-return t
 
 Uses the feature stack and occurrence layer written by 40_prospectivity.py.
 """
-import re
+from demo import Step
+from geoml_qgis.core.prospectivity.model import ENSEMBLE, METHODS
 
 
 def uncertainty(demo):
     """Prospectivity with uncertainty: VAE ensemble, risk-return targets, suggested samples"""
     stack, occ = demo.out / "prospectivity_stack.tif", demo.out / "meuse_zinc_occurrences.gpkg"
     model, report = demo.out / "prospectivity_ensemble.pt", demo.out / "prospectivity_ensemble_cv.html"
-    demo.run("geoml:trainprospectivity", INPUT=occ, LABEL_FIELD="occurrence", FEATURES=stack, METHOD=5, MEMBERS=10,
+    demo.run("geoml:trainprospectivity", INPUT=occ, LABEL_FIELD="occurrence", FEATURES=stack,
+             METHOD=METHODS.index(ENSEMBLE), MEMBERS=10,
              LATENT_DIM=4, UNLABELLED=2000, EPOCHS=60, FOLDS=3, OUTPUT_MODEL=model, OUTPUT_REPORT=report)
-    auc = re.search(r"<td>vae_ensemble</td><td>([0-9.]+ ± [0-9.]+)", report.read_text()).group(1)
-    demo.report("VAE ensemble CV", f"ROC AUC {auc}", report)
+    cv = demo.cv_summaries(model)[ENSEMBLE]
+    demo.report("VAE ensemble CV", f"ROC AUC {cv['roc_auc_mean']:.3f} ± {cv['roc_auc_sd']:.3f}", report)
     outs = {f"OUTPUT_{k.upper()}": demo.out / f"prospectivity_ensemble_{k}.tif"
             for k in ("probability", "aleatoric", "epistemic", "total")}
     demo.run("geoml:predictprospectivity", MODEL=model, FEATURES=stack, **outs)
@@ -29,4 +31,7 @@ def uncertainty(demo):
                 demo.out / "suggested_samples.gpkg")
 
 
-STEPS = [uncertainty]
+STEPS = [Step(uncertainty, inputs=("prospectivity_stack.tif", "meuse_zinc_occurrences.gpkg"), outputs=(
+    "prospectivity_ensemble.pt", "prospectivity_ensemble_cv.html", *(f"prospectivity_ensemble_{k}.tif" for k in (
+        "probability", "aleatoric", "epistemic", "total")),
+    "drill_targets.gpkg", "risk_return.tif", "drill_targets.html", "suggested_samples.gpkg"))]

@@ -7,6 +7,9 @@ baseline; both maps are scored against the scene's truth.
 import numpy as np
 from osgeo import gdal
 
+from demo import Step
+from geoml_qgis.core.hyperspectral.preprocess import METHODS as PREPROCESSING
+
 
 def _scores(classes_path, truth_path, n_classes):
     """Overall accuracy and Cohen's kappa of a class map against the truth raster."""
@@ -25,7 +28,8 @@ def hyperspectral(demo):
     hs = demo.sample / "hyperspectral"
     cube, library, truth = hs / "synthetic_swir_cube.bil", hs / "usgs_scene_minerals.sli", hs / "synthetic_swir_truth.tif"
     model, report = demo.out / "hyperspectral_cnn.pt", demo.out / "hyperspectral_training.html"
-    demo.run("geoml:trainspectralclassifier", LIBRARY=library, TARGET_CUBE=cube, PREPROCESSING=0, AUGMENT=True,
+    demo.run("geoml:trainspectralclassifier", LIBRARY=library, TARGET_CUBE=cube,
+             PREPROCESSING=PREPROCESSING.index("brightness"), AUGMENT=True,
              EPOCHS=30, SEED=0, OUTPUT_MODEL=model, OUTPUT_REPORT=report)
     cnn_map, sam_map = demo.out / "hyperspectral_cnn_classes.tif", demo.out / "hyperspectral_sam_classes.tif"
     demo.run("geoml:classifyhyperspectral", INPUT=cube, MODEL=model, MIN_CONFIDENCE=0.0, OUTPUT_CLASSES=cnn_map,
@@ -39,6 +43,9 @@ def hyperspectral(demo):
     demo.report("SAM class map (synthetic truth)", f"OA {sam_oa:.3f}, kappa {sam_kappa:.3f}", sam_map)
 
 
-STEPS = [hyperspectral]
+HS = tuple(f"hyperspectral/{n}" for n in ("synthetic_swir_cube.bil", "usgs_scene_minerals.sli", "synthetic_swir_truth.tif"))
+STEPS = [Step(hyperspectral, samples=HS, outputs=(
+    "hyperspectral_cnn.pt", "hyperspectral_training.html", "hyperspectral_cnn_classes.tif",
+    "hyperspectral_cnn_confidence.tif", "hyperspectral_sam_classes.tif", "hyperspectral_sam_angle.tif"))]
 
 GROUP = "Hyperspectral mapping (synthetic scene)"

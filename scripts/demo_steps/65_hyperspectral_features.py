@@ -7,6 +7,9 @@ abundance band per mineral plus an RMSE band, scored against the scene's dominan
 import numpy as np
 from osgeo import gdal
 
+from demo import Step
+from geoml_qgis.core.hyperspectral.unmix import METHODS as UNMIXING
+
 
 def hyperspectral_features(demo):
     """Hyperspectral features: Al-OH minimum wavelength map and mineral abundances"""
@@ -28,13 +31,16 @@ def hyperspectral_features(demo):
                 f"{by_mineral}", position)
     demo.report("minimum wavelength report", "position and depth histograms per window", report)
     abundances = demo.out / "hyperspectral_abundances.tif"
-    demo.run("geoml:unmixabundances", INPUT=cube, LIBRARY=library, METHOD=1, OUTPUT=abundances)
+    demo.run("geoml:unmixabundances", INPUT=cube, LIBRARY=library, METHOD=UNMIXING.index("nnls"), OUTPUT=abundances)
     ab = gdal.Open(str(abundances)).ReadAsArray()
     agree = float(((ab[:-1].argmax(axis=0) + 1) == truth).mean())
     demo.report("abundance map (NNLS, synthetic truth)", f"largest abundance = dominant class in {agree:.1%} of pixels; "
                 f"median RMSE {np.median(ab[-1]):.4f}", abundances)
 
 
-STEPS = [hyperspectral_features]
+HS = tuple(f"hyperspectral/{n}" for n in ("synthetic_swir_cube.bil", "usgs_scene_minerals.sli", "synthetic_swir_truth.tif"))
+STEPS = [Step(hyperspectral_features, samples=HS, outputs=(
+    "hyperspectral_features.tif", "hyperspectral_aloh_position.tif", "hyperspectral_features.html",
+    "hyperspectral_abundances.tif"))]
 
 GROUP = "Hyperspectral features (synthetic scene)"

@@ -124,7 +124,7 @@ def test_distance_evidence_matches_geometry(tmp_path):
 
 @pytest.mark.parametrize("method", METHODS)
 def test_every_method_ranks_the_deposit_zone_first(synthetic, method, tmp_path):
-    data = training_data(synthetic["points"], "dep", str(synthetic["stack"]))
+    data = training_data(synthetic["points"], label_field="dep", stack_path=str(synthetic["stack"]))
     model = ProspectivityModel(method, data.names, epochs=60, pretext_epochs=40, seed=0)
     if method == "transfer":
         from geoml_qgis.core.prospectivity.sampling import pretext_from_raster
@@ -148,7 +148,7 @@ def test_every_method_ranks_the_deposit_zone_first(synthetic, method, tmp_path):
 
 @pytest.mark.parametrize("method", ["scratch", "vae_ensemble"])
 def test_two_workers_write_the_same_rasters(synthetic, method, tmp_path):
-    data = training_data(synthetic["points"], "dep", str(synthetic["stack"]))
+    data = training_data(synthetic["points"], label_field="dep", stack_path=str(synthetic["stack"]))
     model = ProspectivityModel(method, data.names, epochs=20, seed=0, members=3).fit(data.X, data.y)
     out = {}
     for w in (1, 2):
@@ -159,7 +159,7 @@ def test_two_workers_write_the_same_rasters(synthetic, method, tmp_path):
 
 
 def test_transfer_starts_from_pretext_weights_and_linear_probe_keeps_them(synthetic):
-    data = training_data(synthetic["points"], "dep", str(synthetic["stack"]))
+    data = training_data(synthetic["points"], label_field="dep", stack_path=str(synthetic["stack"]))
     rng = np.random.default_rng(0)
     Xp = rng.normal(size=(300, 3))
     cp = (Xp[:, 0] > 0).astype(int) + 2 * (Xp[:, 1] > 0)
@@ -190,7 +190,7 @@ def test_class_weights_change_the_fine_tuned_result():
 
 @pytest.mark.parametrize("method", METHODS)
 def test_save_load_predicts_the_same_and_refuses_other_bands(synthetic, method, tmp_path):
-    data = training_data(synthetic["points"], "dep", str(synthetic["stack"]))
+    data = training_data(synthetic["points"], label_field="dep", stack_path=str(synthetic["stack"]))
     m = ProspectivityModel(method, data.names, epochs=10, pretext_epochs=5)
     m.fit(data.X, data.y, data.X, (data.X[:, 0] > 0).astype(int))
     m.save(tmp_path / "m.pt")
@@ -204,7 +204,7 @@ def test_save_load_predicts_the_same_and_refuses_other_bands(synthetic, method, 
 
 
 def test_cancelled_prediction_leaves_no_file(synthetic, tmp_path):
-    data = training_data(synthetic["points"], "dep", str(synthetic["stack"]))
+    data = training_data(synthetic["points"], label_field="dep", stack_path=str(synthetic["stack"]))
     m = ProspectivityModel("logistic_regression", data.names).fit(data.X, data.y)
     calls = []
     with pytest.raises(Cancelled):
@@ -305,3 +305,15 @@ def test_yukon_tables_transfer_and_baselines_beat_chance():
     for make in (proto.clone, lambda: ProspectivityModel("svm", names)):
         res = ev.cross_validate(make, X, y, folds)
         assert np.mean(res.roc_auc) > 0.85
+
+
+def test_workflow_errors_name_its_own_arguments(synthetic):
+    """Core says which of ITS arguments is wrong; a caller may rename them (the wrappers use parameter ids)."""
+    from geoml_qgis.core.errors import ArgumentError
+    from geoml_qgis.core.prospectivity.workflow import pretext_data
+
+    with pytest.raises(ArgumentError, match=r"\(stack_path\) or the feature fields of the input \(feature_fields\)") as e:
+        training_data(synthetic["points"], label_field="dep")
+    assert "(FEATURES)" in e.value.renamed({"stack_path": "FEATURES"})
+    with pytest.raises(ArgumentError, match=r"raster \(raster\) can only be sampled together with a feature stack"):
+        pretext_data(["a"], raster=str(synthetic["rock"]))

@@ -64,9 +64,10 @@ def test_training_report_and_csv_for_networks(tmp_path, method):
     from geoml_qgis.core.prospectivity.workflow import TrainingData, train
 
     X, y = _table(2, 200)
-    res = train(TrainingData(X, y, None, NAMES), method, str(tmp_path / "m.pt"), str(tmp_path / "r.html"),
-                epochs=20, folds=3, members=2, explain_csv=str(tmp_path / "e.csv"), explain_repeats=2)
-    assert res["importance"][0]["feature"] == "x0"
+    res = train(TrainingData(X, y, None, NAMES), method=method, model_path=str(tmp_path / "m.pt"),
+                report_path=str(tmp_path / "r.html"), epochs=20, folds=3, members=2,
+                explain_csv=str(tmp_path / "e.csv"), explain_repeats=2)
+    assert res.importance[0]["feature"] == "x0" and res.chosen["method"] == method
     rows = list(csv.DictReader(open(tmp_path / "e.csv")))
     assert {r["kind"] for r in rows} == {"importance", "partial_dependence"}
     assert sum(r["kind"] == "importance" for r in rows) == 3 and all(r["method"] == method for r in rows)

@@ -6,7 +6,8 @@ import pytest
 
 from geoml_qgis.core.errors import GeoMLError
 from geoml_qgis.core.io.raster import RasterStack
-from geoml_qgis.core.scaleout.dataset import background_pixels, labelled_arrays, subsample_rows
+from geoml_qgis.core.prospectivity.sampling import random_pixels
+from geoml_qgis.core.scaleout.dataset import labelled_arrays, subsample_rows
 
 
 def test_labelled_arrays_keep_complete_labelled_rows():
@@ -35,8 +36,9 @@ def test_background_pixels_are_valid_cells_of_the_stack(write_raster):
     band1[:, :5] = -9999  # left half nodata
     path = write_raster(np.stack([band1, band2]), nodata=-9999)
     with RasterStack([path]) as stack:
-        bg = background_pixels(stack, 30, seed=0)
-    assert bg.shape == (30, 2)
+        bg = random_pixels(stack, 30, seed=0, allow_fewer=True)[1]
+        few = random_pixels(stack, 80, seed=0, allow_fewer=True)[1]
+    assert bg.shape == (30, 2) and few.shape == (50, 2)  # all 50 valid cells when more are asked for
     assert np.all(bg[:, 1] == bg[:, 0] + 1000)  # both bands of the same cell
     assert np.all(bg[:, 0] % 10 >= 5)  # only the valid right half
     assert len(np.unique(bg[:, 0])) == 30  # distinct cells (50 are valid)

@@ -6,6 +6,7 @@ import pytest
 from osgeo import gdal
 
 from geoml_qgis.core.io import read_points, write_points
+from geoml_qgis.core.prospectivity.model import METHODS
 
 from .conftest import SAMPLE
 
@@ -54,7 +55,11 @@ def test_stack_train_compare_predict_evaluate(run_alg, occurrences, tmp_path):
     res = run_alg("geoml:evaluateprospectivity", {
         "PROBABILITY": str(tmp_path / "p.tif"), "VALIDATION": str(occurrences), "LABEL_FIELD": "dep",
         "OUTPUT_REPORT": str(tmp_path / "e.html"), "OUTPUT_CSV": str(tmp_path / "e.csv")})
-    assert 0.5 < res["ROC_AUC"] <= 1 and "deposits captured in top 10 % of area" in (tmp_path / "e.csv").read_text()
+    figures = dict(line.split(",") for line in (tmp_path / "e.csv").read_text().split("\n\n")[0].splitlines()[1:])
+    assert 0.5 < res["ROC_AUC"] <= 1 and float(figures["roc_auc"]) == pytest.approx(res["ROC_AUC"])
+    assert float(figures["success_rate_auc"]) == pytest.approx(res["SUCCESS_RATE_AUC"])
+    assert 0 < float(figures["captured_top_10pct"]) <= 1 and int(figures["n_deposits"]) > 20
+    assert "<td>deposits captured in top 10 % of area</td>" in (tmp_path / "e.html").read_text()  # display text
     res2 = run_alg("geoml:evaluateprospectivity", {"SCORED": str(tmp_path / "scored.gpkg"), "LABEL_FIELD": "dep",
                                                    "OUTPUT_REPORT": str(tmp_path / "e2.html")})
     assert res2["ROC_AUC"] == pytest.approx(res["ROC_AUC"], abs=0.02)  # same points, same model
@@ -116,3 +121,14 @@ def test_vae_ensemble_writes_uncertainty_rasters(run_alg, occurrences, tmp_path)
                                            "MIN_SPACING": 300, "OUTPUT": str(tmp_path / "s.gpkg")})
     s = QgsVectorLayer(res["OUTPUT"], "s")
     assert s.featureCount() == 4 and "epistemic" in s.fields().names()
+
+
+def test_core_argument_errors_name_the_parameters(run_alg, occurrences, tmp_path):
+    """Core names its own arguments (stack_path, feature_fields); the wrapper says FEATURES, FEATURE_FIELDS."""
+    from qgis.core import QgsProcessingException
+
+    with pytest.raises(QgsProcessingException, match=r"feature stack \(FEATURES\) or the feature fields of the "
+                                                     r"input \(FEATURE_FIELDS\)"):
+        run_alg("geoml:trainprospectivity", {"INPUT": str(occurrences), "LABEL_FIELD": "dep",
+                                             "METHOD": METHODS.index("random_forest"), "OUTPUT_MODEL": str(tmp_path / "m.pt")})
+    assert not (tmp_path / "m.pt").exists()

@@ -142,9 +142,11 @@ def test_fuzzy_workflow_model(run_alg, labelled_sites, tmp_path):
         "continuous": str(GRIDS / "dist.tif"), "low": 0.5, "high": 0.0, "categorical": str(GRIDS / "ffreq.tif"),
         "class_memberships": "1: 0.9, 2: 0.5, 3: 0.2", "gamma": 0.9, "validation": str(labelled_sites),
         "label_field": "dep", "overlay:Fuzzy overlay": str(tmp_path / "gamma.tif"),
-        "evaluate:Evaluation report": str(tmp_path / "e.html")})
+        "evaluate:Evaluation report": str(tmp_path / "e.html"), "evaluate:Evaluation figures": str(tmp_path / "e.csv")})
     o = _band(res["overlay:Fuzzy overlay"])
     assert np.nanmin(o) >= 0 and np.nanmax(o) <= 1 and "ROC AUC" in (tmp_path / "e.html").read_text()
+    figures = dict(r for r in csv.reader(open(res["evaluate:Evaluation figures"])) if len(r) == 2)
+    assert float(figures["roc_auc"]) > 0.75  # the same map as the step-by-step run above
 
 
 def test_weights_of_evidence_tables_yukon(run_alg, tmp_path):

@@ -205,20 +205,22 @@ class BoreholeClustering(GeoMLAlgorithm):
         from ...core.borehole.pipeline import run_clustering
         from ...core.borehole.report import clustering_report
         from ...core.borehole.workbook import clustering_sheets, write_workbook
+        from ..common.parameters import core_arguments
 
         samples = self._samples(parameters, context, feedback)
         require_projected(samples.crs_wkt, "the assay table")
         transform = enum_choice(self, parameters, "TRANSFORM", TRANSFORMS, context)
-        outcome = run_clustering(
-            samples, transform,
-            n_clusters=self.parameterAsInt(parameters, "N_CLUSTERS", context),
-            k_max=self.parameterAsInt(parameters, "K_MAX", context),
-            method=enum_choice(self, parameters, "METHOD", METHODS, context),
-            k_method=K_METHODS[self.parameterAsEnum(parameters, "K_METHOD", context)],
-            max_lag=self.parameterAsDouble(parameters, "MAX_LAG", context),
-            seed=self.parameterAsInt(parameters, "SEED", context),
-            progress=progress_callback(feedback),
-        )
+        with core_arguments(k_max="K_MAX"):
+            outcome = run_clustering(
+                samples, transform,
+                n_clusters=self.parameterAsInt(parameters, "N_CLUSTERS", context),
+                k_max=self.parameterAsInt(parameters, "K_MAX", context),
+                method=enum_choice(self, parameters, "METHOD", METHODS, context),
+                k_method=K_METHODS[self.parameterAsEnum(parameters, "K_METHOD", context)],
+                max_lag=self.parameterAsDouble(parameters, "MAX_LAG", context),
+                seed=self.parameterAsInt(parameters, "SEED", context),
+                progress=progress_callback(feedback),
+            )
         for note in outcome.notes:
             feedback.pushInfo(note)
         workbook = self.parameterAsFileOutput(parameters, "OUTPUT_WORKBOOK", context)

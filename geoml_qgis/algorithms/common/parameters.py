@@ -1,4 +1,5 @@
-"""Parameter helpers shared by the algorithms: enums whose options and default come from core by name.
+"""Parameter helpers shared by the algorithms: enums whose options and default come from core by name,
+core argument errors told in parameter ids.
 
 The dialog shows each option by its readable label (:data:`OPTION_LABELS`); scripts pass the
 option's index, or its core name (``METHOD=random_forest``), which :func:`enum_indices` turns into
@@ -6,9 +7,12 @@ the index before QGIS checks the value (QGIS 3.22 takes only indices).
 """
 from __future__ import annotations
 
-from typing import Sequence
+from contextlib import contextmanager
+from typing import Iterator, Sequence
 
 from qgis.core import QgsProcessingParameterEnum
+
+from ...core.errors import ArgumentError, GeoMLError
 
 NAMES_KEY = "geoml_option_names"
 # core option name -> what the dialog shows; names that read well as they are keep themselves
@@ -87,3 +91,13 @@ def enum_indices(alg, parameters: dict) -> dict:
                 out[param.name()] = i
                 break
     return out
+
+
+@contextmanager
+def core_arguments(**names: str) -> Iterator[None]:
+    """Core calls inside whose :class:`ArgumentError` names this algorithm's parameters: *names* maps
+    each core argument to its parameter id, e.g. ``core_arguments(stack_path="FEATURES")``."""
+    try:
+        yield
+    except ArgumentError as exc:
+        raise GeoMLError(exc.renamed(names)) from exc

@@ -52,6 +52,7 @@ class EvaluateProspectivity(GeoMLAlgorithm):
     def execute(self, parameters, context, feedback):
         from ...core.io import numeric_column
         from ...core.prospectivity import workflow
+        from ...core.prospectivity.report import metric_label
         from ...core.prospectivity.sampling import labels
         from .io import read_layer
 
@@ -67,8 +68,9 @@ class EvaluateProspectivity(GeoMLAlgorithm):
                 raise GeoMLError("Give validation points (VALIDATION) to evaluate a probability raster.")
             points = read_layer(valid_src, feedback)
             y = labels(points.attributes, label)
-            area, scores, _, note = workflow.raster_scores(raster.source(), points)
-            notes.append(f"Map: {raster.source()}. {note}")
+            mapped = workflow.raster_scores(raster.source(), points)
+            area, scores = mapped.area, mapped.at_points
+            notes.append(f"Map: {raster.source()}. {mapped.note}")
         elif scored is not None:
             table = read_layer(scored, feedback)
             scores = numeric_column(table.attributes, self.parameterAsString(parameters, "SCORE_FIELD", context))
@@ -79,12 +81,13 @@ class EvaluateProspectivity(GeoMLAlgorithm):
             raise GeoMLError("Give a probability raster (PROBABILITY) or a scored layer (SCORED).")
         report_path = self.parameterAsFileOutput(parameters, "OUTPUT_REPORT", context)
         csv_path = self.parameterAsFileOutput(parameters, "OUTPUT_CSV", context) or None
-        metrics = workflow.evaluate(np.asarray(area), scores, y, report_path, csv_path, notes)
-        for k, v in metrics.items():
-            feedback.pushInfo(f"{k}: {v:.3f}" if isinstance(v, float) else f"{k}: {v}")
-        out = {"OUTPUT_REPORT": report_path, "SUCCESS_RATE_AUC": metrics["success-rate AUC"]}
-        if "ROC AUC" in metrics:
-            out["ROC_AUC"] = metrics["ROC AUC"]
+        result = workflow.evaluate(np.asarray(area), scores=scores, y=y, report_path=report_path,
+                                   csv_path=csv_path, notes=notes)
+        for k, v in result.metrics().items():
+            feedback.pushInfo(f"{metric_label(k)}: {v:.3f}" if isinstance(v, float) else f"{metric_label(k)}: {v}")
+        out = {"OUTPUT_REPORT": report_path, "SUCCESS_RATE_AUC": result.success_rate_auc}
+        if result.roc_auc is not None:
+            out["ROC_AUC"] = result.roc_auc
         if csv_path:
             out["OUTPUT_CSV"] = csv_path
         return out

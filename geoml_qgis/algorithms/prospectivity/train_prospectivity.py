@@ -119,6 +119,7 @@ class TrainProspectivity(GeoMLAlgorithm):
 
     def execute(self, parameters, context, feedback):
         from ...core.prospectivity import workflow
+        from ..common.parameters import core_arguments
         from .io import read_layer
 
         points = read_layer(self.parameterAsSource(parameters, "INPUT", context), feedback)
@@ -130,42 +131,47 @@ class TrainProspectivity(GeoMLAlgorithm):
         seed = self.parameterAsInt(parameters, "SEED", context)
         weights = parse_class_weights(self.parameterAsString(parameters, "CLASS_WEIGHTS", context))
         compare = self.parameterAsBool(parameters, "COMPARE", context)
-        data = workflow.training_data(points, label, stack_path, fields,
-                                      self.parameterAsInt(parameters, "BACKGROUND", context), seed)
+        names = {"stack_path": "FEATURES", "feature_fields": "FEATURE_FIELDS", "background": "BACKGROUND",
+                 "points": "PRETEXT", "class_field": "PRETEXT_FIELD", "raster": "PRETEXT_RASTER"}
+        with core_arguments(**names):
+            data = workflow.training_data(points, label_field=label, stack_path=stack_path, feature_fields=fields,
+                                          background=self.parameterAsInt(parameters, "BACKGROUND", context), seed=seed)
         pretext = None
         pre_src = self.parameterAsSource(parameters, "PRETEXT", context)
         pre_raster = self.parameterAsRasterLayer(parameters, "PRETEXT_RASTER", context)
         if method == "transfer" or (compare and (pre_src is not None or pre_raster is not None)):
-            pretext = workflow.pretext_data(
-                data.names, stack_path, read_layer(pre_src, feedback) if pre_src is not None else None,
-                self.parameterAsString(parameters, "PRETEXT_FIELD", context),
-                pre_raster.source() if pre_raster else None,
-                self.parameterAsInt(parameters, "PRETEXT_SAMPLES", context), seed)
+            with core_arguments(**names):
+                pretext = workflow.pretext_data(
+                    data.names, stack_path=stack_path,
+                    points=read_layer(pre_src, feedback) if pre_src is not None else None,
+                    class_field=self.parameterAsString(parameters, "PRETEXT_FIELD", context),
+                    raster=pre_raster.source() if pre_raster else None,
+                    samples=self.parameterAsInt(parameters, "PRETEXT_SAMPLES", context), seed=seed)
         n_unl = self.parameterAsInt(parameters, "UNLABELLED", context)
-        unlabelled = (workflow.background_rows(stack_path, n_unl, seed)
+        unlabelled = (workflow.background_rows(stack_path, n=n_unl, seed=seed)
                       if stack_path and n_unl and (method == "vae_ensemble" or compare) else None)
         model_path = self.model_output(parameters, context, feedback)
         report_path = self.parameterAsFileOutput(parameters, "OUTPUT_REPORT", context) or None
         explain_path = self.parameterAsFileOutput(parameters, "OUTPUT_EXPLANATIONS", context) or None
-        res = workflow.train(
-            data, method, model_path, report_path, pretext, weights,
-            self.parameterAsInt(parameters, "EPOCHS", context), seed,
-            self.parameterAsInt(parameters, "FOLDS", context),
-            self.parameterAsBool(parameters, "SPATIAL_FOLDS", context), compare, progress_callback(feedback),
-            self.parameterAsInt(parameters, "MEMBERS", context), self.parameterAsInt(parameters, "LATENT_DIM", context),
-            unlabelled, explain_path,
-        )
-        for note in res["notes"]:
+        with core_arguments(**names):
+            res = workflow.train(
+                data, method=method, model_path=model_path, report_path=report_path, pretext=pretext,
+                class_weight=weights, epochs=self.parameterAsInt(parameters, "EPOCHS", context), seed=seed,
+                folds=self.parameterAsInt(parameters, "FOLDS", context),
+                spatial=self.parameterAsBool(parameters, "SPATIAL_FOLDS", context), compare=compare,
+                progress=progress_callback(feedback), members=self.parameterAsInt(parameters, "MEMBERS", context),
+                latent_dim=self.parameterAsInt(parameters, "LATENT_DIM", context), unlabelled=unlabelled,
+                explain_csv=explain_path)
+        for note in res.notes:
             feedback.pushInfo(note)
-        for s in res["cv"]:
+        for s in res.cv:
             feedback.pushInfo(f"{s['method']}: ROC AUC {s['roc_auc_mean']:.3f} ± {s['roc_auc_sd']:.3f}, "
                               f"PR AUC {s['pr_auc_mean']:.3f} ± {s['pr_auc_sd']:.3f}")
-        chosen = next(s for s in res["cv"] if s["method"] == method)
-        out = {"OUTPUT_MODEL": model_path, "CV_ROC_AUC": chosen["roc_auc_mean"]}
+        out = {"OUTPUT_MODEL": model_path, "CV_ROC_AUC": res.chosen["roc_auc_mean"]}
         if report_path:
             out["OUTPUT_REPORT"] = report_path
         if explain_path:
             out["OUTPUT_EXPLANATIONS"] = explain_path
-        for r in res["importance"][:5]:
+        for r in res.importance[:5]:
             feedback.pushInfo(f"importance of {r['feature']}: {r['importance_mean']:.3f} ± {r['importance_sd']:.3f}")
         return out

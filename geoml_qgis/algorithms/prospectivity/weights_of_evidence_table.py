@@ -85,6 +85,7 @@ class WeightsOfEvidenceTable(GeoMLAlgorithm):
         from ...core.prospectivity.wofe import parse_breaks, parse_kinds
         from ...core.prospectivity.wofe_table import run_table
         from ...core.prospectivity.workflow import table_features
+        from ..common.parameters import core_arguments
         from .io import read_layer, write_scored
 
         source = self.parameterAsSource(parameters, "INPUT", context)
@@ -101,15 +102,16 @@ class WeightsOfEvidenceTable(GeoMLAlgorithm):
                 for k in ("OUTPUT_WEIGHTS", "OUTPUT_REPORT", "OUTPUT_EXPLANATIONS")}
         outs["OUTPUT_MODEL"] = self.model_output(parameters, context, feedback) or None
         kinds = parse_kinds(self.parameterAsString(parameters, "EVIDENCE_TYPES", context))
-        res = run_table(X, y, fields, kinds[0] if len(kinds) == 1 else kinds, bg,
-                        self.parameterAsDouble(parameters, "AREA_UNIT_CELLS", context),
-                        enum_choice(self, parameters, "THRESHOLD_CRITERION", CRITERIA, context),
-                        parse_breaks(self.parameterAsString(parameters, "CLASS_BREAKS", context)),
-                        self.parameterAsInt(parameters, "THRESHOLDS", context),
-                        self.parameterAsDouble(parameters, "MIN_STUDENTISED", context),
-                        self.parameterAsInt(parameters, "FOLDS", context), self.parameterAsInt(parameters, "SEED", context),
-                        outs["OUTPUT_WEIGHTS"], outs["OUTPUT_REPORT"], outs["OUTPUT_MODEL"], outs["OUTPUT_EXPLANATIONS"],
-                        progress_callback(feedback))
+        with core_arguments(background="AREA_SAMPLE"):
+            res = run_table(X, y, fields, kinds[0] if len(kinds) == 1 else kinds, bg,
+                            self.parameterAsDouble(parameters, "AREA_UNIT_CELLS", context),
+                            enum_choice(self, parameters, "THRESHOLD_CRITERION", CRITERIA, context),
+                            parse_breaks(self.parameterAsString(parameters, "CLASS_BREAKS", context)),
+                            self.parameterAsInt(parameters, "THRESHOLDS", context),
+                            self.parameterAsDouble(parameters, "MIN_STUDENTISED", context),
+                            self.parameterAsInt(parameters, "FOLDS", context), self.parameterAsInt(parameters, "SEED", context),
+                            outs["OUTPUT_WEIGHTS"], outs["OUTPUT_REPORT"], outs["OUTPUT_MODEL"], outs["OUTPUT_EXPLANATIONS"],
+                            progress_callback(feedback))
         for note in res.result.model.notes:
             feedback.pushInfo(note)
         ac = res.result.agterberg_cheng

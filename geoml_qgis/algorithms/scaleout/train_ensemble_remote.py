@@ -141,7 +141,8 @@ class TrainEnsembleRemote(GeoMLAlgorithm):
         return model, collected
 
     def _training_data(self, parameters, context, feedback, n_unlabelled: int, seed: int):
-        from ...core.scaleout.dataset import background_pixels, labelled_arrays, subsample_rows
+        from ...core.prospectivity.sampling import random_pixels
+        from ...core.scaleout.dataset import labelled_arrays, subsample_rows
 
         source = self.parameterAsSource(parameters, "INPUT", context)
         if source is None:
@@ -161,7 +162,8 @@ class TrainEnsembleRemote(GeoMLAlgorithm):
                 sampled = sample_stack(stack, points)  # reprojected to the stack's CRS when they differ
                 features = np.full((len(points), stack.count), np.nan)
                 features[sampled.kept] = sampled.X
-                background = background_pixels(stack, n_unlabelled, seed) if n_unlabelled else None
+                background = (random_pixels(stack, n_unlabelled, seed, allow_fewer=True)[1]
+                              if n_unlabelled else None)
                 names = list(stack.band_names)
             labels = numeric_column(points.attributes, label)
         else:

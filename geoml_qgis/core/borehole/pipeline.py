@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..errors import GeoMLError
+from ..errors import ArgumentError, GeoMLError
 from ..progress import ProgressCallback, report, scaled
 from .clustering import ClusterResult, cluster, cluster_summary
 from .continuity import ContinuityCurves, downhole_continuity, spatial_continuity
@@ -58,7 +58,7 @@ def run_clustering(samples: Samples, transform: str = "clr", n_clusters: int = 0
     if k_method not in K_METHODS:
         raise GeoMLError(f"Unknown way of choosing k '{k_method}'; choose one of {', '.join(K_METHODS)}.")
     if k_max < 2:
-        raise GeoMLError("The largest number of clusters to try (K_MAX) must be at least 2.")
+        raise ArgumentError("The largest number of clusters to try ({k_max}) must be at least 2.")
     if n_clusters and len(samples) < n_clusters:
         raise GeoMLError(f"{len(samples)} sample(s) cannot form {n_clusters} clusters; lower the number of clusters.")
     if len(samples) < 3:

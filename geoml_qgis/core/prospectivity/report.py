@@ -117,10 +117,22 @@ def write_cv_report(path: str | os.PathLike, title: str, results: Sequence[CVRes
     write_text_atomic(path, html_page(title, parts))
 
 
+#: display text of the figures of :meth:`.workflow.Evaluation.metrics`, by identifier
+METRIC_LABELS = {"n_deposits": "validation deposits", "n_non_deposits": "validation non-deposits",
+                 "roc_auc": "ROC AUC", "pr_auc": "PR AUC", "success_rate_auc": "success-rate AUC"}
+
+
+def metric_label(key: str) -> str:
+    """Display text of an evaluation figure's identifier (``captured_top_10pct`` included)."""
+    if key.startswith("captured_top_") and key.endswith("pct"):
+        return f"deposits captured in top {key[len('captured_top_'):-3]} % of area"
+    return METRIC_LABELS.get(key, key)
+
+
 def write_evaluation_report(path: str | os.PathLike, metrics: dict, area: np.ndarray, y: np.ndarray,
                             p: np.ndarray, notes: Sequence[str] = ()) -> None:
     """HTML report of a finished map scored at validation points."""
-    rows = [{"metric": k, "value": v} for k, v in metrics.items()]
+    rows = [{"metric": metric_label(k), "value": v} for k, v in metrics.items()]
     parts = [*(f"<p>{html.escape(n)}</p>" for n in notes),
              table_html(rows, ["metric", "value"])]
     if len(np.unique(y)) == 2:

@@ -74,12 +74,14 @@ def labels(points_attributes, field: str) -> np.ndarray:
 
 
 def random_pixels(stack: RasterStack, n: int, seed: int, exclude_xy: np.ndarray | None = None,
-                  min_distance: float = 0.0, max_tries: int = 20) -> tuple[np.ndarray, np.ndarray]:
+                  min_distance: float = 0.0, max_tries: int = 20,
+                  allow_fewer: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """*n* distinct random cells where every band has data, at least *min_distance* from *exclude_xy*.
 
     This is the documented background strategy: cells drawn uniformly over the stack,
     rejected on nodata or within ``min_distance`` of a known deposit. Returns
-    ``(xy (n, 2), features (n, bands))``.
+    ``(xy (n, 2), features (n, bands))``; with *allow_fewer*, fewer rows when no more were found
+    (at least one).
     """
     from scipy.spatial import cKDTree
 
@@ -101,7 +103,9 @@ def random_pixels(stack: RasterStack, n: int, seed: int, exclude_xy: np.ndarray 
             ok &= tree.query(np.column_stack([x, y]))[0] >= min_distance
         for k in np.flatnonzero(ok)[:need]:
             chosen[int(cells[k])] = (x[k], y[k], vals.data[k])
-    if len(chosen) < n:
+    if not chosen and allow_fewer:
+        raise GeoMLError("The feature stack has no cell where every band has a value.")
+    if len(chosen) < n and not allow_fewer:
         raise GeoMLError(f"Only {len(chosen)} background cells with data were found (asked for {n}); "
                          "lower the number or the minimum distance to deposits.")
     keys = sorted(chosen)

@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..errors import GeoMLError
+from ..errors import ArgumentError, GeoMLError
 from ..progress import ProgressCallback, report
 from .wofe import MIN_STUDENTISED
 from .wofe_model import PosteriorEstimator, WofEClassifier, fit_table, pairwise_chi_square
@@ -60,7 +60,7 @@ def run_table(X: np.ndarray, y: np.ndarray | None, names: Sequence[str], kinds: 
     y = y.astype(int)
     bg = X[y == 0] if background is None else np.asarray(background, float)
     if background is None and len(bg) == 0:
-        raise GeoMLError("Give background rows standing for the study area (BACKGROUND), or rows labelled 0.")
+        raise ArgumentError("Give background rows standing for the study area ({background}), or rows labelled 0.")
     report(progress, 0.0)
     model = fit_table(X[y == 1], bg, names, ks, criterion, breaks, background_cells or None, n_thresholds,
                       min_studentised)

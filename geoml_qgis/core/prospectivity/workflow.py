@@ -8,7 +8,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ..errors import GeoMLError
+from ..errors import ArgumentError, GeoMLError
 from ..io import PointTable, RasterStack, numeric_column, write_text_atomic
 from ..progress import ProgressCallback, report, scaled
 from .calibration import calibration_metrics
@@ -39,9 +39,9 @@ def table_features(df: pd.DataFrame, fields: Sequence[str]) -> np.ndarray:
     return np.column_stack([numeric_column(df, f) for f in fields])
 
 
-def training_data(points: PointTable, label_field: str, stack_path: str | None = None,
+def training_data(points: PointTable, *, label_field: str, stack_path: str | None = None,
                   feature_fields: Sequence[str] = (), background: int = 0, seed: int = 0) -> TrainingData:
-    """Labelled features from points sampled on a stack, or from the fields of a table.
+    """Labelled features from *points* sampled on the stack at *stack_path*, or from their *feature_fields*.
 
     *background* > 0 adds that many random cells of the stack as non-deposits (cells with data,
     at least two cells away from any deposit): the documented strategy when only deposits are known.
@@ -62,9 +62,11 @@ def training_data(points: PointTable, label_field: str, stack_path: str | None =
                 notes.append(f"Added {background} random background cells as non-deposits.")
     else:
         if not feature_fields:
-            raise GeoMLError("Choose a feature stack (FEATURES) or the feature fields of the input (FEATURE_FIELDS).")
+            raise ArgumentError("Choose a feature stack ({stack_path}) or the feature fields of the input "
+                                "({feature_fields}).")
         if background:
-            raise GeoMLError("Background non-deposits can only be drawn from a feature stack (FEATURES).")
+            raise ArgumentError("Background non-deposits ({background}) can only be drawn from a feature stack "
+                                "({stack_path}).")
         X, names = table_features(points.attributes, feature_fields), list(feature_fields)
         xy = points.xy if np.isfinite(points.xy).all() else None
     ok = ~np.isnan(y) & np.isfinite(X).all(axis=1)
@@ -78,19 +80,30 @@ def training_data(points: PointTable, label_field: str, stack_path: str | None =
     return TrainingData(X, y, xy, names, notes)
 
 
-def pretext_data(names: Sequence[str], stack_path: str | None = None, points: PointTable | None = None,
-                 field_name: str | None = None, raster: str | None = None, samples: int = 1000,
-                 seed: int = 0) -> tuple[np.ndarray, np.ndarray, str]:
-    """Pretext features and classes from points/a table (*field_name*) or from a categorical *raster*."""
+@dataclass(frozen=True)
+class Pretext:
+    """Rows of a pretext task: features ``X`` (n, f) float, integer ``classes`` (n,), a ``note`` for the log."""
+
+    X: np.ndarray
+    classes: np.ndarray
+    note: str
+
+
+def pretext_data(names: Sequence[str], *, stack_path: str | None = None, points: PointTable | None = None,
+                 class_field: str | None = None, raster: str | None = None, samples: int = 1000,
+                 seed: int = 0) -> Pretext:
+    """Pretext features (columns *names*) and classes from *points* (their *class_field*) or from a
+    categorical *raster* sampled at *samples* random cells of the stack."""
     if raster:
         if not stack_path:
-            raise GeoMLError("A pretext raster can only be sampled together with a feature stack (FEATURES).")
+            raise ArgumentError("A pretext raster ({raster}) can only be sampled together with a feature stack "
+                                "({stack_path}).")
         with RasterStack([stack_path]) as stack:
             X, c = pretext_from_raster(stack, raster, samples, seed)
-        return X.astype(np.float64), c, f"pretext: {len(c)} random cells of {os.path.basename(raster)}"
-    if points is None or not field_name:
-        raise GeoMLError("The transfer method needs PRETEXT points/table with a PRETEXT_FIELD, or a PRETEXT_RASTER.")
-    c = numeric_column(points.attributes, field_name)
+        return Pretext(X.astype(np.float64), c, f"pretext: {len(c)} random cells of {os.path.basename(raster)}")
+    if points is None or not class_field:
+        raise ArgumentError(_NO_PRETEXT)
+    c = numeric_column(points.attributes, class_field)
     if stack_path:
         with RasterStack([stack_path]) as stack:
             s = sample_stack(stack, points)
@@ -98,10 +111,15 @@ def pretext_data(names: Sequence[str], stack_path: str | None = None, points: Po
     else:
         X = table_features(points.attributes, names)
     ok = np.isfinite(c) & np.isfinite(X).all(axis=1)
-    return X[ok], c[ok].astype(np.int64), f"pretext: {int(ok.sum())} points with classes of '{field_name}'"
+    return Pretext(X[ok], c[ok].astype(np.int64), f"pretext: {int(ok.sum())} points with classes of '{class_field}'")
 
 
-def make_folds(data: TrainingData, k: int, spatial: bool, seed: int) -> np.ndarray:
+_NO_PRETEXT = ("The transfer method needs pretext data: points or a table ({points}) with a class field "
+               "({class_field}), or a categorical raster ({raster}).")
+
+
+def make_folds(data: TrainingData, *, k: int, spatial: bool, seed: int) -> np.ndarray:
+    """Fold index (n,) of each training row: stratified, or in spatial blocks of the points' extent."""
     if spatial:
         if data.xy is None:
             raise GeoMLError("Spatially blocked folds need point coordinates; the input has none.")
@@ -109,17 +127,35 @@ def make_folds(data: TrainingData, k: int, spatial: bool, seed: int) -> np.ndarr
     return stratified_folds(data.y, k, seed)
 
 
-def train(data: TrainingData, method: str, model_path: str, report_path: str | None = None,
-          pretext: tuple[np.ndarray, np.ndarray, str] | None = None, class_weight="auto", epochs: int = 200,
+@dataclass(frozen=True)
+class TrainResult:
+    """What :func:`train` did: ``cv`` one summary per method (as :meth:`CVResult.summary`), the chosen
+    ``method``, ``notes`` for the log, the saved model's ``sha256`` and the permutation ``importance``
+    rows of the chosen method (empty without a report or explanation CSV)."""
+
+    method: str
+    cv: list[dict]
+    notes: list[str]
+    sha256: str
+    importance: list[dict]
+
+    @property
+    def chosen(self) -> dict:
+        """The cross-validation summary of the chosen method."""
+        return next(s for s in self.cv if s["method"] == self.method)
+
+
+def train(data: TrainingData, *, method: str, model_path: str, report_path: str | None = None,
+          pretext: Pretext | None = None, class_weight="auto", epochs: int = 200,
           seed: int = 0, folds: int = 5, spatial: bool = False, compare: bool = False,
           progress: ProgressCallback | None = None, members: int = 10, latent_dim: int = 4,
-          unlabelled: np.ndarray | None = None, explain_csv: str | None = None, explain_repeats: int = 5) -> dict:
+          unlabelled: np.ndarray | None = None, explain_csv: str | None = None,
+          explain_repeats: int = 5) -> TrainResult:
     """Cross-validate *method* (and every method on the same folds when *compare*), then fit on all data and save.
 
     With a report or *explain_csv*, *method* is also explained: permutation importance on its held-out
     folds (*explain_repeats* shuffles per feature and fold) and partial dependence of the final model's
     top four features (see :mod:`.explain`), in the report and the CSV.
-    Returns ``{"cv": [summary per method], "notes": [...], "importance": [rows]}``.
     """
     from .explain import FoldImportance, add_partial_dependence, explanation_html, write_explanation_csv
 
@@ -134,14 +170,14 @@ def train(data: TrainingData, method: str, model_path: str, report_path: str | N
     needs_pretext = "transfer" in methods
     if needs_pretext and pretext is None:
         if method == "transfer":
-            raise GeoMLError("The transfer method needs pretext data: PRETEXT points with PRETEXT_FIELD, or a PRETEXT_RASTER.")
+            raise ArgumentError(_NO_PRETEXT)
         methods.remove("transfer")
     notes = list(data.notes)
     report(progress, 0.0)
     if needs_pretext and pretext is not None:
-        proto_t = ProspectivityModel("transfer", data.names, class_weight, epochs, seed=seed).pretrain(pretext[0], pretext[1])
-        notes.append(f"{pretext[2]}; pretext training accuracy {proto_t.pretext_.accuracy:.2f}.")
-    fold_ids = make_folds(data, folds, spatial, seed)
+        proto_t = ProspectivityModel("transfer", data.names, class_weight, epochs, seed=seed).pretrain(pretext.X, pretext.classes)
+        notes.append(f"{pretext.note}; pretext training accuracy {proto_t.pretext_.accuracy:.2f}.")
+    fold_ids = make_folds(data, k=folds, spatial=spatial, seed=seed)
     explainer = FoldImportance(data.names, explain_repeats, seed, method) if (report_path or explain_csv) else None
     results = []
     for i, m in enumerate(methods):
@@ -170,20 +206,29 @@ def train(data: TrainingData, method: str, model_path: str, report_path: str | N
                          f"{int((data.y == 0).sum())} non-deposits; features: {', '.join(data.names)}.", *notes],
                         explanation_html(expl))
     report(progress, 1.0)
-    return {"cv": cv, "notes": notes, "sha256": digest, "importance": expl.importance() if expl else []}
+    return TrainResult(method, cv, notes, digest, expl.importance() if expl else [])
 
 
-def background_rows(stack_path: str, n: int, seed: int) -> np.ndarray:
+def background_rows(stack_path: str, *, n: int, seed: int) -> np.ndarray:
     """Features of *n* random cells with data (unlabelled rows for the VAE ensemble), ``(n, bands)``."""
     with RasterStack([stack_path]) as stack:
         return random_pixels(stack, n, seed + 101)[1].astype(np.float64)
 
 
-def raster_scores(prob_path: str, points: PointTable, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
-    """Scores of the area (all valid cells, or a uniform random subset of :data:`MAX_AREA_CELLS`) and at *points*.
+@dataclass(frozen=True)
+class MapScores:
+    """A map's scores over its area (all valid cells, or a uniform random subset of :data:`MAX_AREA_CELLS`)
+    ``area`` (m,), at the points ``at_points`` (n_points,) with NaN where dropped, the ``kept`` mask
+    (n_points,) and a ``note`` on the dropped points."""
 
-    Returns ``(area_scores, point_scores (n_points,) with NaN where dropped, kept mask, note)``.
-    """
+    area: np.ndarray
+    at_points: np.ndarray
+    kept: np.ndarray
+    note: str
+
+
+def raster_scores(prob_path: str, points: PointTable, *, seed: int = 0) -> MapScores:
+    """Scores of the single-band raster at *prob_path* over its area and at *points*."""
     rng = np.random.default_rng(seed)
     with RasterStack([prob_path]) as r:
         s = sample_stack(r, points)
@@ -196,30 +241,59 @@ def raster_scores(prob_path: str, points: PointTable, seed: int = 0) -> tuple[np
             parts.append(v if keep >= 1 else v[rng.random(len(v)) < keep])
     scores = np.full(len(points), np.nan)
     scores[s.kept] = s.X[:, 0]
-    return np.concatenate(parts), scores, s.kept, s.message("validation points")
+    return MapScores(np.concatenate(parts), scores, s.kept, s.message("validation points"))
 
 
-def evaluate(area: np.ndarray, scores: np.ndarray, y: np.ndarray, report_path: str | None = None,
-             csv_path: str | None = None, notes: Sequence[str] = ()) -> dict:
-    """AUCs, success-rate area and capture efficiency of a map at validation points."""
+@dataclass(frozen=True)
+class Evaluation:
+    """Figures of a map scored at validation points. ``roc_auc`` and ``pr_auc`` are None without
+    non-deposits; ``captured`` maps a share of the area (ranked most prospective first) to the share
+    of deposits in it; ``curve`` is the success-rate curve ``(area_share, deposits_captured)``."""
+
+    n_deposits: int
+    n_non_deposits: int
+    roc_auc: float | None
+    pr_auc: float | None
+    success_rate_auc: float
+    captured: dict[float, float]
+    curve: tuple[np.ndarray, np.ndarray]
+
+    def metrics(self) -> dict[str, float | int]:
+        """The figures under identifier keys (``roc_auc``, ``success_rate_auc``, ``captured_top_10pct``...;
+        display text in :data:`.report.METRIC_LABELS`), those that exist only."""
+        m: dict[str, float | int] = {"n_deposits": self.n_deposits, "n_non_deposits": self.n_non_deposits}
+        if self.roc_auc is not None:
+            m.update(roc_auc=self.roc_auc, pr_auc=self.pr_auc)
+        m["success_rate_auc"] = self.success_rate_auc
+        m.update({captured_key(q): v for q, v in self.captured.items()})
+        return m
+
+
+def captured_key(share: float) -> str:
+    """Identifier of the share of deposits captured in the top *share* of the area, e.g. ``captured_top_10pct``."""
+    return f"captured_top_{int(round(share * 100))}pct"
+
+
+def evaluate(area: np.ndarray, *, scores: np.ndarray, y: np.ndarray, report_path: str | None = None,
+             csv_path: str | None = None, notes: Sequence[str] = ()) -> Evaluation:
+    """AUCs, success-rate area and capture efficiency of a map with scores *area* (m,) over its area,
+    *scores* (n,) at validation points labelled *y* (n,) (1 deposit, 0 not, NaN unknown)."""
     ok = np.isfinite(scores) & ~np.isnan(y)
     s, yy = scores[ok], y[ok].astype(int)
     if (yy == 1).sum() == 0:
         raise GeoMLError("No validation deposit (label 1) falls on scored cells; nothing to evaluate.")
-    metrics: dict = {"validation deposits": int((yy == 1).sum()), "validation non-deposits": int((yy == 0).sum())}
+    roc = pr = None
     if (yy == 0).any():
         roc, pr = auc_scores(yy, s)
-        metrics.update({"ROC AUC": roc, "PR AUC": pr})
     share, cap = success_rate(area, s[yy == 1])
-    metrics["success-rate AUC"] = area_auc(share, cap)
-    for q, v in capture_efficiency(area, s[yy == 1]).items():
-        metrics[f"deposits captured in top {int(q * 100)} % of area"] = v
+    result = Evaluation(int((yy == 1).sum()), int((yy == 0).sum()), roc, pr, area_auc(share, cap),
+                        dict(capture_efficiency(area, s[yy == 1])), (share, cap))
     if report_path:
         from .report import write_evaluation_report
 
-        write_evaluation_report(report_path, metrics, area, yy, s, notes)
+        write_evaluation_report(report_path, result.metrics(), area, yy, s, notes)
     if csv_path:
         rows = "\n".join(f"{share[i]:.4f},{cap[i]:.4f}" for i in range(len(share)))
-        write_text_atomic(csv_path, "metric,value\n" + "\n".join(f"{k},{v}" for k, v in metrics.items())
+        write_text_atomic(csv_path, "metric,value\n" + "\n".join(f"{k},{v}" for k, v in result.metrics().items())
                           + "\n\narea_share,deposits_captured\n" + rows + "\n")
-    return metrics
+    return result

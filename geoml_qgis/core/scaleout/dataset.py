@@ -1,16 +1,14 @@
 """Training arrays for a scale-out ensemble: labelled rows and unlabelled background.
 
 The workers read one ``.npz`` holding ``X`` (n, f), ``y`` (n,) 0/1 and ``X_unlabelled``
-(m, f); these functions build it from a table of features or from a raster stack.
+(m, f); these functions build it from a table of features (a stack's background cells come from
+:func:`..prospectivity.sampling.random_pixels`).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..errors import GeoMLError
-from ..io.raster import RasterStack
-
-MAX_TRIES = 20
 
 
 def labelled_arrays(features: np.ndarray, labels: np.ndarray) -> tuple[dict[str, np.ndarray], int]:
@@ -41,24 +39,3 @@ def subsample_rows(rows: np.ndarray, n: int, seed: int) -> np.ndarray:
     if len(rows) > n:
         rows = rows[np.sort(np.random.default_rng(seed).choice(len(rows), n, replace=False))]
     return rows
-
-
-def background_pixels(stack: RasterStack, n: int, seed: int) -> np.ndarray:
-    """*n* random cells of *stack* with every band valid: (n, bands) float32 (fewer if the stack has fewer)."""
-    grid = stack.grid
-    rng = np.random.default_rng(seed)
-    x0, dx, _, y0, _, dy = grid.transform
-    found: list[np.ndarray] = []
-    total = 0
-    for _ in range(MAX_TRIES):
-        if total >= n:
-            break
-        cells = rng.choice(grid.width * grid.height, min(grid.width * grid.height, 2 * (n - total) + 16), replace=False)
-        rows, cols = np.divmod(cells, grid.width)
-        values = stack.sample(x0 + (cols + 0.5) * dx, y0 + (rows + 0.5) * dy)
-        valid = np.asarray(values.data[~np.ma.getmaskarray(values).any(axis=1)], dtype=np.float32)
-        found.append(valid)
-        total += len(valid)
-    if total == 0:
-        raise GeoMLError("The feature stack has no cell where every band has a value.")
-    return np.concatenate(found)[:n]
