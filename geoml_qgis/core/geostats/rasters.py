@@ -14,6 +14,7 @@ from ..io.raster import open_raster, read_window
 from ..io.style import RasterStyle
 from ..io.writer import BlockWriter
 from ..progress import ProgressCallback
+from ..threads import resolve_workers
 from .kriging import OrdinaryKriging
 
 #: raster block edge while kriging (cells); 256 x 256 cells share neighbour sets well
@@ -69,21 +70,28 @@ class _Mask:
         return ~np.ma.getmaskarray(block).ravel()
 
 
-def _predict(ok: OrdinaryKriging, t: np.ndarray, valid: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+def search_workers(workers: int | None) -> int:
+    """Threads for the neighbour search inside a block: 1 where blocks already run in parallel threads."""
+    return 1 if resolve_workers(workers) > 1 else -1
+
+
+def _predict(ok: OrdinaryKriging, t: np.ndarray, valid: np.ndarray | None,
+             workers: int = -1) -> tuple[np.ndarray, np.ndarray]:
     if valid is None:
-        r = ok.predict(t)
+        r = ok.predict(t, workers=workers)
         return r.estimate, r.variance
     est, var = np.full(len(t), np.nan), np.full(len(t), np.nan)
     if valid.any():
-        r = ok.predict(t[valid])
+        r = ok.predict(t[valid], workers=workers)
         est[valid], var[valid] = r.estimate, r.variance
     return est, var
 
 
 def krige_window(ok: OrdinaryKriging, grid: Grid, window: Window, z_level: float | None = None,
-                 valid: np.ndarray | None = None):
-    """Estimate and variance ``(h, w)`` at the cell centres of *window* (NaN where out of reach or not valid)."""
-    est, var = _predict(ok, _targets(grid, window, z_level), valid)
+                 valid: np.ndarray | None = None, workers: int = -1):
+    """Estimate and variance ``(h, w)`` at the cell centres of *window* (NaN where out of reach or not valid);
+    *workers* threads search neighbours."""
+    est, var = _predict(ok, _targets(grid, window, z_level), valid, workers)
     return est.reshape(window.height, window.width), var.reshape(window.height, window.width)
 
 
@@ -99,11 +107,12 @@ def krige_to_rasters(
     threads krige blocks at once (None: every core); the files do not depend on it.
     """
     mask = _Mask(mask_path)
+    search = search_workers(workers)
     with BlockWriter(estimate_path, grid, 1, "float32", band_names=["estimate"], metadata=metadata,
                      style=RasterStyle("continuous", ramp="viridis")) as we, \
             BlockWriter(variance_path, grid, 1, "float32", band_names=["kriging_variance"], metadata=metadata,
                         style=RasterStyle("continuous", ramp="magma")) as wv:
-        process_blocks(grid, lambda win: krige_window(ok, grid, win, z_level, mask.valid(win)), [we, wv], progress,
+        process_blocks(grid, lambda win: krige_window(ok, grid, win, z_level, mask.valid(win), search), [we, wv], progress,
                        KRIGING_BLOCK, workers)
 
 
@@ -125,13 +134,14 @@ def kriged_features(
     coords = ok.coords_
     tree = cKDTree(coords)
     area_km2 = np.pi * density_radius ** 2 / 1e6
+    search = search_workers(workers)
 
     def compute(win: Window) -> np.ndarray:
         t = _targets(grid, win, z_level if coords.shape[1] == 3 else None)
         valid = mask.valid(win)
-        est, var = _predict(ok, t, valid)
-        dist, _ = tree.query(t, k=1, workers=-1)
-        count = tree.query_ball_point(t, density_radius, return_length=True, workers=-1)
+        est, var = _predict(ok, t, valid, search)
+        dist, _ = tree.query(t, k=1, workers=search)
+        count = tree.query_ball_point(t, density_radius, return_length=True, workers=search)
         out = np.stack([est, var, dist, count / area_km2])
         if valid is not None:
             out[:, ~valid] = np.nan
