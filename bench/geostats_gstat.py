@@ -22,7 +22,7 @@ arrays.
   cells, 3 multigrid levels); printed: times and ratio (target <= 1/3 at 1,000 data onto 500 x 500).
 
 Usage: ``python bench/geostats_gstat.py [--cells 200] [--points 5000] [--sim-cells 100] [--sim-points 1000]
-[--median] [--no-sim]``; ``--full`` uses the issue's sizes (1,000 x 1,000 and 500 x 500; about 10 minutes on
+[--median] [--no-sim] [--no-pykrige]``; ``--full`` uses the issue's sizes (1,000 x 1,000 and 500 x 500; about 10 minutes on
 a quiet 2-core machine, gstat's runs the longest). Report the median of three runs and the machine load
 (printed: the 1-minute load average before and after each contestant).
 """
@@ -86,14 +86,15 @@ def vgm_sph(psill=SPH[2] - SPH[1], nugget=SPH[1], rng=SPH[3]):
     return f"vgm({psill}, 'Sph', {rng}, {nugget})"
 
 
-BLOCK = 256
+def blocks(cells, coords):
+    """Row-major blocks of the grid's cell indices, of the size the raster writers krige."""
+    from geoml_qgis.core.geostats.rasters import kriging_block
+    from geoml_qgis.core.io.grid import Grid
 
-
-def blocks(cells):
-    """Row-major 256 x 256 blocks of the grid's cell indices (as the raster writers krige them)."""
-    for r0 in range(0, cells, BLOCK):
-        for c0 in range(0, cells, BLOCK):
-            r, c = np.meshgrid(np.arange(r0, min(r0 + BLOCK, cells)), np.arange(c0, min(c0 + BLOCK, cells)),
+    size = kriging_block(Grid(cells, cells, (0.0, EXTENT / cells, 0.0, EXTENT, 0.0, -EXTENT / cells)), coords)
+    for r0 in range(0, cells, size):
+        for c0 in range(0, cells, size):
+            r, c = np.meshgrid(np.arange(r0, min(r0 + size, cells)), np.arange(c0, min(c0 + size, cells)),
                                indexing="ij")
             yield (r * cells + c).ravel()
 
@@ -123,7 +124,7 @@ def ours(kind: str, n_points: int, cells: int, workers: int, median: bool, out: 
             return est.predict(xy[rows], workers=search).raw
     res = np.empty((len(g), 2 if kind == "ked" else 3))
     with single_thread():
-        for rows, block in ordered_map(compute, blocks(cells), workers):
+        for rows, block in ordered_map(compute, blocks(cells, pts[["x", "y"]].to_numpy()), workers):
             res[rows] = block
     seconds = time.perf_counter() - t0
     np.save(out, res)
@@ -204,7 +205,7 @@ def contest(kind: str, a, pts, g, tmp: str) -> None:
           f"{diff.max():.1e}, {int((diff > 1e-6).any(axis=1).sum())} of {len(g)} cells beyond 1e-6 (near-ties of "
           f"the k-th neighbour pick different sets); load {load:.1f}{' (LOADED: not a result)' if load > 1 else ''}",
           flush=True)
-    if kind == "ik":
+    if kind == "ik" and a.pykrige:
         try:
             t_pk, start, pk = pykrige_ik(pts, a.cells, a.median)
         except ImportError:
@@ -240,6 +241,7 @@ def main() -> None:
     ap.add_argument("--full", action="store_true")
     ap.add_argument("--median", action="store_true", help="IK with one median-indicator model")
     ap.add_argument("--no-sim", action="store_true", help="skip sequential Gaussian simulation")
+    ap.add_argument("--no-pykrige", dest="pykrige", action="store_false", help="skip PyKrige (slow on busy cores)")
     a = ap.parse_args()
     if a.full:
         a.cells, a.points, a.sim_cells, a.sim_points = 1000, 5000, 500, 1000

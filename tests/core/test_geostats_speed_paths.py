@@ -186,3 +186,14 @@ def test_indicator_and_drift_rasters_identical_with_two_workers(tmp_path):
         trend_krige_to_rasters(uk, grid, [], tmp_path / f"u{w}.tif", tmp_path / f"v{w}.tif", workers=w)
         out[w] = [gdal.Open(str(tmp_path / f"{b}{w}.tif")).ReadAsArray() for b in "peuv"]
     assert all(np.array_equal(a, b) for a, b in zip(out[1], out[2]))
+
+
+def test_kriging_block_shrinks_over_dense_samples():
+    from geoml_qgis.core.geostats.rasters import kriging_block
+    from geoml_qgis.core.io import Grid
+
+    xy = np.random.default_rng(0).uniform(0, 1000, (5000, 2))
+    assert kriging_block(Grid.from_bounds(0, 0, 1000, 1000, 1.0), xy) == 256  # ~330 samples a block
+    assert kriging_block(Grid.from_bounds(0, 0, 1000, 1000, 2.5), xy) == 128  # 2,048 at 256 cells, 512 at 128
+    assert kriging_block(Grid.from_bounds(0, 0, 1000, 1000, 50.0), xy) == 64  # never below 64
+    assert kriging_block(Grid.from_bounds(0, 0, 1000, 1000, 50.0), None) == 256

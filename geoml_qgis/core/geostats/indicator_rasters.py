@@ -13,7 +13,7 @@ from ..io.style import RasterStyle
 from ..io.writer import BlockWriter
 from ..progress import ProgressCallback
 from .indicator import IndicatorKriging
-from .rasters import KRIGING_BLOCK, _Mask, _targets, search_workers
+from .rasters import _Mask, _targets, kriging_block, search_workers
 
 
 def exceedance_band_names(cutoffs: np.ndarray) -> list[str]:
@@ -69,5 +69,5 @@ def indicator_to_rasters(
                                    metadata=metadata, style=RasterStyle("continuous", ramp="magma")))
     with ExitStack() as stack:
         entered = [stack.enter_context(w) for w in writers]
-        process_blocks(grid, compute, entered, progress, KRIGING_BLOCK, workers)
+        process_blocks(grid, compute, entered, progress, kriging_block(grid, ik.coords_), workers)
     return corrected

@@ -19,6 +19,8 @@ from .kriging import OrdinaryKriging
 
 #: raster block edge while kriging (cells); 256 x 256 cells share neighbour sets well
 KRIGING_BLOCK = 256
+#: samples a block may cover before its edge is halved (their pairwise table should stay in cache)
+BLOCK_SAMPLES = 1000
 FEATURE_BANDS = ("estimate", "variance", "nearest_sample_distance", "sample_density_per_km2")
 
 
@@ -45,6 +47,25 @@ def check_extent(coords: np.ndarray, grid: Grid) -> None:
             f"(x {xmin:.6g}..{xmax:.6g}, y {ymin:.6g}..{ymax:.6g}); check the extent and that the "
             "layer and the extent use the same CRS."
         )
+
+
+def kriging_block(grid: Grid, coords: np.ndarray | None) -> int:
+    """Block edge (cells) for kriging samples ``coords (n, 2|3)`` onto *grid*: :data:`KRIGING_BLOCK`, halved
+    (down to 64) while a block would cover more than :data:`BLOCK_SAMPLES` samples at their mean density.
+
+    A block's kriging systems are gathered from a table of the pairwise values of the samples it uses;
+    coarse cells over dense samples would make that table large and slow to read.
+    """
+    if coords is None or len(coords) < 2:
+        return KRIGING_BLOCK
+    span = np.ptp(np.asarray(coords)[:, :2], axis=0)
+    if not span[0] * span[1] > 0:
+        return KRIGING_BLOCK
+    density = len(coords) / float(span[0] * span[1])
+    size = KRIGING_BLOCK
+    while size > 64 and density * (size * abs(grid.transform[1])) * (size * abs(grid.transform[5])) > BLOCK_SAMPLES:
+        size //= 2
+    return size
 
 
 def _targets(grid: Grid, window: Window, z_level: float | None) -> np.ndarray:
@@ -112,8 +133,8 @@ def krige_to_rasters(
                      style=RasterStyle("continuous", ramp="viridis")) as we, \
             BlockWriter(variance_path, grid, 1, "float32", band_names=["kriging_variance"], metadata=metadata,
                         style=RasterStyle("continuous", ramp="magma")) as wv:
-        process_blocks(grid, lambda win: krige_window(ok, grid, win, z_level, mask.valid(win), search), [we, wv], progress,
-                       KRIGING_BLOCK, workers)
+        process_blocks(grid, lambda win: krige_window(ok, grid, win, z_level, mask.valid(win), search), [we, wv],
+                       progress, kriging_block(grid, ok.coords_), workers)
 
 
 def kriged_features(
@@ -149,4 +170,4 @@ def kriged_features(
 
     with BlockWriter(path, grid, 4, "float32", band_names=list(FEATURE_BANDS), metadata=metadata,
                      style=RasterStyle("continuous", ramp="viridis")) as w:
-        process_blocks(grid, compute, w, progress, KRIGING_BLOCK, workers)
+        process_blocks(grid, compute, w, progress, kriging_block(grid, coords), workers)

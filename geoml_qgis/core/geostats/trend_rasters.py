@@ -15,7 +15,7 @@ from ..io.raster import RasterStack
 from ..io.style import RasterStyle
 from ..io.writer import BlockWriter
 from ..progress import ProgressCallback
-from .rasters import KRIGING_BLOCK, _Mask, _targets, search_workers
+from .rasters import _Mask, _targets, kriging_block, search_workers
 
 
 def sample_covariates(paths: Sequence[str | os.PathLike], coords: np.ndarray,
@@ -68,7 +68,8 @@ def trend_krige_to_rasters(
     uncovered = 0
     lock = threading.Lock()  # GDAL reads one at a time; the count is shared
     # the neighbour search's threads, where the estimator takes them (cokriging does not)
-    search = {"workers": search_workers(workers)} if "workers" in inspect.signature(estimator.predict).parameters else {}
+    takes_workers = "workers" in inspect.signature(estimator.predict).parameters
+    search = {"workers": search_workers(workers)} if takes_workers else {}
 
     def compute(win: Window):
         nonlocal uncovered
@@ -95,7 +96,8 @@ def trend_krige_to_rasters(
                          style=RasterStyle("continuous", ramp="viridis")) as we, \
                 BlockWriter(variance_path, grid, 1, "float32", band_names=["kriging_variance"], metadata=metadata,
                             style=RasterStyle("continuous", ramp="magma")) as wv:
-            process_blocks(grid, compute, [we, wv], progress, KRIGING_BLOCK, workers)
+            block = kriging_block(grid, getattr(estimator, "coords_", None))
+            process_blocks(grid, compute, [we, wv], progress, block, workers)
     finally:
         if stack is not None:
             stack.close()
