@@ -27,7 +27,7 @@ from ..progress import ProgressCallback, report
 from ..threads import single_thread
 from .models import VariogramModel
 from .neighbours import GroupedSets, grouped_sets, nearest_sets
-from .setsolve import Systems, solve_sets
+from .setsolve import Systems, solve_sets, solve_systems
 
 #: distance under which a target coincides with a sample (PyKrige's ``eps``): exact interpolation
 EXACT_EPS = 1e-10
@@ -292,24 +292,10 @@ class OrdinaryKriging:
         k = gidx.shape[1]
         a = self._matrices(gidx, table)
         b = self._rhs(t, gidx)
-        bad = 0
-        try:
-            w = np.linalg.solve(a, b)
-        except np.linalg.LinAlgError:  # an exactly singular set: least squares for it alone
-            w = np.empty_like(b)
-            for j in range(len(a)):
-                try:
-                    w[j] = np.linalg.solve(a[j], b[j])
-                except np.linalg.LinAlgError:
-                    w[j] = np.linalg.pinv(a[j], hermitian=True) @ b[j]
-                    bad += 1
-        # a near-singular system shows as weights that do not sum to one: solve by least squares
-        off = np.flatnonzero((np.abs(w[:, :k].sum(axis=1) - 1.0) > 1e-6).any(axis=1))
-        for j in off.tolist():
-            w[j] = np.linalg.pinv(a[j], hermitian=True) @ b[j]
+        w, bad = solve_systems(a, b, k)
         est = np.einsum("gks,gk->gs", w[:, :k], self._z[gidx])
         var = np.einsum("gks,gks->gs", w, b)
-        return est, var, bad + len(off)
+        return est, var, bad
 
     def _solve_shared(self, t: np.ndarray, nb: np.ndarray, table) -> tuple[np.ndarray, np.ndarray, int]:
         """Many targets ``t (c, d)`` sharing one neighbour set ``nb (k,)``: estimate, variance ``(c,)``, singular."""

@@ -90,7 +90,7 @@ class Systems:
         return a
 
 
-def _solve(a: np.ndarray, b: np.ndarray, k: int) -> tuple[np.ndarray, int]:
+def solve_systems(a: np.ndarray, b: np.ndarray, k: int) -> tuple[np.ndarray, int]:
     """Solutions ``(G, K, s)`` of ``a (G, K, K)`` with ``b (G, K, s)``; least squares where singular."""
     bad = 0
     try:
@@ -143,7 +143,7 @@ def solve_sets(systems: Systems, rhs: np.ndarray, starts: np.ndarray, values: np
                 a = systems(np.array([g]))
                 for c in range(starts[g], starts[g] + s, step):
                     rows = np.arange(c, min(c + step, starts[g] + s))
-                    w, bad = _solve(a, rhs[rows].T[None], k)
+                    w, bad = solve_systems(a, rhs[rows].T[None], k)
                     est[rows] = w[0, :k].T @ values[systems.sets[g]]
                     wb[rows] = np.einsum("ks,sk->s", w[0], rhs[rows])
                     singular += bad
@@ -153,7 +153,7 @@ def solve_sets(systems: Systems, rhs: np.ndarray, starts: np.ndarray, values: np
             g = sets[c:c + per]
             pos = starts[g][:, None] + np.arange(s)
             b = rhs[pos]  # (G, s, K)
-            w, bad = _solve(systems(g), b.transpose(0, 2, 1), k)
+            w, bad = solve_systems(systems(g), b.transpose(0, 2, 1), k)
             singular += bad
             est[pos] = np.einsum("gks,gkq->gsq", w[:, :k], values[systems.sets[g]])
             wb[pos] = np.einsum("gks,gsk->gs", w, b)
