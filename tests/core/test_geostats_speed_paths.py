@@ -101,3 +101,99 @@ def test_rasters_identical_with_two_workers(tmp_path):
         krige_to_rasters(ok, grid, tmp_path / f"e{w}.tif", tmp_path / f"v{w}.tif", workers=w)
         out[w] = [gdal.Open(str(tmp_path / f"{b}{w}.tif")).ReadAsArray() for b in "ev"]
     assert all(np.array_equal(a, b) for a, b in zip(out[1], out[2]))
+
+
+def test_grouped_sets_equal_kdtree_with_their_distances():
+    from geoml_qgis.core.geostats.neighbours import grouped_sets
+
+    rng = np.random.default_rng(5)
+    tree = cKDTree(rng.uniform(0, 1000, (700, 2)))
+    gx, gy = np.meshgrid(np.arange(0, 1000, 7.0) + 0.5, np.arange(-100, 700, 7.0))
+    t = np.column_stack([gx.ravel(), gy.ravel()])
+    g = grouped_sets(tree, t, 16)
+    sets = np.empty((len(t), 16), np.intp)
+    sets[g.order] = np.repeat(g.sets, g.sizes, axis=0)
+    assert _same_sets(sets, kdtree_sets(tree, t, 16))
+    assert len(np.unique(g.sets, axis=0)) == len(g.sets)  # each distinct set once
+    d = np.hypot(*(tree.data[sets[g.order]] - t[g.order][:, None]).transpose(2, 0, 1))
+    np.testing.assert_allclose(g.distances, d, rtol=1e-14, atol=1e-12)
+
+
+def _trend_data():
+    rng = np.random.default_rng(11)
+    xy = rng.uniform(0, 800, (350, 2))
+    cov = xy[:, 0] / 400 + np.sin(xy[:, 1] / 150)
+    z = np.sin(xy[:, 0] / 120) + 0.7 * cov + rng.normal(0, 0.1, 350)
+    gx, gy = np.meshgrid(np.arange(0, 800, 9.0) + 2, np.arange(0, 800, 9.0) + 3)
+    t = np.column_stack([gx.ravel(), gy.ravel()])
+    return xy, z, cov, t, t[:, 0] / 400 + np.sin(t[:, 1] / 150)
+
+
+def test_external_drift_grouped_sets_equal_the_plain_path():
+    """KED on a dense grid (grouped sets, bordered table, batched LU) equals the per-target inverses
+    (a search radius beyond every distance takes the plain path with the same neighbours)."""
+    from geoml_qgis.core.geostats.universal import UniversalKriging
+
+    xy, z, cov, t, tcov = _trend_data()
+    model = VariogramModel("spherical", 0.02, 0.5, 250.0)
+    fast = UniversalKriging(model, "constant", 24).fit(xy, z, cov[:, None])
+    plain = UniversalKriging(model, "constant", 24, search_radius=1e6).fit(xy, z, cov[:, None])
+    assert fast.fast_path and not plain.fast_path
+    a, b = fast.predict(t, tcov[:, None]), plain.predict(t, tcov[:, None])
+    np.testing.assert_allclose(a.estimate, b.estimate, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(a.variance, b.variance, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("median", [True, False])
+def test_indicator_shared_sets_equal_one_kriging_per_cutoff(median):
+    """All cut-offs from one grouping of the targets (one solve for a median-indicator model) equal
+    an ordinary kriging of each indicator on its own."""
+    from geoml_qgis.core.geostats.indicator import IndicatorKriging
+
+    xy, z, _, t, _ = _trend_data()
+    cut = np.quantile(z, [0.2, 0.5, 0.8])
+    models = VariogramModel("spherical", 0.02, 0.25, 250.0) if median else [
+        VariogramModel("spherical", 0.02, 0.2, 200.0), VariogramModel("exponential", 0.01, 0.25, 300.0),
+        VariogramModel("spherical", 0.02, 0.2, 200.0)]
+    ik = IndicatorKriging(cut, models, neighbours=20).fit(xy, z)
+    assert len(ik._shared_sets()) == (1 if median else 2)
+    res, var = ik.predict(t), ik.predict_variances(t)
+    for k, c in enumerate(cut):
+        m = models if median else models[k]
+        ref = OrdinaryKriging(m, 20).fit(xy, (z <= c).astype(float))
+        one = ref.solve(ref.model.transform(t, ref.centre_[:2]), kdtree_sets(ref.tree_, ref.model.transform(
+            t, ref.centre_[:2]), 20))
+        np.testing.assert_allclose(res.raw[:, k], one.estimate, rtol=0, atol=1e-10)
+        np.testing.assert_allclose(var[:, k], one.variance, rtol=0, atol=1e-10)
+
+
+def test_indicator_and_drift_rasters_identical_with_two_workers(tmp_path):
+    from osgeo import gdal
+
+    from geoml_qgis.core.geostats.indicator import IndicatorKriging
+    from geoml_qgis.core.geostats.indicator_rasters import indicator_to_rasters
+    from geoml_qgis.core.geostats.trend_rasters import trend_krige_to_rasters
+    from geoml_qgis.core.geostats.universal import UniversalKriging
+    from geoml_qgis.core.io import Grid
+
+    xy, z, _, _, _ = _trend_data()
+    grid = Grid.from_bounds(0, 0, 800, 600, 2.0)  # 400 x 300 cells: four 256 x 256 blocks
+    ik = IndicatorKriging(np.quantile(z, [0.3, 0.7]), VariogramModel("spherical", 0.02, 0.25, 250.0), 16).fit(xy, z)
+    uk = UniversalKriging(VariogramModel("spherical", 0.02, 0.5, 250.0), "linear", 16).fit(xy, z)
+    out = {}
+    for w in (1, 2):
+        indicator_to_rasters(ik, grid, tmp_path / f"p{w}.tif", tmp_path / f"e{w}.tif", workers=w)
+        trend_krige_to_rasters(uk, grid, [], tmp_path / f"u{w}.tif", tmp_path / f"v{w}.tif", workers=w)
+        out[w] = [gdal.Open(str(tmp_path / f"{b}{w}.tif")).ReadAsArray() for b in "peuv"]
+    assert all(np.array_equal(a, b) for a, b in zip(out[1], out[2]))
+
+
+def test_kriging_block_shrinks_over_dense_samples():
+    from geoml_qgis.core.geostats.rasters import kriging_block
+    from geoml_qgis.core.io import Grid
+
+    xy = np.random.default_rng(0).uniform(0, 1000, (5000, 2))
+    assert kriging_block(Grid.from_bounds(0, 0, 1000, 1000, 1.0), xy) == 256  # ~330 samples a block
+    assert kriging_block(Grid.from_bounds(0, 0, 1000, 1000, 2.5), xy) == 128  # 2,048 at 256 cells, 512 at 128
+    assert kriging_block(Grid.from_bounds(0, 0, 1000, 1000, 50.0), xy) == 64  # never below 64
+    assert kriging_block(Grid.from_bounds(0, 0, 1000, 1000, 50.0), None) == 256

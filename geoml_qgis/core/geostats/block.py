@@ -80,6 +80,8 @@ class BlockKriging(UniversalKriging):
         self.block_variance_ = float(self.weights_ @ cov @ self.weights_)
         return self
 
+    point_support = False  # block-averaged right-hand sides: the plain path
+
     def target_variance(self) -> float:
         return self.block_variance_
 

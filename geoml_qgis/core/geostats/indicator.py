@@ -5,6 +5,10 @@ kriging of each indicator estimates ``F_k = P(Z <= z_k | data)`` at a target (gs
 ``krige(I(z <= z_k) ~ 1, ...)``). Each cut-off has its own indicator variogram, or all use one
 (median indicator kriging: one model, the same weights for every cut-off).
 
+Every cut-off uses the same neighbour sets: targets are grouped by set once
+(:meth:`~.kriging.OrdinaryKriging.grouped`), then each distinct variogram solves its systems once
+for all the cut-offs that use it (one solve for every cut-off with a median-indicator model).
+
 Kriged indicators need not form a distribution; the order-relation correction (as in GSLIB's ik3d)
 clips them to [0, 1], then averages an upward pass (``F_k >= F_{k-1}``) and a downward pass
 (``F_k <= F_{k+1}``).
@@ -23,7 +27,7 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import GeoMLError
-from ..progress import ProgressCallback, scaled
+from ..progress import ProgressCallback, report, scaled
 from .crossval import CrossValidation, _summarise, _table, add_probability_scores, leave_one_out
 from .kriging import OrdinaryKriging
 from .variogram import experimental_variogram, fit_variogram
@@ -130,7 +134,7 @@ class IndicatorKriging:
                 raise GeoMLError(f"Give one indicator variogram per cut-off ({K}), or one for all.")
         self.krigers_ = [OrdinaryKriging(m, self.neighbours, self.search_radius).fit(coords, ind[:, k])
                          for k, m in enumerate(self.models_)]
-        self.coords_, self.values_ = coords, z
+        self.coords_, self.values_, self.indicators_ = coords, z, ind
         self._class_moments()
         return self
 
@@ -165,19 +169,53 @@ class IndicatorKriging:
         cvar = np.maximum(p @ self.class_square_ - etype ** 2, 0.0)
         return IndicatorResult(self.cutoffs_, raw, cdf, etype, cvar, n_bad)
 
-    def predict(self, targets: np.ndarray, progress: ProgressCallback | None = None) -> IndicatorResult:
-        """Conditional distributions at ``targets (m, d)``."""
+    def predict(self, targets: np.ndarray, progress: ProgressCallback | None = None,
+                workers: int = -1) -> IndicatorResult:
+        """Conditional distributions at ``targets (m, d)`` (*workers*: threads of the neighbour search)."""
+        return self.summarise(self._krige(targets, progress, workers)[0])
+
+    def predict_variances(self, targets: np.ndarray, workers: int = -1) -> np.ndarray:
+        """Kriging variances ``(m, K)`` of the raw indicator estimates (as gstat's ``var1.var``)."""
+        return self._krige(targets, None, workers)[1]
+
+    def _shared_sets(self) -> list[list[int]] | None:
+        """Cut-offs grouped by variogram model when every cut-off can share neighbour sets (same
+        anisotropy, moving neighbourhood without a radius); None otherwise."""
+        first = self.krigers_[0]
+        if not first.fast_path or any((m.ratio, m.angle) != (first.model.ratio, first.model.angle)
+                                      for m in self.models_):
+            return None
+        groups: list[list[int]] = []
+        for k, m in enumerate(self.models_):
+            same = next((g for g in groups if self.models_[g[0]] == m), None)
+            if same is None:
+                groups.append([k])
+            else:
+                same.append(k)
+        return groups
+
+    def _krige(self, targets: np.ndarray, progress: ProgressCallback | None, workers: int,
+               chunk: int = 65536) -> tuple[np.ndarray, np.ndarray]:
+        """Raw kriged indicators and their kriging variances, each ``(m, K)``."""
         t = np.asarray(targets, dtype=np.float64)
         K = len(self.cutoffs_)
-        raw = np.empty((len(t), K))
-        for k, ok in enumerate(self.krigers_):
-            raw[:, k] = ok.predict(t, progress=scaled(progress, k / K, (k + 1) / K)).estimate
-        return self.summarise(raw)
-
-    def predict_variances(self, targets: np.ndarray) -> np.ndarray:
-        """Kriging variances ``(m, K)`` of the raw indicator estimates (as gstat's ``var1.var``)."""
-        t = np.asarray(targets, dtype=np.float64)
-        return np.column_stack([ok.predict(t).variance for ok in self.krigers_])
+        raw, var = np.empty((len(t), K)), np.empty((len(t), K))
+        groups = self._shared_sets()
+        if groups is None:
+            for k, ok in enumerate(self.krigers_):
+                r = ok.predict(t, progress=scaled(progress, k / K, (k + 1) / K), workers=workers)
+                raw[:, k], var[:, k] = r.estimate, r.variance
+            return raw, var
+        first = self.krigers_[0]
+        report(progress, 0.0)
+        for s in range(0, len(t), chunk):
+            sets = first.grouped(first.model.transform(t[s:s + chunk], first.centre_[:2]), workers)
+            for cols in groups:
+                est, v, _ = self.krigers_[cols[0]].krige_groups(sets, self.indicators_[:, cols])
+                raw[s:s + chunk, cols] = est
+                var[s:s + chunk, cols] = v[:, None]
+            report(progress, min(1.0, (s + chunk) / max(len(t), 1)))
+        return raw, var
 
 
 def leave_one_out_indicator(

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from contextlib import ExitStack
 
 import numpy as np
@@ -12,7 +13,7 @@ from ..io.style import RasterStyle
 from ..io.writer import BlockWriter
 from ..progress import ProgressCallback
 from .indicator import IndicatorKriging
-from .rasters import KRIGING_BLOCK, _Mask, _targets
+from .rasters import _Mask, _targets, kriging_block, search_workers
 
 
 def exceedance_band_names(cutoffs: np.ndarray) -> list[str]:
@@ -23,16 +24,20 @@ def indicator_to_rasters(
     ik: IndicatorKriging, grid: Grid, exceedance_path: str | os.PathLike, etype_path: str | os.PathLike | None = None,
     variance_path: str | os.PathLike | None = None, metadata: dict | None = None,
     progress: ProgressCallback | None = None, mask_path: str | os.PathLike | None = None,
+    workers: int | None = None,
 ) -> int:
     """Stream a fitted :class:`IndicatorKriging` onto *grid*.
 
     Writes a K-band raster of P(value > cut-off) (bands named ``P(>cut-off)``, styled 0..1) and, when
     paths are given, the E-type estimate and the conditional variance. Returns the number of cells
-    whose kriged indicators needed an order-relation correction.
+    whose kriged indicators needed an order-relation correction. *workers* threads krige blocks at once
+    (None: every core); the files do not depend on it.
     """
     mask = _Mask(mask_path)
     K = len(ik.cutoffs_)
     corrected = 0
+    lock = threading.Lock()
+    search = search_workers(workers)
 
     def compute(win: Window):
         nonlocal corrected
@@ -42,9 +47,10 @@ def indicator_to_rasters(
         p = np.full((len(t), K), np.nan)
         e, v = np.full(len(t), np.nan), np.full(len(t), np.nan)
         if valid.any():
-            r = ik.predict(t[valid])
+            r = ik.predict(t[valid], workers=search)
             p[valid], e[valid], v[valid] = r.exceedance, r.etype, r.conditional_variance
-            corrected += r.n_corrected
+            with lock:
+                corrected += r.n_corrected
         shape = (win.height, win.width)
         out = [p.T.reshape(K, *shape)]
         if etype_path:
@@ -63,5 +69,5 @@ def indicator_to_rasters(
                                    metadata=metadata, style=RasterStyle("continuous", ramp="magma")))
     with ExitStack() as stack:
         entered = [stack.enter_context(w) for w in writers]
-        process_blocks(grid, compute, entered, progress, KRIGING_BLOCK)
+        process_blocks(grid, compute, entered, progress, kriging_block(grid, ik.coords_), workers)
     return corrected

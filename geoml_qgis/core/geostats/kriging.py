@@ -8,10 +8,11 @@ The kriging system of a target with neighbours ``1..k`` is PyKrige's semivariogr
 estimate ``w . z`` and kriging variance ``w . gamma + mu``.
 
 Speed: targets whose k nearest samples are the *same set* share the left-hand side. The sets of
-a raster block's cells are found tile by tile (:mod:`.neighbours`), cells are grouped by set (an
-order-free hash of the sample indices, checked by a second hash), and sets serving the same
-number s of cells are solved together: one batched LU solve with s right-hand sides per set. On
-a 1,000 x 1,000 grid with 5,000 samples and k = 32 there are about six cells per distinct set.
+a raster block's cells are found tile by tile and grouped by set with the distances measured on
+the way (:func:`.neighbours.grouped_sets`); the matrices are gathered from one bordered table of
+the samples in use, and sets serving the same number s of cells are solved together, one batched
+LU solve with s right-hand sides per set (:mod:`.setsolve`). On a 1,000 x 1,000 grid with 5,000
+samples and k = 32 there are about six cells per distinct set.
 """
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ from ..errors import GeoMLError
 from ..progress import ProgressCallback, report
 from ..threads import single_thread
 from .models import VariogramModel
-from .neighbours import nearest_sets
+from .neighbours import GroupedSets, grouped_sets, nearest_sets
+from .setsolve import Systems, solve_sets, solve_systems
 
 #: distance under which a target coincides with a sample (PyKrige's ``eps``): exact interpolation
 EXACT_EPS = 1e-10
@@ -136,8 +138,12 @@ class OrdinaryKriging:
         return dist, idx
 
     def predict(self, targets: np.ndarray, progress: ProgressCallback | None = None,
-                chunk: int = 65536) -> KrigingResult:
-        """Krige at ``targets (m, d)``; returns estimate and variance ``(m,)``."""
+                chunk: int = 65536, workers: int = -1) -> KrigingResult:
+        """Krige at ``targets (m, d)``; returns estimate and variance ``(m,)``.
+
+        *workers*: threads of the neighbour search (-1: every core; 1 where blocks are already
+        kriged in parallel threads).
+        """
         t = np.asarray(targets, dtype=np.float64)
         if t.ndim != 2 or t.shape[1] != self._xy.shape[1]:
             raise GeoMLError(f"Targets need {self._xy.shape[1]} coordinates, like the samples.")
@@ -146,17 +152,53 @@ class OrdinaryKriging:
         singular = 0
         report(progress, 0.0)
         for s in range(0, len(t), chunk):
-            r = self._predict_transformed(self.model.transform(t[s:s + chunk], self.centre_[:2]))
+            r = self._predict_transformed(self.model.transform(t[s:s + chunk], self.centre_[:2]), workers)
             est[s:s + chunk], var[s:s + chunk] = r.estimate, r.variance
             singular += r.n_singular
             report(progress, min(1.0, (s + chunk) / max(len(t), 1)))
         return KrigingResult(est, var, singular)
 
-    def _predict_transformed(self, t: np.ndarray) -> KrigingResult:
+    def _predict_transformed(self, t: np.ndarray, workers: int = -1) -> KrigingResult:
         if self.global_:
             idx = np.broadcast_to(np.arange(self.n_samples), (len(t), self.n_samples))
             return self.solve(t, idx, shared=True)
-        return self.solve(t, nearest_sets(self.tree_, t, self.k_, self.search_radius, workers=-1))
+        if self.search_radius is None:
+            est, var, singular = self.krige_groups(self.grouped(t, workers))
+            return KrigingResult(est[:, 0], var, singular)
+        return self.solve(t, nearest_sets(self.tree_, t, self.k_, self.search_radius, workers=workers))
+
+    @property
+    def fast_path(self) -> bool:
+        """Whether :meth:`grouped` and :meth:`krige_groups` serve predictions (a moving neighbourhood
+        without a search radius)."""
+        return not self.global_ and self.search_radius is None
+
+    def grouped(self, t: np.ndarray, workers: int = -1) -> GroupedSets:
+        """Transformed targets ``t (m, d)`` grouped by their set of k nearest samples."""
+        return grouped_sets(self.tree_, t, self.k_, workers, (self._h1[:-1], self._h2[:-1]))
+
+    def krige_groups(self, groups: GroupedSets, columns: np.ndarray | None = None
+                     ) -> tuple[np.ndarray, np.ndarray, int]:
+        """Kriging of grouped targets: estimates ``(m, q)`` of the data columns ``columns (n, q)`` (the
+        fitted values when None), variance ``(m,)`` and singular count, in the targets' order.
+
+        Several columns share the weights (indicators at cut-offs with one variogram).
+        """
+        n, k = self.n_samples, self.k_
+        values = self._z[:-1, None] if columns is None else np.asarray(columns, np.float64).reshape(n, -1)
+        m = len(groups.order)
+        b = np.empty((m, k + 1))
+        self.model.gamma(groups.distances, out=b[:, :k])
+        b[:, :k][groups.distances <= EXACT_EPS] = 0.0
+        b[:, k] = 1.0
+        systems = Systems(self._xy[:-1], lambda h: self.model.gamma(h, out=h), 0.0, np.ones((n, 1)), groups.sets)
+        with single_thread(torch=False):
+            e, wb, singular = solve_sets(systems, b, groups.starts, values)
+        est, var = np.empty_like(e), np.empty(m)
+        est[groups.order], var[groups.order] = e, wb
+        with self._lock:
+            self.n_singular_ += singular
+        return est, var, singular
 
     def solve(self, t: np.ndarray, idx: np.ndarray, shared: bool = False) -> KrigingResult:
         """Krige transformed targets ``t (m, d)`` from given neighbour indices ``idx (m, k)``.
@@ -250,24 +292,10 @@ class OrdinaryKriging:
         k = gidx.shape[1]
         a = self._matrices(gidx, table)
         b = self._rhs(t, gidx)
-        bad = 0
-        try:
-            w = np.linalg.solve(a, b)
-        except np.linalg.LinAlgError:  # an exactly singular set: least squares for it alone
-            w = np.empty_like(b)
-            for j in range(len(a)):
-                try:
-                    w[j] = np.linalg.solve(a[j], b[j])
-                except np.linalg.LinAlgError:
-                    w[j] = np.linalg.pinv(a[j], hermitian=True) @ b[j]
-                    bad += 1
-        # a near-singular system shows as weights that do not sum to one: solve by least squares
-        off = np.flatnonzero((np.abs(w[:, :k].sum(axis=1) - 1.0) > 1e-6).any(axis=1))
-        for j in off.tolist():
-            w[j] = np.linalg.pinv(a[j], hermitian=True) @ b[j]
+        w, bad = solve_systems(a, b, k)
         est = np.einsum("gks,gk->gs", w[:, :k], self._z[gidx])
         var = np.einsum("gks,gks->gs", w, b)
-        return est, var, bad + len(off)
+        return est, var, bad
 
     def _solve_shared(self, t: np.ndarray, nb: np.ndarray, table) -> tuple[np.ndarray, np.ndarray, int]:
         """Many targets ``t (c, d)`` sharing one neighbour set ``nb (k,)``: estimate, variance ``(c,)``, singular."""

@@ -8,8 +8,14 @@ distances picks its k nearest. This is several times faster than one k-d tree qu
 on raster grids. Targets whose k-th and (k+1)-th distances (or a distance and the search radius)
 nearly tie are looked up in the k-d tree itself, so the sets are always those of
 ``cKDTree.query`` (what PyKrige uses).
+
+:func:`grouped_sets` goes one step further for kriging: it returns each distinct set once (its
+indices sorted), which targets it serves, and every target's distances to its set's samples,
+measured once here and reused for the right-hand sides.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -22,6 +28,8 @@ TILE_SHARE = 1 / 6
 TIE = 1e-9
 #: targets handled at once (bounds the candidate distance arrays)
 CHUNK = 16384
+#: seeds of the two order-free hashes that group targets by set
+_HASH_SEED = 20240611
 
 
 def kdtree_sets(tree: cKDTree, targets: np.ndarray, k: int, radius: float | None = None,
@@ -30,6 +38,71 @@ def kdtree_sets(tree: cKDTree, targets: np.ndarray, k: int, radius: float | None
     ub = np.inf if radius is None else float(radius)
     _, idx = tree.query(targets, k=k, distance_upper_bound=ub, workers=workers)
     return idx.reshape(len(targets), k)
+
+
+@dataclass
+class _Tiles:
+    """Targets binned into tiles: ``order`` sorts targets by tile, ``tile (m,)`` is the tile of each
+    sorted target, ``cand (T, kc)`` the candidate samples of each tile and ``complete (T,)`` whether
+    they surely hold every target's k nearest (and, with a radius, all samples within it)."""
+
+    order: np.ndarray
+    tile: np.ndarray
+    cand: np.ndarray
+    complete: np.ndarray
+
+
+def _tiles(tree: cKDTree, t: np.ndarray, k: int, radius: float | None, workers: int) -> _Tiles | None:
+    """Tiles of targets ``t (m, d)``, or None where the k-d tree alone is the better choice."""
+    m, n = len(t), tree.n
+    if m < MIN_TARGETS or k < 1:
+        return None
+    probe = t[:: max(1, m // 64)]
+    dk = tree.query(probe, k=k, workers=workers)[0].reshape(len(probe), k)[:, -1]
+    side = float(np.median(dk)) * TILE_SHARE
+    if radius is not None and radius < 2 * side / TILE_SHARE:
+        return None  # a tight radius: the k-d tree prunes well
+    lo = t.min(axis=0)
+    cells = np.floor((t - lo) / side).astype(np.int64) if side > 0 else np.zeros_like(t, np.int64)
+    dims = cells.max(axis=0) + 1
+    if np.prod(dims.astype(float)) >= 2 ** 62:
+        return None
+    key = np.ravel_multi_index(tuple(cells.T), tuple(dims))
+    order = np.argsort(key, kind="stable")
+    skey = key[order]
+    starts = np.flatnonzero(np.r_[True, skey[1:] != skey[:-1]])
+    if m / len(starts) < 4:  # sparse targets: tiles would hold one or two each
+        return None
+    st = t[order]
+    tmin = np.minimum.reduceat(st, starts, axis=0)
+    tmax = np.maximum.reduceat(st, starts, axis=0)
+    centres = (tmin + tmax) / 2
+    half = np.sqrt(((tmax - tmin) ** 2).sum(axis=1)) / 2
+    tile = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, m]))
+    kc = min(n, int(np.ceil(k * (1 + np.sqrt(2) * TILE_SHARE) ** 2 * 1.15)) + 4)
+    dc, ic = tree.query(centres, k=kc, workers=workers)
+    dc, ic = dc.reshape(len(centres), kc), ic.reshape(len(centres), kc)
+    need = dc[:, min(k, kc) - 1] + 2 * half
+    if radius is not None:
+        need = np.minimum(need, float(radius) + half)
+    complete = np.ones(len(centres), bool) if kc >= n else dc[:, -1] > need
+    return _Tiles(order, tile, ic, complete)
+
+
+def _columns(tree: cKDTree) -> list[np.ndarray]:
+    return [np.ascontiguousarray(tree.data[:, j]) for j in range(tree.data.shape[1])]
+
+
+def _squared_distances(cols: list[np.ndarray], cand: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Squared distances ``(c, kc)`` from targets ``t (c, d)`` to their candidate samples ``cand (c, kc)``
+    (``cols``: the samples' coordinates, one array per axis)."""
+    d2 = np.zeros(cand.shape)
+    for j, col in enumerate(cols):
+        diff = col[cand]
+        diff -= t[:, j][:, None]
+        diff *= diff
+        d2 += diff
+    return d2
 
 
 def nearest_sets(tree: cKDTree, targets: np.ndarray, k: int, radius: float | None = None,
@@ -41,53 +114,22 @@ def nearest_sets(tree: cKDTree, targets: np.ndarray, k: int, radius: float | Non
     """
     t = np.asarray(targets, np.float64)
     m, n = len(t), tree.n
-    if m < MIN_TARGETS or k < 1:
+    tiles = _tiles(tree, t, k, radius, workers)
+    if tiles is None:
         return kdtree_sets(tree, t, k, radius, workers)
-    probe = t[:: max(1, m // 64)]
-    dk = tree.query(probe, k=k, workers=workers)[0].reshape(len(probe), k)[:, -1]
-    side = float(np.median(dk)) * TILE_SHARE
-    if radius is not None and radius < 2 * side / TILE_SHARE:
-        return kdtree_sets(tree, t, k, radius, workers)  # a tight radius: the k-d tree prunes well
-    lo = t.min(axis=0)
-    cells = np.floor((t - lo) / side).astype(np.int64) if side > 0 else np.zeros_like(t, np.int64)
-    dims = cells.max(axis=0) + 1
-    key = np.ravel_multi_index(tuple(cells.T), tuple(dims)) if np.prod(dims.astype(float)) < 2 ** 62 else None
-    if key is None:
-        return kdtree_sets(tree, t, k, radius, workers)
-    order = np.argsort(key, kind="stable")
-    skey = key[order]
-    starts = np.flatnonzero(np.r_[True, skey[1:] != skey[:-1]])
-    if m / len(starts) < 4:  # sparse targets: tiles would hold one or two each
-        return kdtree_sets(tree, t, k, radius, workers)
+    order, tile, ic = tiles.order, tiles.tile, tiles.cand
+    kc = ic.shape[1]
     st = t[order]
-    tmin = np.minimum.reduceat(st, starts, axis=0)
-    tmax = np.maximum.reduceat(st, starts, axis=0)
-    centres = (tmin + tmax) / 2
-    half = np.sqrt(((tmax - tmin) ** 2).sum(axis=1)) / 2
-    tile = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, m]))  # tile of each sorted target
-
     out = np.empty((m, k), np.intp)
-    kc = min(n, int(np.ceil(k * (1 + np.sqrt(2) * TILE_SHARE) ** 2 * 1.15)) + 4)
-    dc, ic = tree.query(centres, k=kc, workers=workers)
-    dc, ic = dc.reshape(len(centres), kc), ic.reshape(len(centres), kc)
-    need = dc[:, min(k, kc) - 1] + 2 * half
-    if radius is not None:
-        need = np.minimum(need, float(radius) + half)
-    complete = np.ones(len(centres), bool) if kc >= n else dc[:, -1] > need
-    ok = complete[tile]
+    ok = tiles.complete[tile]
     redo = [order[~ok]]
-    cols = [np.ascontiguousarray(tree.data[:, j]) for j in range(t.shape[1])]
     r2 = None if radius is None else float(radius) ** 2
+    cols = _columns(tree)
     sel_rows = np.flatnonzero(ok)
     for s in range(0, len(sel_rows), CHUNK):
         rows = sel_rows[s:s + CHUNK]
         cand = ic[tile[rows]]  # (c, kc) candidate sample indices
-        d2 = np.zeros(cand.shape)
-        for j, col in enumerate(cols):
-            diff = col[cand]
-            diff -= st[rows, j][:, None]
-            diff *= diff
-            d2 += diff
+        d2 = _squared_distances(cols, cand, st[rows])
         part = np.argpartition(d2, (k - 1, k) if kc > k else k - 1, axis=1)
         flat = part + (np.arange(len(rows)) * kc)[:, None]
         idx = cand.ravel()[flat[:, :k]]
@@ -108,3 +150,82 @@ def nearest_sets(tree: cKDTree, targets: np.ndarray, k: int, radius: float | Non
     if len(redo):
         out[redo] = kdtree_sets(tree, t[redo], k, radius, workers)
     return out
+
+
+@dataclass
+class GroupedSets:
+    """Targets grouped by their set of k nearest samples (no search radius).
+
+    ``order (m,)`` sorts the targets by set; set ``g`` has sample indices ``sets[g]`` (ascending) and
+    serves the sorted targets ``starts[g]`` up to ``starts[g + 1]``; ``distances (m, k)`` are those
+    of the sorted targets to their set's samples, in the order of ``sets``.
+    """
+
+    order: np.ndarray
+    starts: np.ndarray
+    sets: np.ndarray
+    distances: np.ndarray
+
+    @property
+    def sizes(self) -> np.ndarray:
+        return np.diff(np.r_[self.starts, len(self.order)])
+
+
+def _hashes(n: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(_HASH_SEED)
+    top = np.iinfo(np.int64).max
+    return rng.integers(0, top, n, dtype=np.uint64), rng.integers(0, top, n, dtype=np.uint64)
+
+
+def grouped_sets(tree: cKDTree, targets: np.ndarray, k: int, workers: int = 1,
+                 hashes: tuple[np.ndarray, np.ndarray] | None = None) -> GroupedSets:
+    """The k nearest samples of ``targets (m, d)`` grouped by set, see :class:`GroupedSets`.
+
+    The sets are those of :func:`kdtree_sets` (near-ties are looked up in the k-d tree). Targets are
+    grouped by an order-free hash of their indices, checked by a second one (*hashes*: two arrays of
+    ``tree.n`` random 64-bit words; made here when not given).
+    """
+    t = np.asarray(targets, np.float64)
+    m = len(t)
+    idx = np.empty((m, k), np.intp)
+    d2 = np.empty((m, k))
+    tiles = _tiles(tree, t, k, None, workers)
+    cols = _columns(tree)
+    redo = [np.arange(m)] if tiles is None else [tiles.order[~tiles.complete[tiles.tile]]]
+    if tiles is not None:
+        cand_all = np.sort(tiles.cand, axis=1)  # ascending sample indices: a set reads the same in every tile
+        kc = cand_all.shape[1]
+        st = t[tiles.order]
+        sel_rows = np.flatnonzero(tiles.complete[tiles.tile])
+        first_k = np.arange(kc) < k
+        for s in range(0, len(sel_rows), CHUNK):
+            rows = sel_rows[s:s + CHUNK]
+            cand = cand_all[tiles.tile[rows]]
+            dc2 = _squared_distances(cols, cand, st[rows])
+            part = np.partition(dc2, (k - 1, k) if kc > k else k - 1, axis=1)
+            dk2 = part[:, k - 1]
+            mask = dc2 <= dk2[:, None]
+            unsure = mask.sum(axis=1) != k
+            if kc > k:
+                unsure |= part[:, k] - dk2 <= TIE * dk2
+            mask[unsure] = first_k  # placeholders: the k-d tree answers these below
+            target = tiles.order[rows]
+            idx[target] = cand[mask].reshape(len(rows), k)
+            d2[target] = dc2[mask].reshape(len(rows), k)
+            redo.append(target[unsure])
+    redo = np.concatenate(redo)
+    if len(redo):
+        near = np.sort(kdtree_sets(tree, t[redo], k, None, workers), axis=1)
+        idx[redo] = near
+        d2[redo] = _squared_distances(cols, near, t[redo])
+    h1, h2 = _hashes(tree.n) if hashes is None else hashes
+    key = h1[idx].sum(axis=1)
+    _, first, groups = np.unique(key, return_index=True, return_inverse=True)
+    groups = groups.ravel()
+    if np.any(h2[idx].sum(axis=1) != h2[idx[first]].sum(axis=1)[groups]):  # a collision (never seen)
+        _, first, groups = np.unique(idx, axis=0, return_index=True, return_inverse=True)
+        groups = groups.ravel()
+    order = np.argsort(groups, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(groups[order]) != 0])
+    dist = d2[order]
+    return GroupedSets(order, starts, idx[first], np.sqrt(dist, out=dist))

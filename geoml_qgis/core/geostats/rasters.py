@@ -14,10 +14,13 @@ from ..io.raster import open_raster, read_window
 from ..io.style import RasterStyle
 from ..io.writer import BlockWriter
 from ..progress import ProgressCallback
+from ..threads import resolve_workers
 from .kriging import OrdinaryKriging
 
 #: raster block edge while kriging (cells); 256 x 256 cells share neighbour sets well
 KRIGING_BLOCK = 256
+#: samples a block may cover before its edge is halved (their pairwise table should stay in cache)
+BLOCK_SAMPLES = 1000
 FEATURE_BANDS = ("estimate", "variance", "nearest_sample_distance", "sample_density_per_km2")
 
 
@@ -46,6 +49,25 @@ def check_extent(coords: np.ndarray, grid: Grid) -> None:
         )
 
 
+def kriging_block(grid: Grid, coords: np.ndarray | None) -> int:
+    """Block edge (cells) for kriging samples ``coords (n, 2|3)`` onto *grid*: :data:`KRIGING_BLOCK`, halved
+    (down to 64) while a block would cover more than :data:`BLOCK_SAMPLES` samples at their mean density.
+
+    A block's kriging systems are gathered from a table of the pairwise values of the samples it uses;
+    coarse cells over dense samples would make that table large and slow to read.
+    """
+    if coords is None or len(coords) < 2:
+        return KRIGING_BLOCK
+    span = np.ptp(np.asarray(coords)[:, :2], axis=0)
+    if not span[0] * span[1] > 0:
+        return KRIGING_BLOCK
+    density = len(coords) / float(span[0] * span[1])
+    size = KRIGING_BLOCK
+    while size > 64 and density * (size * abs(grid.transform[1])) * (size * abs(grid.transform[5])) > BLOCK_SAMPLES:
+        size //= 2
+    return size
+
+
 def _targets(grid: Grid, window: Window, z_level: float | None) -> np.ndarray:
     x, y = grid.cell_centres(window)
     cols = [x.ravel(), y.ravel()]
@@ -69,21 +91,28 @@ class _Mask:
         return ~np.ma.getmaskarray(block).ravel()
 
 
-def _predict(ok: OrdinaryKriging, t: np.ndarray, valid: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+def search_workers(workers: int | None) -> int:
+    """Threads for the neighbour search inside a block: 1 where blocks already run in parallel threads."""
+    return 1 if resolve_workers(workers) > 1 else -1
+
+
+def _predict(ok: OrdinaryKriging, t: np.ndarray, valid: np.ndarray | None,
+             workers: int = -1) -> tuple[np.ndarray, np.ndarray]:
     if valid is None:
-        r = ok.predict(t)
+        r = ok.predict(t, workers=workers)
         return r.estimate, r.variance
     est, var = np.full(len(t), np.nan), np.full(len(t), np.nan)
     if valid.any():
-        r = ok.predict(t[valid])
+        r = ok.predict(t[valid], workers=workers)
         est[valid], var[valid] = r.estimate, r.variance
     return est, var
 
 
 def krige_window(ok: OrdinaryKriging, grid: Grid, window: Window, z_level: float | None = None,
-                 valid: np.ndarray | None = None):
-    """Estimate and variance ``(h, w)`` at the cell centres of *window* (NaN where out of reach or not valid)."""
-    est, var = _predict(ok, _targets(grid, window, z_level), valid)
+                 valid: np.ndarray | None = None, workers: int = -1):
+    """Estimate and variance ``(h, w)`` at the cell centres of *window* (NaN where out of reach or not valid);
+    *workers* threads search neighbours."""
+    est, var = _predict(ok, _targets(grid, window, z_level), valid, workers)
     return est.reshape(window.height, window.width), var.reshape(window.height, window.width)
 
 
@@ -99,12 +128,13 @@ def krige_to_rasters(
     threads krige blocks at once (None: every core); the files do not depend on it.
     """
     mask = _Mask(mask_path)
+    search = search_workers(workers)
     with BlockWriter(estimate_path, grid, 1, "float32", band_names=["estimate"], metadata=metadata,
                      style=RasterStyle("continuous", ramp="viridis")) as we, \
             BlockWriter(variance_path, grid, 1, "float32", band_names=["kriging_variance"], metadata=metadata,
                         style=RasterStyle("continuous", ramp="magma")) as wv:
-        process_blocks(grid, lambda win: krige_window(ok, grid, win, z_level, mask.valid(win)), [we, wv], progress,
-                       KRIGING_BLOCK, workers)
+        process_blocks(grid, lambda win: krige_window(ok, grid, win, z_level, mask.valid(win), search), [we, wv],
+                       progress, kriging_block(grid, ok.coords_), workers)
 
 
 def kriged_features(
@@ -125,13 +155,14 @@ def kriged_features(
     coords = ok.coords_
     tree = cKDTree(coords)
     area_km2 = np.pi * density_radius ** 2 / 1e6
+    search = search_workers(workers)
 
     def compute(win: Window) -> np.ndarray:
         t = _targets(grid, win, z_level if coords.shape[1] == 3 else None)
         valid = mask.valid(win)
-        est, var = _predict(ok, t, valid)
-        dist, _ = tree.query(t, k=1, workers=-1)
-        count = tree.query_ball_point(t, density_radius, return_length=True, workers=-1)
+        est, var = _predict(ok, t, valid, search)
+        dist, _ = tree.query(t, k=1, workers=search)
+        count = tree.query_ball_point(t, density_radius, return_length=True, workers=search)
         out = np.stack([est, var, dist, count / area_km2])
         if valid is not None:
             out[:, ~valid] = np.nan
@@ -139,4 +170,4 @@ def kriged_features(
 
     with BlockWriter(path, grid, 4, "float32", band_names=list(FEATURE_BANDS), metadata=metadata,
                      style=RasterStyle("continuous", ramp="viridis")) as w:
-        process_blocks(grid, compute, w, progress, KRIGING_BLOCK, workers)
+        process_blocks(grid, compute, w, progress, kriging_block(grid, coords), workers)

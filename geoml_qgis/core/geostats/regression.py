@@ -98,8 +98,9 @@ class RegressionKriging:
         return self.drift_.design(coords, covariates) @ self.coef_
 
     def predict(self, targets: np.ndarray, covariates: np.ndarray | None = None,
-                progress: ProgressCallback | None = None, chunk: int = 65536) -> KrigingResult:
-        """Estimate and variance ``(m,)`` at ``targets (m, d)`` with their ``covariates (m, q)``."""
+                progress: ProgressCallback | None = None, chunk: int = 65536, workers: int = -1) -> KrigingResult:
+        """Estimate and variance ``(m,)`` at ``targets (m, d)`` with their ``covariates (m, q)``
+        (*workers*: threads of the neighbour search)."""
         t = np.asarray(targets, dtype=np.float64)
         k = self.kriging_
         if t.ndim != 2 or t.shape[1] != self.coords_.shape[1]:
@@ -123,7 +124,7 @@ class RegressionKriging:
                 idx = np.broadcast_to(np.arange(self.n_samples), (len(rows), self.n_samples))
             else:
                 ub = np.inf if self.search_radius is None else float(self.search_radius)
-                idx = k.tree_.query(tt, k=k.k_, distance_upper_bound=ub, workers=-1)[1].reshape(len(rows), -1)
+                idx = k.tree_.query(tt, k=k.k_, distance_upper_bound=ub, workers=workers)[1].reshape(len(rows), -1)
             e, v, bad = self.combine(tt, f0, idx, shared=k.global_)
             est[rows], var[rows] = e, v
             singular += bad

@@ -1,7 +1,9 @@
 """Trend kriging onto raster grids: covariate rasters sampled at the data and read on the grid, block by block."""
 from __future__ import annotations
 
+import inspect
 import os
+import threading
 from typing import Sequence
 
 import numpy as np
@@ -13,7 +15,7 @@ from ..io.raster import RasterStack
 from ..io.style import RasterStyle
 from ..io.writer import BlockWriter
 from ..progress import ProgressCallback
-from .rasters import KRIGING_BLOCK, _Mask, _targets
+from .rasters import _Mask, _targets, kriging_block, search_workers
 
 
 def sample_covariates(paths: Sequence[str | os.PathLike], coords: np.ndarray,
@@ -47,13 +49,14 @@ def sample_covariates(paths: Sequence[str | os.PathLike], coords: np.ndarray,
 def trend_krige_to_rasters(
     estimator, grid: Grid, covariate_paths: Sequence[str | os.PathLike], estimate_path: str | os.PathLike,
     variance_path: str | os.PathLike, metadata: dict | None = None, progress: ProgressCallback | None = None,
-    mask_path: str | os.PathLike | None = None, resampling: str = "bilinear",
+    mask_path: str | os.PathLike | None = None, resampling: str = "bilinear", workers: int | None = None,
 ) -> int:
     """Stream a fitted :class:`~.universal.UniversalKriging` or :class:`~.regression.RegressionKriging`
     onto *grid* as styled estimate and variance GeoTIFFs.
 
     Covariates are read on *grid* (aligned with *resampling* where their grids differ). Cells where a
-    covariate has no value, or band 1 of *mask_path* is nodata, are left nodata.
+    covariate has no value, or band 1 of *mask_path* is nodata, are left nodata. *workers* threads krige
+    blocks at once (None: every core); the files do not depend on it.
 
     Returns
     -------
@@ -63,6 +66,10 @@ def trend_krige_to_rasters(
     mask = _Mask(mask_path)
     stack = RasterStack(list(covariate_paths), reference=grid, resampling=resampling) if covariate_paths else None
     uncovered = 0
+    lock = threading.Lock()  # GDAL reads one at a time; the count is shared
+    # the neighbour search's threads, where the estimator takes them (cokriging does not)
+    takes_workers = "workers" in inspect.signature(estimator.predict).parameters
+    search = {"workers": search_workers(workers)} if takes_workers else {}
 
     def compute(win: Window):
         nonlocal uncovered
@@ -71,14 +78,16 @@ def trend_krige_to_rasters(
         valid = np.ones(len(t), bool) if valid is None else valid
         cov = None
         if stack is not None:
-            block = stack.read(win)
+            with lock:
+                block = stack.read(win)
             cov = block.filled(np.nan).reshape(stack.count, -1).T.astype(np.float64)
             has = np.isfinite(cov).all(axis=1)
-            uncovered += int((valid & ~has).sum())
+            with lock:
+                uncovered += int((valid & ~has).sum())
             valid = valid & has
         est, var = np.full(len(t), np.nan), np.full(len(t), np.nan)
         if valid.any():
-            r = estimator.predict(t[valid], None if cov is None else cov[valid])
+            r = estimator.predict(t[valid], None if cov is None else cov[valid], **search)
             est[valid], var[valid] = r.estimate, r.variance
         return est.reshape(win.height, win.width), var.reshape(win.height, win.width)
 
@@ -87,7 +96,8 @@ def trend_krige_to_rasters(
                          style=RasterStyle("continuous", ramp="viridis")) as we, \
                 BlockWriter(variance_path, grid, 1, "float32", band_names=["kriging_variance"], metadata=metadata,
                             style=RasterStyle("continuous", ramp="magma")) as wv:
-            process_blocks(grid, compute, [we, wv], progress, KRIGING_BLOCK)
+            block = kriging_block(grid, getattr(estimator, "coords_", None))
+            process_blocks(grid, compute, [we, wv], progress, block, workers)
     finally:
         if stack is not None:
             stack.close()

@@ -12,9 +12,14 @@ from the variogram as ``sill - gamma(h)``; ``C(0)`` is the total sill, so the nu
 the target, as in gstat's point kriging). gstat's ``krige(z ~ x + y, ...)`` (UK) and
 ``krige(z ~ covariate, ...)`` (KED) solve the same system.
 
-Targets sharing a neighbour set share one inverted matrix (as in :mod:`.kriging`).
+Targets sharing a neighbour set share one matrix. Dense targets with a moving neighbourhood and no
+search radius take the path of :mod:`.kriging`: sets grouped with their distances
+(:func:`.neighbours.grouped_sets`), the drift rows bordered onto the covariances of each set, one
+batched LU solve per set with every target it serves (:mod:`.setsolve`).
 """
 from __future__ import annotations
+
+import threading
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -24,6 +29,8 @@ from ..progress import ProgressCallback, report
 from ..threads import single_thread
 from .drift import Drift
 from .kriging import EXACT_EPS, MAX_GLOBAL, KrigingResult, check_samples
+from .neighbours import GroupedSets, grouped_sets
+from .setsolve import Systems, solve_sets
 
 #: float64 elements of one batch of augmented matrices
 _BATCH_ELEMENTS = 2_000_000
@@ -62,6 +69,9 @@ class UniversalKriging:
     >>> res = ked.predict(cells, covariates=dist_at_cells[:, None])   # estimate, variance: (m,)
     """
 
+    #: point targets (the right-hand side of :meth:`_rhs`): the grouped-set path applies
+    point_support = True
+
     def __init__(self, model, drift: str = "linear", neighbours: int = 32, search_radius: float | None = None,
                  covariate_names: tuple[str, ...] = ()):
         if neighbours < 0:
@@ -96,7 +106,10 @@ class UniversalKriging:
         self._xy = self.model.transform(coords, self.centre_[:2])
         self._z = values
         self.tree_ = cKDTree(self._xy)
+        rng = np.random.default_rng(20240611)
+        self._hashes = tuple(rng.integers(0, np.iinfo(np.int64).max, n, dtype=np.uint64) for _ in range(2))
         self.n_singular_ = 0
+        self._lock = threading.Lock()
         return self
 
     @property
@@ -104,8 +117,11 @@ class UniversalKriging:
         return len(self._z)
 
     def predict(self, targets: np.ndarray, covariates: np.ndarray | None = None,
-                progress: ProgressCallback | None = None, chunk: int = 65536) -> KrigingResult:
-        """Krige at ``targets (m, d)`` with the targets' ``covariates (m, q)``; NaN where a covariate is missing."""
+                progress: ProgressCallback | None = None, chunk: int = 65536, workers: int = -1) -> KrigingResult:
+        """Krige at ``targets (m, d)`` with the targets' ``covariates (m, q)``; NaN where a covariate is missing.
+
+        *workers*: threads of the neighbour search (-1: every core).
+        """
         t = np.asarray(targets, dtype=np.float64)
         if t.ndim != 2 or t.shape[1] != self._xy.shape[1]:
             raise GeoMLError(f"Targets need {self._xy.shape[1]} coordinates, like the samples.")
@@ -122,17 +138,48 @@ class UniversalKriging:
             rows = sel[s:s + chunk]
             f0 = self.design(t[rows], None if cov is None else cov[rows])
             tt = self.model.transform(t[rows], self.centre_[:2])
-            if self.global_:
+            if self.fast_path:
+                e, v, bad = self.krige_groups(grouped_sets(self.tree_, tt, self.k_, workers, self._hashes), f0)
+            elif self.global_:
                 idx = np.broadcast_to(np.arange(self.n_samples), (len(rows), self.n_samples))
+                e, v, bad, _ = self.solve_weights(tt, f0, idx, shared=True)
             else:
                 ub = np.inf if self.search_radius is None else float(self.search_radius)
-                _, idx = self.tree_.query(tt, k=self.k_, distance_upper_bound=ub, workers=-1)
-                idx = idx.reshape(len(rows), -1)
-            e, v, bad, _ = self.solve_weights(tt, f0, idx, shared=self.global_)
+                _, idx = self.tree_.query(tt, k=self.k_, distance_upper_bound=ub, workers=workers)
+                e, v, bad, _ = self.solve_weights(tt, f0, idx.reshape(len(rows), -1))
             est[rows], var[rows] = e, v
             singular += bad
             report(progress, min(1.0, (s + chunk) / max(len(sel), 1)))
         return KrigingResult(est, var, singular)
+
+    @property
+    def fast_path(self) -> bool:
+        """Whether :meth:`predict` takes the grouped-set path: point targets, a drift (its constant
+        makes the weights sum to one), a moving neighbourhood and no search radius."""
+        return self.point_support and self.drift_ is not None and not self.global_ and self.search_radius is None
+
+    def krige_groups(self, groups: GroupedSets, f0: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+        """Estimate, variance ``(m,)`` and singular count of grouped targets with drift rows ``f0 (m, p)``."""
+        k, sill = self.k_, self.model.sill
+        m, p = len(groups.order), self.f_.shape[1]
+        b = np.empty((m, k + p))
+        cov = self.model.gamma(groups.distances, out=b[:, :k])
+        np.subtract(sill, cov, out=cov)
+        cov[groups.distances <= EXACT_EPS] = sill
+        b[:, k:] = f0[groups.order]
+
+        def pair(h):
+            g = self.model.gamma(h, out=h)
+            return np.subtract(sill, g, out=g)
+
+        with single_thread(torch=False):
+            e, wb, singular = solve_sets(Systems(self._xy, pair, sill, self.f_, groups.sets), b, groups.starts,
+                                         self._z[:, None])
+        est, var = np.empty(m), np.empty(m)
+        est[groups.order], var[groups.order] = e[:, 0], self.target_variance() - wb
+        with self._lock:
+            self.n_singular_ += singular
+        return est, var, singular
 
     def design(self, coords: np.ndarray, covariates: np.ndarray | None = None) -> np.ndarray:
         """Drift rows ``(m, p)`` of locations (``(m, 0)`` for simple kriging)."""
@@ -195,7 +242,8 @@ class UniversalKriging:
         var[~enough] = np.nan
         if proj is not None:
             proj[~enough] = np.nan
-        self.n_singular_ += singular
+        with self._lock:
+            self.n_singular_ += singular
         return est, var, singular, proj
 
     def target_variance(self) -> float:

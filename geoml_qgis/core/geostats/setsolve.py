@@ -1,0 +1,160 @@
+"""Kriging systems of many targets solved set by set: one bordered matrix per neighbour set.
+
+A set of k samples has the system ``[[P, F], [F^T, 0]]`` where ``P (k, k)`` holds a function of the
+samples' distances (semivariances for ordinary kriging in PyKrige's form, covariances for kriging
+with a trend) and ``F (k, p)`` the border (a column of ones; drift rows). Targets sharing the set
+share the matrix: sets serving the same number s of targets are solved together, one batched LU
+solve with s right-hand sides each (LAPACK's per-call cost is paid once per set, not per target).
+The matrices are gathered from a table of the pairwise values of the samples in use, bordered
+once, rather than computed set by set.
+
+Weights must sum to one (the border's first column is constant): a system whose solution breaks
+that by more than 1e-6 is near-singular and is solved by least squares instead (pseudo-inverse).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+#: sets served by more targets than this are solved one at a time (their right-hand sides in chunks)
+MAX_RHS = 64
+#: float64 elements of one batch of systems (left- and right-hand sides) being solved
+LHS_ELEMENTS = 2_500_000
+#: float64 elements of the right-hand sides of one set solved at once
+RHS_ELEMENTS = 2_000_000
+#: most samples whose pairwise values are tabulated (a (u + p)^2 table)
+TABLE_SAMPLES = 3000
+
+
+class Systems:
+    """Bordered kriging matrices of neighbour sets.
+
+    Parameters
+    ----------
+    xy : ndarray (n, d)
+        Sample coordinates (anisotropy-corrected).
+    pair : callable
+        Values of distances ``h`` (any shape, float64; may be overwritten) between distinct samples.
+    diagonal : float
+        Value of a sample with itself.
+    border : ndarray (n, p)
+        Border rows of the samples (``ones((n, 1))`` for ordinary kriging).
+    sets : ndarray (G, k)
+        Sample indices of each set.
+    """
+
+    def __init__(self, xy: np.ndarray, pair: Callable[[np.ndarray], np.ndarray], diagonal: float,
+                 border: np.ndarray, sets: np.ndarray):
+        self.xy, self.pair, self.diagonal, self.border, self.sets = xy, pair, diagonal, border, sets
+        self.k, self.p = sets.shape[1], border.shape[1]
+        used = np.unique(sets)
+        self.table = None
+        if len(used) <= TABLE_SAMPLES:
+            u, p = len(used), self.p
+            table = np.zeros((u + p, u + p))
+            table[:u, :u] = self._pairs(xy[used][None])[0]
+            table[:u, u:] = border[used]
+            table[u:, :u] = border[used].T
+            position = np.zeros(len(xy), np.intp)
+            position[used] = np.arange(u)
+            self.table = table.ravel()
+            self.loc = np.hstack([position[sets], np.broadcast_to(u + np.arange(p), (len(sets), p))])
+            self.width = u + p
+
+    def _pairs(self, pts: np.ndarray) -> np.ndarray:
+        """Pairwise values ``(G, k, k)`` of point sets ``pts (G, k, d)``."""
+        d2 = np.zeros(pts.shape[:2] + pts.shape[1:2])
+        for j in range(pts.shape[2]):
+            c = pts[:, :, j]
+            d2 += np.square(c[:, :, None] - c[:, None, :])
+        out = self.pair(np.sqrt(d2, out=d2))
+        diag = np.arange(pts.shape[1])
+        out[:, diag, diag] = self.diagonal
+        return out
+
+    def __call__(self, g: np.ndarray) -> np.ndarray:
+        """Matrices ``(len(g), k + p, k + p)`` of sets ``g``."""
+        k, p = self.k, self.p
+        if self.table is not None:
+            loc = self.loc[g]
+            flat = loc[:, :, None] * self.width
+            flat = flat + loc[:, None, :]
+            return np.take(self.table, flat)
+        sets = self.sets[g]
+        a = np.zeros((len(g), k + p, k + p))
+        a[:, :k, :k] = self._pairs(self.xy[sets])
+        f = self.border[sets]
+        a[:, :k, k:] = f
+        a[:, k:, :k] = f.transpose(0, 2, 1)
+        return a
+
+
+def solve_systems(a: np.ndarray, b: np.ndarray, k: int) -> tuple[np.ndarray, int]:
+    """Solutions ``(G, K, s)`` of ``a (G, K, K)`` with ``b (G, K, s)``; least squares where singular."""
+    bad = 0
+    try:
+        w = np.linalg.solve(a, b)
+    except np.linalg.LinAlgError:  # an exactly singular set: least squares for it alone
+        w = np.empty(b.shape)
+        for j in range(len(a)):
+            try:
+                w[j] = np.linalg.solve(a[j], b[j])
+            except np.linalg.LinAlgError:
+                w[j] = np.linalg.pinv(a[j], hermitian=True) @ b[j]
+                bad += 1
+    off = np.flatnonzero((np.abs(w[:, :k].sum(axis=1) - 1.0) > 1e-6).any(axis=1))
+    for j in off.tolist():
+        w[j] = np.linalg.pinv(a[j], hermitian=True) @ b[j]
+    return w, bad + len(off)
+
+
+def solve_sets(systems: Systems, rhs: np.ndarray, starts: np.ndarray, values: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, int]:
+    """Solve the targets of every set.
+
+    Parameters
+    ----------
+    systems : Systems
+    rhs : ndarray (m, k + p)
+        Right-hand sides of the targets sorted by set; set g serves rows ``starts[g]`` up to the next start.
+    starts : ndarray (G,)
+    values : ndarray (n, q)
+        Data columns weighted by the kriging weights (several columns share the weights).
+
+    Returns
+    -------
+    estimate : ndarray (m, q)
+        ``sum_i w_i values_i`` per target and column.
+    wb : ndarray (m,)
+        ``w . rhs`` (weights and multipliers times the right-hand side) per target, for the variance.
+    n_singular : int
+    """
+    m, kp = rhs.shape
+    k, q = systems.k, values.shape[1]
+    sizes = np.diff(np.r_[starts, m])
+    est, wb = np.empty((m, q)), np.empty(m)
+    singular = 0
+    for s in np.unique(sizes).tolist():
+        sets = np.flatnonzero(sizes == s)
+        if s > MAX_RHS:
+            step = max(1, RHS_ELEMENTS // kp)
+            for g in sets.tolist():
+                a = systems(np.array([g]))
+                for c in range(starts[g], starts[g] + s, step):
+                    rows = np.arange(c, min(c + step, starts[g] + s))
+                    w, bad = solve_systems(a, rhs[rows].T[None], k)
+                    est[rows] = w[0, :k].T @ values[systems.sets[g]]
+                    wb[rows] = np.einsum("ks,sk->s", w[0], rhs[rows])
+                    singular += bad
+            continue
+        per = max(1, LHS_ELEMENTS // (kp * (kp + 2 * s)))
+        for c in range(0, len(sets), per):
+            g = sets[c:c + per]
+            pos = starts[g][:, None] + np.arange(s)
+            b = rhs[pos]  # (G, s, K)
+            w, bad = solve_systems(systems(g), b.transpose(0, 2, 1), k)
+            singular += bad
+            est[pos] = np.einsum("gks,gkq->gsq", w[:, :k], values[systems.sets[g]])
+            wb[pos] = np.einsum("gks,gsk->gs", w, b)
+    return est, wb, singular
