@@ -30,6 +30,7 @@ import torch
 from ..device import resolve_device
 from ..errors import GeoMLError
 from ..progress import ProgressCallback, report
+from ..threads import single_thread
 from .vae import BatchedVAE, expected_sigmoid, expected_sigmoid_fast, split_state, stack_states
 
 DEFAULTS = {
@@ -177,6 +178,8 @@ class VAEEnsemble:
         in the prediction layout (:meth:`~.vae.BatchedVAE.predict_logit`); the quadrature is
         :func:`~.vae.expected_sigmoid_fast` (the training rule's values to float32 rounding)."""
         dev = resolve_device(device)
+        if dev.type != "cpu":
+            batch = max(batch, 1 << 18)  # a GPU wants large batches
         weights = tuple(w.to(dev) for w in self.model_.prediction_weights())
         mean = torch.as_tensor(np.asarray(self.config_["mean"]), dtype=torch.float32, device=dev)[:, None]
         std = torch.as_tensor(np.asarray(self.config_["std"]), dtype=torch.float32, device=dev)[:, None]
@@ -191,8 +194,9 @@ class VAEEnsemble:
         """Per-member mean probability and probability variance of ``X (n, f)``, each ``(M, n)`` float32."""
         M, n = self.model_.members, len(X)
         ps, vs = np.empty((M, n), np.float32), np.empty((M, n), np.float32)
-        for i, p, v in self._member_batches(X, batch, device):
-            ps[:, i:i + p.shape[1]], vs[:, i:i + p.shape[1]] = p.cpu().numpy(), v.cpu().numpy()
+        with single_thread(blas=False):
+            for i, p, v in self._member_batches(X, batch, device):
+                ps[:, i:i + p.shape[1]], vs[:, i:i + p.shape[1]] = p.cpu().numpy(), v.cpu().numpy()
         return ps, vs
 
     def predict_uncertainty(self, X: np.ndarray, device: str | None = "cpu", mutual_information: bool = True,
@@ -206,15 +210,17 @@ class VAEEnsemble:
         n = len(X)
         keys = ("probability", "aleatoric", "epistemic", "total") + (("mutual_information",) if mutual_information else ())
         out = {k: np.empty(n, np.float32) for k in keys}
-        for i, p_m, v_m in self._member_batches(X, batch, device):
-            p = p_m.mean(0)
-            alea2, epi2 = v_m.mean(0), (p_m - p).square_().mean(0)
-            part = {"probability": p, "aleatoric": alea2.sqrt(), "epistemic": epi2.sqrt(), "total": (alea2 + epi2).sqrt_()}
-            if mutual_information:
-                pd = p_m.double()
-                part["mutual_information"] = (_entropy(pd.mean(0)) - _entropy(pd).mean(0)).clamp_(min=0)
-            for k in keys:
-                out[k][i:i + len(p)] = part[k].cpu().numpy()
+        with single_thread(blas=False):  # small kernels: threads would only wait for each other
+            for i, p_m, v_m in self._member_batches(X, batch, device):
+                p = p_m.mean(0)
+                alea2, epi2 = v_m.mean(0), (p_m - p).square_().mean(0)
+                part = {"probability": p, "aleatoric": alea2.sqrt(), "epistemic": epi2.sqrt(),
+                        "total": (alea2 + epi2).sqrt_()}
+                if mutual_information:
+                    pd = p_m.double()
+                    part["mutual_information"] = (_entropy(pd.mean(0)) - _entropy(pd).mean(0)).clamp_(min=0)
+                for k in keys:
+                    out[k][i:i + len(p)] = part[k].cpu().numpy()
         return out
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
