@@ -51,3 +51,24 @@ def test_scaled_reflectance_is_warned(tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="geoml_qgis"):
         Cube(p)
     assert "scale factor" in caplog.text
+
+
+def _wide(tmp_path, interleave="bil"):
+    """The sample cube tiled 7 times across (700 columns, BIL), its header saying *interleave*."""
+    data = np.fromfile(HS / "synthetic_swir_cube.bil", "<f4").reshape(100, 99, 100)  # (rows, bands, columns)
+    np.tile(data, (1, 1, 7)).tofile(tmp_path / "w.bil")
+    text = (HS / "synthetic_swir_cube.hdr").read_text().replace("samples = 100", "samples = 700")
+    (tmp_path / "w.hdr").write_text(text.replace("interleave = bil", f"interleave = {interleave}"))
+    return tmp_path / "w.bil"
+
+
+def test_wide_cubes_are_sampled_and_still_checked(tmp_path):
+    """Beyond 500 columns the check samples evenly spaced pixels of each row: the same verdicts."""
+    from geoml_qgis.core.hyperspectral.plausibility import sample_pixels
+
+    cube = Cube(_wide(tmp_path), check=False)
+    assert len(sample_pixels(cube)) == 12 * 350
+    figures = check_plausible(cube)
+    assert figures["roughness"] < 0.3 and figures["decorrelation"] < 0.01
+    with pytest.raises(GeoMLError, match="interleave = bsq.*does not match.*plausibly with .interleave = bil."):
+        Cube(_wide(tmp_path, "bsq"))

@@ -356,3 +356,19 @@ def test_two_workers_write_the_same_classes(trained, tmp_path):
         res[w] = (counts, sam, *[gdal.Open(str(tmp_path / f"{n}{w}.tif")).ReadAsArray() for n in "cpsa"])
     assert res[1][0] == res[2][0] and res[1][1] == res[2][1]
     assert all(np.array_equal(a, b, equal_nan=True) for a, b in zip(res[1][2:], res[2][2:]))
+
+
+def test_traced_predictor_equals_the_training_network(trained):
+    """The CPU predictor (batch norm folded, channels-last, TorchScript-optimised) gives the logits of
+    the network as trained, in eval mode, to float32 rounding; of the folded network exactly."""
+    import torch
+
+    from geoml_qgis.core.hyperspectral.cnn import SpectralCNN
+
+    out, _ = trained
+    model = SpectralCNN.load(out / "m.pt")
+    z = torch.from_numpy(np.random.default_rng(0).normal(1.0, 0.2, (777, model.net_.mean.numel())).astype(np.float32))
+    with torch.inference_mode():
+        fast = model.predictor(torch.device("cpu"))(z)
+        assert torch.equal(fast, model.inference_net()(z))
+        assert float((fast - model.net_.eval()(z)).abs().max()) < 1e-4 * float(fast.abs().max())

@@ -157,16 +157,19 @@ class HybridPredictor:
         return net, shrink
 
     # prediction ---------------------------------------------------------------------------
-    def predict_features(self, feats: Features, batch: int = 2048, original_units: bool = True,
+    def predict_features(self, feats: Features, batch: int = 512, original_units: bool = True,
                          device: str | None = "cpu"):
         """Ensemble mean and spread (standard deviation over members), ``(m,)`` each.
 
         In original units by default; ``original_units=False`` keeps the modelled (e.g. log) units.
-        Cells go through the networks in cache-sized batches (2,048 ran twice as fast as 65,536).
+        Cells go through the networks in cache-sized batches (512 ran 1.3x as fast as 2,048, 2.6x as fast as
+        65,536, with the same values).
         """
         members = np.empty((len(self.nets_), len(feats.target)))
         base = feats.target[:, 0]
         dev = resolve_device(device)
+        if dev.type != "cpu":
+            batch = max(batch, 1 << 16)  # a GPU wants large batches
         with torch.no_grad(), single_thread(blas=False):
             for i, (net, s) in enumerate(zip(self.nets_, self.shrink_)):
                 net = on_device(net, dev)

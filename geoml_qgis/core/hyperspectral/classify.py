@@ -14,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..device import on_device, resolve_device
+from ..device import resolve_device
 from ..errors import GeoMLError
 from ..io.blocks import bounded_gdal_cache
 from ..io.provenance import provenance
@@ -102,7 +102,7 @@ def model_bands(model, cube: Cube, warn: Warn | None = None) -> tuple[np.ndarray
 
 def classify_cnn(cube_path, model, out_classes, out_confidence=None, min_confidence: float = 0.0,
                  parameters: dict | None = None, model_hash: str | None = None, warn: Warn | None = None,
-                 progress: ProgressCallback | None = None, max_pixels: int = 65536, batch: int = 4096,
+                 progress: ProgressCallback | None = None, max_pixels: int = 65536, batch: int = 1024,
                  workers: int | None = None, device: str | None = "cpu",
                  algorithm: str = "geoml_qgis.core.hyperspectral.classify_cnn") -> dict:
     """Classify a cube with a :class:`~.cnn.SpectralCNN`; returns pixel counts per class name.
@@ -119,24 +119,26 @@ def classify_cnn(cube_path, model, out_classes, out_confidence=None, min_confide
     bands, weights = model_bands(model, cube, warn)
     dev = resolve_device(device)
     weights_t = torch.from_numpy(weights).to(dev)  # torch's matrix product: several times numpy's here
-    net = on_device(model.inference_net(), dev)
+    net = model.predictor(dev)
     meta = provenance(algorithm, parameters, model_hash)
     meta["GEOML_CLASSES"] = ",".join(model.classes_)
     counts = np.zeros(len(model.classes_) + 1, np.int64)
     lock = threading.Lock()
     grid = model.grid_
+    step = batch if dev.type == "cpu" else max(batch, 1 << 16)  # a GPU wants large batches
 
     def compute(pixels, valid):
         cls = np.full(len(pixels), NODATA_CLASS, np.uint8)
         conf = np.full(len(pixels), np.nan, np.float32)
-        z = preprocess((torch.from_numpy(pixels[valid]).to(dev) @ weights_t).cpu().numpy(), grid, model.preprocessing)
+        z = preprocess((torch.from_numpy(pixels if valid.all() else pixels[valid]).to(dev) @ weights_t).cpu().numpy(),
+                       grid, model.preprocessing)
         prob_max = np.empty(len(z), np.float32)
         arg = np.empty(len(z), np.int64)
         with torch.inference_mode():
-            for s in range(0, len(z), batch):
-                logits = net(torch.from_numpy(np.ascontiguousarray(z[s:s + batch])).to(dev))
+            for s in range(0, len(z), step):
+                logits = net(torch.from_numpy(np.ascontiguousarray(z[s:s + step])).to(dev))
                 p, a = torch.softmax(logits, 1).max(1)
-                prob_max[s:s + batch], arg[s:s + batch] = p.cpu().numpy(), a.cpu().numpy()
+                prob_max[s:s + step], arg[s:s + step] = p.cpu().numpy(), a.cpu().numpy()
         c = (arg + 1).astype(np.uint8)
         c[prob_max < min_confidence] = 0
         cls[valid], conf[valid] = c, prob_max

@@ -9,14 +9,17 @@ cross-entropy with Adam and class-balanced sampling, as in DeepGeoMap.
 Speed: torch's ``Conv1d`` is slow on CPU for few channels; the same 1D
 convolution written as a ``Conv2d`` with a ``1 x k`` kernel runs about ten
 times faster, and stride-2 convolutions avoid computing full-resolution maps
-only to pool them. Inference folds batch norm into the convolutions and runs in
-float32 under ``torch.inference_mode`` on large batches.
+only to pool them. Inference folds batch norm into the convolutions, keeps the
+weights channels-last, runs a frozen TorchScript trace on the CPU (convolution and
+ReLU fused by oneDNN) in float32 under ``torch.inference_mode``, in batches of about
+a thousand spectra (their activations stay in the cache).
 """
 from __future__ import annotations
 
 import copy
 import os
-from typing import Sequence
+import warnings
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -200,18 +203,40 @@ class SpectralCNN:
         return preprocess(X @ w, self.grid_, self.preprocessing)
 
     def inference_net(self) -> SpectralNet:
+        """The network with batch norm folded in and channels-last weights (oneDNN's fast layout), eval mode."""
         if "_fused" not in self._cache:
-            self._cache["_fused"] = fused(self.net_)
+            self._cache["_fused"] = fused(self.net_).to(memory_format=torch.channels_last)
         return self._cache["_fused"]
 
+    def predictor(self, device) -> Callable[[torch.Tensor], torch.Tensor]:
+        """Logits of ``(N, n_in)`` features on *device* (a ``torch.device``), for inference only.
+
+        On the CPU: :meth:`inference_net` traced, frozen and optimised for inference (oneDNN
+        convolutions with the ReLU fused), the same outputs about 1.5x faster; the eager network
+        where tracing is not available. Elsewhere: :meth:`inference_net` moved to *device*.
+        """
+        if device.type != "cpu":
+            return on_device(self.inference_net(), device)
+        if "_traced" not in self._cache:
+            net = self.inference_net()
+            try:
+                with torch.no_grad(), warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    example = torch.zeros(64, int(net.mean.numel()))
+                    traced = torch.jit.trace(net, example, check_trace=False)
+                    self._cache["_traced"] = torch.jit.optimize_for_inference(torch.jit.freeze(traced))
+            except Exception:  # noqa: BLE001 - a torch without TorchScript: the eager network, same values
+                self._cache["_traced"] = net
+        return self._cache["_traced"]
+
     def predict_proba(self, X: np.ndarray, wavelengths: np.ndarray | None = None, fwhm: np.ndarray | None = None,
-                      batch: int = 4096, device: str | None = "cpu") -> np.ndarray:
+                      batch: int = 1024, device: str | None = "cpu") -> np.ndarray:
         """Class probabilities ``(n, n_classes)`` float32 of spectra ``X (n, b)`` at *wavelengths* (default: the training bands)."""
         wl = self.sensor_wavelengths_ if wavelengths is None else wavelengths
         fw = self.sensor_fwhm_ if wavelengths is None else fwhm
         Z = self._features(np.asarray(X, np.float32), wl, fw)
         dev = resolve_device(device)
-        net = on_device(self.inference_net(), dev)
+        net = self.predictor(dev)
         out = np.empty((len(Z), len(self.classes_)), np.float32)
         with torch.inference_mode():
             for s in range(0, len(Z), batch):

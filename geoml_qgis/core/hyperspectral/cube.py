@@ -214,11 +214,14 @@ class Cube:
                 return out
             fh.seek(self._offset + r0 * w * b * size)
             raw = np.fromfile(fh, self._dtype, n * w * b)
-        if self._interleave == "bil":
-            arr = raw.reshape(n, b, w)[:, :, cols].transpose(0, 2, 1)
-        else:
-            arr = raw.reshape(n, w, b)[:, cols, :]
         full = len(idx) == b and np.array_equal(idx, np.arange(b))
+        if self._interleave == "bil":  # row by row: bands picked as whole lines, then one cache-sized transpose
+            lines = raw.reshape(n, b, w)
+            out = np.empty((n, window.width, len(idx)), np.float32)
+            for i in range(n):
+                out[i] = (lines[i] if full else lines[i, idx])[:, cols].T
+            return out.reshape(-1, len(idx))
+        arr = raw.reshape(n, w, b)[:, cols, :]
         sel = arr if full else arr[..., idx]
         return np.ascontiguousarray(sel.reshape(-1, len(idx)), dtype=np.float32)
 

@@ -25,13 +25,16 @@ MAX_PLAUSIBLE = 1e6
 MAX_ROUGHNESS = 0.7
 
 
-def sample_pixels(cube, n_rows: int = 12) -> np.ndarray:
-    """Valid spectra (good bands) from *n_rows* rows spread over the cube, ``(n, n_good)``."""
+def sample_pixels(cube, n_rows: int = 12, per_row: int = 500) -> np.ndarray:
+    """Valid spectra (good bands) from *n_rows* rows spread over the cube, at most about *per_row*
+    evenly spaced pixels of each (the figures' cost then does not grow with the cube's width),
+    ``(n, n_good)``."""
     rows = np.unique(np.linspace(0, cube.height - 1, min(n_rows, cube.height)).astype(int))
+    step = -(-cube.width // per_row)
     out = []
     for r in rows:
         pixels, valid = cube.read_pixels(Window(0, int(r), cube.width, 1))
-        out.append(pixels[valid])
+        out.append(pixels[::step][valid[::step]])
     return np.concatenate(out) if out else np.empty((0, len(cube.good)), np.float32)
 
 

@@ -101,7 +101,9 @@ class BlockWriter:
     def __enter__(self) -> "BlockWriter":
         check_output_size(self.path, self.grid.width, self.grid.height, self.count, self.dtype.itemsize)
         self._tmp = self._stack.enter_context(atomic_path(self.path))
-        opts = ["TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER",
+        # DEFLATE at level 1: about half the CPU time of the default level 6 for 1 % larger files; tiles
+        # compressed by GDAL's threads, so the flush of the cached tiles at the end is not serial
+        opts = ["TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256", "COMPRESS=DEFLATE", "ZLEVEL=1", "NUM_THREADS=ALL_CPUS", "BIGTIFF=IF_SAFER",
                 f"PREDICTOR={3 if self.dtype.kind == 'f' else 2}"]
         drv = gdal.GetDriverByName("GTiff")
         self._ds = drv.Create(self._tmp, self.grid.width, self.grid.height, self.count, _GDAL_TYPES[self.dtype], opts)
@@ -147,7 +149,7 @@ class BlockWriter:
         if arr.shape != (self.count, window.height, window.width):
             raise ValueError(f"block shape {arr.shape} does not match window {window} x {self.count} bands")
         mask = np.ma.getmaskarray(arr)
-        data = arr.data.astype(np.float64, copy=False) if self.dtype.kind == "f" else arr.data
+        data = arr.data
         if self.dtype.kind == "f":
             mask = mask | ~np.isfinite(data)
         for i in range(self.count):
@@ -161,7 +163,7 @@ class BlockWriter:
         arr = np.ma.asarray(block)
         if arr.shape != (window.height, window.width) or not 0 <= band < self.count:
             raise ValueError(f"block shape {arr.shape} / band {band} do not match window {window} x {self.count} bands")
-        data = arr.data.astype(np.float64, copy=False) if self.dtype.kind == "f" else arr.data
+        data = arr.data
         mask = np.ma.getmaskarray(arr)
         if self.dtype.kind == "f":
             mask = mask | ~np.isfinite(data)

@@ -27,9 +27,10 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from ..device import on_device, resolve_device
+from ..device import resolve_device
 from ..errors import GeoMLError
 from ..progress import ProgressCallback, report
+from ..threads import single_thread
 from .vae import BatchedVAE, expected_sigmoid, expected_sigmoid_fast, split_state, stack_states
 
 DEFAULTS = {
@@ -171,36 +172,59 @@ class VAEEnsemble:
         self.losses_ = losses.numpy()
         return self
 
-    def member_outputs(self, X: np.ndarray, batch: int = 8192,
-                       device: str | None = "cpu") -> tuple[np.ndarray, np.ndarray]:
-        """Per-member mean probability and probability variance, each ``(M, n)``.
-
-        Cells go through the members in cache-sized batches; the quadrature is
-        :func:`~.vae.expected_sigmoid_fast` (the training rule's values to float32 rounding).
-        """
-        M, n = self.model_.members, len(X)
-        ps, vs = np.empty((M, n)), np.empty((M, n))
+    def _member_batches(self, X: np.ndarray, batch: int, device: str | None):
+        """``(start, p_m, v_m)`` per batch of cells: member mean probabilities and variances, each
+        ``(M, b)`` float32 tensors on *device*. Cells go through the members in cache-sized batches,
+        in the prediction layout (:meth:`~.vae.BatchedVAE.predict_logit`); the quadrature is
+        :func:`~.vae.expected_sigmoid_fast` (the training rule's values to float32 rounding)."""
         dev = resolve_device(device)
-        model = on_device(self.model_, dev)
-        with torch.no_grad():
-            for i in range(0, n, batch):
-                x = _scale(X[i:i + batch], self.config_).to(dev)
-                p, v = expected_sigmoid_fast(*model.classify(model.encode_mean(x)))
-                ps[:, i:i + batch], vs[:, i:i + batch] = p.cpu().numpy(), v.cpu().numpy()
+        if dev.type != "cpu":
+            batch = max(batch, 1 << 18)  # a GPU wants large batches
+        weights = tuple(w.to(dev) for w in self.model_.prediction_weights())
+        mean = torch.as_tensor(np.asarray(self.config_["mean"]), dtype=torch.float32, device=dev)[:, None]
+        std = torch.as_tensor(np.asarray(self.config_["std"]), dtype=torch.float32, device=dev)[:, None]
+        xt = torch.from_numpy(np.asarray(X, np.float32).T)  # (f, n) view, no copy for feature-major rows
+        with torch.inference_mode():
+            for i in range(0, len(X), batch):
+                x = xt[:, i:i + batch].to(dev).sub(mean).div_(std)
+                yield (i, *expected_sigmoid_fast(*BatchedVAE.predict_logit(weights, x)))
+
+    def member_outputs(self, X: np.ndarray, batch: int = 4096,
+                       device: str | None = "cpu") -> tuple[np.ndarray, np.ndarray]:
+        """Per-member mean probability and probability variance of ``X (n, f)``, each ``(M, n)`` float32."""
+        M, n = self.model_.members, len(X)
+        ps, vs = np.empty((M, n), np.float32), np.empty((M, n), np.float32)
+        with single_thread(blas=False):
+            for i, p, v in self._member_batches(X, batch, device):
+                ps[:, i:i + p.shape[1]], vs[:, i:i + p.shape[1]] = p.cpu().numpy(), v.cpu().numpy()
         return ps, vs
 
-    def predict_uncertainty(self, X: np.ndarray, device: str | None = "cpu") -> dict[str, np.ndarray]:
-        """``probability``, ``aleatoric``, ``epistemic``, ``total``, ``mutual_information``, each ``(n,)``."""
-        p_m, v_m = self.member_outputs(np.asarray(X, np.float64), device=device)
-        p = p_m.mean(axis=0)
-        alea = np.sqrt(v_m.mean(axis=0))
-        epi = np.sqrt(((p_m - p) ** 2).mean(axis=0))
-        mi = _entropy(p) - _entropy(p_m).mean(axis=0)
-        return {"probability": p, "aleatoric": alea, "epistemic": epi, "total": np.sqrt(alea ** 2 + epi ** 2),
-                "mutual_information": np.clip(mi, 0, None)}
+    def predict_uncertainty(self, X: np.ndarray, device: str | None = "cpu", mutual_information: bool = True,
+                            batch: int = 4096) -> dict[str, np.ndarray]:
+        """``probability``, ``aleatoric``, ``epistemic``, ``total`` (and ``mutual_information``), each
+        ``(n,)`` float32, for ``X (n, f)`` (a transposed ``(f, n)`` array is read without a copy).
+
+        The members' moments are reduced batch by batch in float32 (no ``(M, n)`` array is kept);
+        mutual information, a difference of entropies, is computed in float64 when asked for.
+        """
+        n = len(X)
+        keys = ("probability", "aleatoric", "epistemic", "total") + (("mutual_information",) if mutual_information else ())
+        out = {k: np.empty(n, np.float32) for k in keys}
+        with single_thread(blas=False):  # small kernels: threads would only wait for each other
+            for i, p_m, v_m in self._member_batches(X, batch, device):
+                p = p_m.mean(0)
+                alea2, epi2 = v_m.mean(0), (p_m - p).square_().mean(0)
+                part = {"probability": p, "aleatoric": alea2.sqrt(), "epistemic": epi2.sqrt(),
+                        "total": (alea2 + epi2).sqrt_()}
+                if mutual_information:
+                    pd = p_m.double()
+                    part["mutual_information"] = (_entropy(pd.mean(0)) - _entropy(pd).mean(0)).clamp_(min=0)
+                for k in keys:
+                    out[k][i:i + len(p)] = part[k].cpu().numpy()
+        return out
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        return self.member_outputs(np.asarray(X, np.float64))[0].mean(axis=0)
+        return self.predict_uncertainty(X, mutual_information=False)["probability"]
 
     def members(self) -> list[dict]:
         """One-member state dicts (for inspection or redistribution)."""
@@ -216,6 +240,6 @@ class VAEEnsemble:
         return assemble_ensemble([split_state(sd, m) for m in range(members)], config)
 
 
-def _entropy(p: np.ndarray) -> np.ndarray:
-    q = np.clip(p, 1e-12, 1 - 1e-12)
-    return -(q * np.log(q) + (1 - q) * np.log(1 - q))
+def _entropy(p: torch.Tensor) -> torch.Tensor:
+    q = p.clamp(1e-12, 1 - 1e-12)
+    return -(q * q.log() + (1 - q) * (-q).log1p())

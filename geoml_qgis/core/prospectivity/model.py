@@ -268,10 +268,14 @@ class ProspectivityModel:
             def compute(win):
                 with lock:
                     block = stack.read(win)
-                px = np.where(np.ma.getmaskarray(block), np.nan, block.data).reshape(block.shape[0], -1).T
-                u = self.predict_uncertainty(px, device)
-                return [np.ma.masked_invalid(u[k].astype(np.float32).reshape(win.height, win.width))
-                        for k in ("probability", *keys)]
+                px = block.data.reshape(block.shape[0], -1)  # (f, cells) float32, feature-major
+                ok = ~np.ma.getmaskarray(block).reshape(px.shape).any(axis=0)
+                out = [np.full(px.shape[1], np.nan, np.float32) for _ in range(1 + len(keys))]
+                if ok.any():
+                    u = self.est_.predict_uncertainty(px[:, ok].T, device, mutual_information=False)
+                    for o, k in zip(out, ("probability", *keys)):
+                        o[ok] = u[k]
+                return [o.reshape(win.height, win.width) for o in out]
 
             process_blocks(stack.grid, compute, writers, progress, block_size, workers)
 

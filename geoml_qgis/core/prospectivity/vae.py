@@ -25,8 +25,8 @@ GH_WEIGHTS = torch.tensor(_GH_W / math.sqrt(math.pi), dtype=torch.float32)
 #: (nodes, largest logit noise s) for which fewer Gauss-Hermite nodes give the 20-node E to 1e-7
 #: and Var to 1e-6 relative (float32 rounding) for every logit mean; larger s uses all 20 nodes
 FEWER_NODES = ((4, 0.145), (6, 0.37), (8, 0.545), (10, 0.705), (12, 0.824), (16, 1.067))
-#: elements (member x cell) evaluated at once by :func:`expected_sigmoid_fast` (cache-sized)
-_CHUNK = 16384
+#: elements (member x cell) evaluated at once by :func:`expected_sigmoid_fast` on a CPU (cache-sized)
+_CHUNK = 4096
 
 
 def _rule(n: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -82,19 +82,29 @@ class BatchedVAE(nn.Module):
         h = torch.relu(self.enc1(x))
         return self.enc_mu(h), self.enc_lv(h).clamp(-8, 8)
 
-    def encode_mean(self, x: torch.Tensor) -> torch.Tensor:
-        """The latent mean alone (what prediction uses), ``(M, B, latent_dim)``, no gradient.
+    def prediction_weights(self) -> tuple[torch.Tensor, ...]:
+        """The layers prediction uses, laid out for :meth:`predict_logit` (copies, no gradient)."""
+        M, f, h = self.enc1.weight.shape
+        with torch.no_grad():
+            first = (self.enc1.weight.permute(0, 2, 1).reshape(M * h, f).contiguous(), self.enc1.bias.reshape(M * h, 1))
+            rest = [(layer.weight.transpose(1, 2).contiguous(), layer.bias.transpose(1, 2).contiguous())
+                    for layer in (self.enc_mu, self.cls1, self.cls2)]
+        return (*first, *(a for pair in rest for a in pair))
 
-        *x* is ``(M, B, n_features)``, or ``(B, n_features)`` for the same cells in every member
-        (then the first layer of all members is one matrix product).
+    @staticmethod
+    def predict_logit(weights: tuple[torch.Tensor, ...], xt: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Logit mean and log-variance ``(M, B)`` of every member at the latent mean, for the same
+        cells ``xt (n_features, B)`` (feature-major) in every member, no gradient.
+
+        *weights* from :meth:`prediction_weights`. The cells run along the long side of every matrix
+        product (``(M, out, in) @ (M, in, B)``), and the first layer of all members is one product:
+        about twice as fast as the training layout for the narrow layers, same values.
         """
-        if x.dim() == 2:
-            M, f, h = self.enc1.weight.shape
-            w = self.enc1.weight.permute(1, 0, 2).reshape(f, M * h)
-            hidden = torch.addmm(self.enc1.bias.reshape(1, -1), x, w).relu_().view(len(x), M, h).transpose(0, 1)
-        else:
-            hidden = self.enc1(x).relu_()
-        return self.enc_mu(hidden)
+        w1, b1, wm, bm, wc1, bc1, wc2, bc2 = weights
+        M = wm.shape[0]
+        hidden = torch.addmm(b1, w1, xt).relu_().view(M, -1, xt.shape[1])  # (M, hidden, B)
+        out = torch.baddbmm(bc2, wc2, torch.baddbmm(bc1, wc1, torch.baddbmm(bm, wm, hidden)).relu_())
+        return out[:, 0], out[:, 1].clamp(-10, 6)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         return self.dec2(torch.relu(self.dec1(z)))
@@ -116,27 +126,23 @@ def expected_sigmoid(mean: torch.Tensor, logvar: torch.Tensor) -> tuple[torch.Te
 
 def expected_sigmoid_fast(mean: torch.Tensor, logvar: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """:func:`expected_sigmoid` for prediction (no gradient), several times faster, same values to
-    float32 rounding: each element gets the fewest nodes of :data:`FEWER_NODES` that reproduce the
-    20-node rule at its noise level, and the rule runs in cache-sized chunks with in-place steps."""
+    float32 rounding: the elements run in cache-sized chunks, each chunk with the fewest nodes of
+    :data:`FEWER_NODES` that reproduce the 20-node rule at the chunk's largest noise level (a rule
+    valid up to a noise level is valid below it), in place."""
     shape = mean.shape
     m = mean.reshape(-1).float()
     s = torch.exp(0.5 * logvar.reshape(-1).float())
     e, v = torch.empty_like(m), torch.empty_like(m)
     bounds = torch.tensor([b for _, b in FEWER_NODES], device=m.device)
-    rule = torch.bucketize(s, bounds, right=False)  # 0 -> first rule, len(FEWER_NODES) -> 20 nodes
     counts = [n for n, _ in FEWER_NODES] + [20]
-    for r, n in enumerate(counts):
-        idx = (rule == r).nonzero().reshape(-1)
-        if not len(idx):
-            continue
-        x, w = (a.to(m.device) for a in _RULES[n])
-        for c in range(0, len(idx), _CHUNK):
-            sel = idx[c:c + _CHUNK]
-            p = torch.addcmul(m[sel, None], s[sel, None], x[None, :])  # (c, n) logits at the nodes
-            p.sigmoid_()
-            ec = p @ w
-            p.sub_(ec[:, None]).square_()
-            e[sel], v[sel] = ec, p @ w
+    chunk = _CHUNK if m.device.type == "cpu" else max(len(m), 1)  # a GPU takes all at once
+    for c in range(0, len(m), chunk):
+        mc, sc = m[c:c + chunk, None], s[c:c + chunk, None]
+        x, w = (a.to(m.device) for a in _RULES[counts[int(torch.bucketize(sc.max(), bounds))]])
+        p = torch.addcmul(mc, sc, x[None, :]).sigmoid_()  # (chunk, nodes) probabilities at the nodes
+        ec = torch.mv(p, w)
+        e[c:c + chunk] = ec
+        torch.mv(p.sub_(ec[:, None]).square_(), w, out=v[c:c + chunk])
     return e.reshape(shape), v.reshape(shape)
 
 
