@@ -104,7 +104,7 @@ def _train(data: dict, cfg: dict, indices: Sequence[int], progress: ProgressCall
                 m_logit, m_lv = model.classify(z[:, :b])
                 p, _ = expected_sigmoid(m_logit, m_lv)
                 p = p.clamp(1e-6, 1 - 1e-6)
-                w = torch.where(yb > 0.5, torch.tensor(w1), torch.tensor(w0))
+                w = torch.where(yb > 0.5, torch.tensor(w1, device=yb.device), torch.tensor(w0, device=yb.device))
                 bce = -(w * (yb * p.log() + (1 - yb) * (1 - p).log())).sum(-1) / w.sum(-1)
                 member_loss = bce + float(cfg["recon_weight"]) * (recon + float(cfg["beta"]) * kl)
                 opt.zero_grad()

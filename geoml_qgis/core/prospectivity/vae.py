@@ -117,10 +117,11 @@ class BatchedVAE(nn.Module):
 
 def expected_sigmoid(mean: torch.Tensor, logvar: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """E and Var of ``sigmoid(mean + exp(logvar/2) * eps)``, eps ~ N(0,1), by 20-point Gauss-Hermite."""
+    nodes, weights = GH_NODES.to(mean.device), GH_WEIGHTS.to(mean.device)
     s = torch.exp(0.5 * logvar)[..., None]
-    p = torch.sigmoid(mean[..., None] + s * GH_NODES)
-    e = (p * GH_WEIGHTS).sum(-1)
-    var = ((p - e[..., None]) ** 2 * GH_WEIGHTS).sum(-1)
+    p = torch.sigmoid(mean[..., None] + s * nodes)
+    e = (p * weights).sum(-1)
+    var = ((p - e[..., None]) ** 2 * weights).sum(-1)
     return e, var
 
 
