@@ -105,6 +105,9 @@ def test_cube_abundances_block_by_block(tmp_path):
     keep = np.arange(got.shape[1]) != 5
     assert np.sqrt(np.mean((got[:4, keep].T - a[keep]) ** 2)) < 0.02
     assert summary["bands_used"] == wl.size and abs(summary["mean_abundance"][names[0]] - a[keep, 0].mean()) < 0.01
+    # one thread and other strips give the same file as every core
+    unmix_cube(cube, library, tmp_path / "one.tif", "fcls", max_pixels=1300, workers=1)
+    np.testing.assert_array_equal(gdal.Open(str(tmp_path / "one.tif")).ReadAsArray(), ds.ReadAsArray())
 
 
 def test_cube_bad_input(tmp_path):
