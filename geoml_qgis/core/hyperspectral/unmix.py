@@ -101,10 +101,6 @@ class LinearUnmixer:
                 z[:, s:e] += w0
         return z
 
-    def abundances_from_products(self, c: np.ndarray, max_iter: int | None = None) -> np.ndarray:
-        """Abundances ``(n, m)`` from the products ``c = x E^T`` ``(n, m)``."""
-        return self._abundances(np.ascontiguousarray(np.asarray(c, np.float64).T), max_iter).T
-
     def _abundances(self, c: np.ndarray, max_iter: int | None = None) -> np.ndarray:
         """Abundances ``(m, n)`` from the products ``c = E x`` ``(m, n)``, pixels as columns.
 
