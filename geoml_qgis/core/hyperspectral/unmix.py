@@ -2,13 +2,19 @@
 
 A pixel ``x`` (``b`` bands) is modelled as ``a @ E`` for endmembers ``E`` ``(m, b)``;
 the abundances ``a`` minimise ``|x - a E|^2`` subject to ``a >= 0`` (NNLS) and, for
-fully constrained least squares (FCLS), ``sum(a) = 1``. Both are solved exactly by
-a primal active-set method (Lawson-Hanson, with the sum-to-one equality kept in the
-KKT system for FCLS) run on all pixels of a block at once: the least-squares problem
-on a pixel's passive set depends only on which endmembers are passive, so pixels are
-grouped by that set and each group is solved with one small matrix (cached across
-blocks), never with a Python loop over pixels. Only ``E E^T`` and ``x E^T`` are
-needed, so the cost per pixel is one product with the endmembers plus ``O(m^2)``.
+fully constrained least squares (FCLS), ``sum(a) = 1``. Both are solved exactly, on
+all pixels of a block at once, by active-set methods: the least-squares problem on a
+pixel's passive set (the endmembers not held at zero) depends only on that set, so
+pixels are sorted by it and each group is solved with one small matrix (cached across
+blocks), never with a Python loop over pixels. Only ``E E^T`` and ``x E^T`` are needed,
+so the cost per pixel is one product with the endmembers plus ``O(m^2)`` per step.
+
+Block principal pivoting (Judice & Pires 1994; Kim & Park 2011, for many right-hand
+sides) exchanges every endmember that violates the optimality conditions at once: a
+passive one with a negative abundance, or a held one whose multiplier is negative
+(for FCLS, with the sum-to-one equality kept in the KKT system). It usually ends in
+two or three steps. A pixel that has not ended after :data:`PIVOT_STEPS` steps is
+finished by the primal Lawson-Hanson method, which cannot cycle.
 """
 from __future__ import annotations
 
@@ -18,7 +24,9 @@ from ..errors import GeoMLError
 from ..threads import single_thread
 
 METHODS = ("fcls", "nnls")
-#: active-set iterations that drop every endmember with a negative least-squares abundance at once (the
+#: block principal pivoting steps before a pixel is handed to the primal method
+PIVOT_STEPS = 25
+#: primal active-set iterations that drop every endmember with a negative least-squares abundance at once (the
 #: textbook step drops one, taking one iteration per zero abundance); later iterations take textbook steps,
 #: and the multiplier test makes the result exact either way
 EAGER_STEPS = 2
@@ -101,8 +109,62 @@ class LinearUnmixer:
                 z[:, s:e] += w0
         return z
 
-    def _abundances(self, c: np.ndarray, max_iter: int | None = None) -> np.ndarray:
-        """Abundances ``(m, n)`` from the products ``c = E x`` ``(m, n)``, pixels as columns.
+    def _abundances(self, c: np.ndarray, pivot_steps: int = PIVOT_STEPS) -> np.ndarray:
+        """Abundances ``(m, n)`` from the products ``c = E x`` ``(m, n)``, pixels as columns."""
+        out, left = self._pivoting(c, pivot_steps)
+        if left.size:
+            out[:, left] = self._primal(np.ascontiguousarray(c[:, left]))
+        return out
+
+    def _pivoting(self, c: np.ndarray, max_iter: int) -> tuple[np.ndarray, np.ndarray]:
+        """Block principal pivoting: abundances ``(m, n)`` and the columns not finished after *max_iter* steps.
+
+        Starts from the endmembers with a positive unconstrained least-squares abundance; the working
+        pixels are sorted by passive set at every step and leave once optimal.
+        """
+        m, n = c.shape
+        tol = self._tol
+        w, w0 = self._solver((1 << m) - 1)
+        passive = (w @ c + w0) > 0
+        if self.method == "fcls":  # a sum-to-one solution needs a passive endmember
+            passive[:, ~passive.any(axis=0)] = True
+        out = np.zeros((m, n))
+        cols = np.arange(n)
+        chances = np.full(n, 3, np.int8)  # full exchanges left without fewer violations (then one at a time)
+        fewest = np.full(n, m + 1, np.int16)  # fewest violations seen
+        for _ in range(max_iter):
+            if cols.size == 0:
+                break
+            codes = self._codes(passive)
+            order = np.argsort(codes, kind="stable")
+            cols, codes, chances, fewest = cols[order], codes[order], chances[order], fewest[order]
+            c, passive = c[:, order], passive[:, order]
+            z = self._solve_sorted(codes, c)
+            y = self.gram @ z - c  # multipliers of the held endmembers (zero on the passive ones)
+            if self.method == "fcls":
+                y -= (y * passive).sum(axis=0) / np.maximum(passive.sum(axis=0), 1)
+            np.copyto(y, 0.0, where=passive)
+            violated = (z < -tol) | (y < -tol)
+            count = violated.sum(axis=0)
+            done = count == 0
+            out[:, cols[done]] = np.maximum(z[:, done], 0.0)
+            keep = np.flatnonzero(~done)
+            cols, c, passive, violated = cols[keep], c[:, keep], passive[:, keep], violated[:, keep]
+            count, chances, fewest = count[keep], chances[keep], fewest[keep]
+            fewer = count < fewest
+            fewest = np.where(fewer, count, fewest)
+            chances = np.where(fewer, 3, chances - (chances > 0))
+            single = ~fewer & (chances == 0)  # backup rule: exchange only the last violating endmember
+            if single.any():
+                k = np.flatnonzero(single)
+                last = m - 1 - np.argmax(violated[::-1, k], axis=0)
+                violated[:, k] = False
+                violated[last, k] = True
+            passive ^= violated
+        return out, cols
+
+    def _primal(self, c: np.ndarray, max_iter: int | None = None) -> np.ndarray:
+        """Abundances ``(m, n)`` by the primal (Lawson-Hanson) active-set method, from a feasible start.
 
         The pixels still iterating are kept together and sorted by passive set at every step, so each
         group is solved on contiguous columns; finished pixels leave the working set. Reductions over the
