@@ -106,7 +106,7 @@ def map_minimum_wavelength(cube_path, out_features, windows: Sequence[FeatureWin
     first = wins[0]
     style = RasterStyle("continuous", ramp="rainbow", vmin=first.lo, vmax=first.hi)
     writer = BlockWriter(out_features, cube.grid, 4 * len(wins), "float32", band_names=band_names(wins),
-                         metadata=meta, style=style)
+                         metadata=meta, style=style, interleave="band")  # the position map reads two bands
 
     def compute(values: np.ndarray, valid: np.ndarray):
         block = np.full((4 * len(wins), values.shape[1]), np.nan, np.float32)

@@ -160,12 +160,13 @@ def fit_minimum_bands(bands: np.ndarray, wavelengths: np.ndarray, min_depth: flo
     if b < k:
         raise GeoMLError(f"The window holds {b} bands; the fit needs at least {k}.")
     out = np.empty((4, n), np.float32)
+    step = float(np.median(np.diff(wl)))
     for s in range(0, n, CHUNK):
-        out[:, s:s + CHUNK] = _fit_chunk(np.ascontiguousarray(x[:, s:s + CHUNK]), wl, min_depth, k, method)
+        out[:, s:s + CHUNK] = _fit_chunk(np.ascontiguousarray(x[:, s:s + CHUNK]), wl, step, min_depth, k, method)
     return Features(*out)
 
 
-def _fit_chunk(x: np.ndarray, wl: np.ndarray, min_depth: float, k: int, method: str) -> np.ndarray:
+def _fit_chunk(x: np.ndarray, wl: np.ndarray, step: float, min_depth: float, k: int, method: str) -> np.ndarray:
     """Position, depth, width and quality ``(4, n)`` float32 of spectra ``(b, n)`` (NaN: no feature)."""
     b, n = x.shape
     cont = continuum(x, wl)
@@ -173,7 +174,6 @@ def _fit_chunk(x: np.ndarray, wl: np.ndarray, min_depth: float, k: int, method: 
     deepest, deepest_depth = _argmax_bands(depth)
     cols = np.arange(n)
     start = np.clip(deepest - k // 2, 0, b - k)
-    step = float(np.median(np.diff(wl)))
     centre = wl[deepest]
     # the k fitted bands as rows (k, n): sums over few bands become vector additions
     idx = start[None, :] + np.arange(k)[:, None]

@@ -59,6 +59,9 @@ class BlockWriter:
         Default style. For continuous styles without ``vmin``/``vmax`` the range of
         written values is used; categorical styles also get a GDAL colour table
         and category names.
+    interleave : ``"pixel"`` or ``"band"``
+        GeoTIFF layout of several bands: ``"band"`` when bands are maps read one at a
+        time (reading one then decompresses only that band).
 
     Examples
     --------
@@ -77,6 +80,7 @@ class BlockWriter:
         band_names: Sequence[str] | None = None,
         metadata: Mapping[str, str] | None = None,
         style: RasterStyle | None = None,
+        interleave: str = "pixel",
     ):
         self.path = Path(path)
         if self.path.suffix.lower() not in (".tif", ".tiff"):
@@ -90,6 +94,7 @@ class BlockWriter:
         self.band_names = list(band_names or [])
         self.metadata = dict(metadata or {})
         self.style = style
+        self.interleave = interleave
         self._min = np.full(self.count, np.inf)
         self._max = np.full(self.count, -np.inf)
         self._n = np.zeros(self.count)
@@ -102,7 +107,8 @@ class BlockWriter:
         check_output_size(self.path, self.grid.width, self.grid.height, self.count, self.dtype.itemsize)
         self._tmp = self._stack.enter_context(atomic_path(self.path))
         opts = ["TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER",
-                f"PREDICTOR={3 if self.dtype.kind == 'f' else 2}", "NUM_THREADS=ALL_CPUS"]
+                f"PREDICTOR={3 if self.dtype.kind == 'f' else 2}", "NUM_THREADS=ALL_CPUS",
+                f"INTERLEAVE={self.interleave.upper()}"]
         if self.dtype.kind == "f":  # float mantissas barely compress: level 1 is as small (+1 %) in half the time
             opts.append("ZLEVEL=1")
         drv = gdal.GetDriverByName("GTiff")
