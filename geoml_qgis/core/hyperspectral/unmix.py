@@ -31,7 +31,7 @@ PIVOT_STEPS = 25
 #: and the multiplier test makes the result exact either way
 EAGER_STEPS = 2
 #: pixels whose products are computed at once (their float64 spectra stay in the processor's cache)
-CHUNK = 4096
+CHUNK = 512
 
 
 class LinearUnmixer:
@@ -100,13 +100,15 @@ class LinearUnmixer:
         """Least squares restricted to each column's passive set, columns sorted by *codes*: ``(m, t)``, zero
         outside the passive set. One matrix product per run of equal codes."""
         z = np.zeros_like(c)
+        fcls = self.method == "fcls"
         cuts = np.flatnonzero(codes[1:] != codes[:-1]) + 1
         for s, e in zip([0, *cuts], [*cuts, len(codes)]):
             code = int(codes[s])
             if code:
                 w, w0 = self._solver(code)
                 np.matmul(w, c[:, s:e], out=z[:, s:e])
-                z[:, s:e] += w0
+                if fcls:  # NNLS has no constant term
+                    z[:, s:e] += w0
         return z
 
     def _abundances(self, c: np.ndarray, pivot_steps: int = PIVOT_STEPS) -> np.ndarray:
