@@ -146,6 +146,7 @@ def test_cube_map_matches_per_pixel_fit_with_styled_outputs_and_report(tmp_path)
     assert set(summary) == {"Al-OH", "Mg-OH/CO3"}
     ds = gdal.Open(str(out))
     assert ds.RasterCount == 8 and ds.GetRasterBand(1).GetDescription() == "Al-OH position (nm)"
+    assert ds.GetMetadata("IMAGE_STRUCTURE")["INTERLEAVE"] == "BAND"  # one map per band
     got = ds.ReadAsArray()
     nd = ds.GetRasterBand(1).GetNoDataValue()
     with Cube(CUBE) as cube:

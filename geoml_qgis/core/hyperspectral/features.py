@@ -125,7 +125,7 @@ def _argmax_bands(depth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     best = depth[0].copy()
     arg = np.zeros(depth.shape[1], np.intp)
     for j in range(1, depth.shape[0]):
-        np.copyto(arg, j, where=depth[j] > best)
+        np.putmask(arg, depth[j] > best, j)
         np.maximum(best, depth[j], out=best)
     return arg, best
 
@@ -202,7 +202,7 @@ def _fit_chunk(x: np.ndarray, wl: np.ndarray, step: float, min_depth: float, k: 
     else:
         peak = np.exp(np.minimum(top, 0.0))  # band depth cannot exceed 1
         width = np.sqrt(-1.0 / (2 * c2s)) * FWHM_PER_SIGMA * step
-        model = np.exp(np.clip(fitted, -50, 0))
+        model = np.exp(np.maximum(np.minimum(fitted, 0.0, out=fitted), -50.0, out=fitted))
     resid = ((d - model) ** 2).sum(axis=0)
     total = ((d - d.mean(axis=0)) ** 2).sum(axis=0)
     quality = 1.0 - resid / np.where(total > 0, total, 1.0)

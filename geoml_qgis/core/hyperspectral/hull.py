@@ -54,6 +54,6 @@ def _continuum_chunk(x: np.ndarray, w: np.ndarray, out: np.ndarray) -> None:
     for j in range(1, x.shape[0]):
         np.add(px, ps * (w[j] - pw), out=out[j])
         v = vertex[j]
-        np.copyto(px, x[j], where=v)
-        np.copyto(ps, slope[j], where=v)
-        np.copyto(pw, w[j], where=v)
+        np.putmask(px, v, x[j])  # (putmask: several times faster than copyto with where)
+        np.putmask(ps, v, slope[j])
+        np.putmask(pw, v, w[j])

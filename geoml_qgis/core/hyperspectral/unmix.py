@@ -254,7 +254,7 @@ def _argmin_rows(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     best = g[0].copy()
     arg = np.zeros(g.shape[1], np.intp)
     for k in range(1, len(g)):
-        np.copyto(arg, k, where=g[k] < best)
+        np.putmask(arg, g[k] < best, k)
         np.minimum(best, g[k], out=best)
     return arg, best
 
