@@ -184,11 +184,17 @@ def _fit_chunk(x: np.ndarray, wl: np.ndarray, step: float, min_depth: float, k: 
     else:
         pos = d > 0
         y, w = np.log(np.where(pos, d, 1.0)), np.where(pos, d * d, 0.0)
-    wx = w * xs
-    wxx = wx * xs
-    wy = w * y
-    s = np.stack([w.sum(0), wx.sum(0), wxx.sum(0), (wxx * xs).sum(0), (wxx * xs * xs).sum(0)])
-    t = np.stack([wy.sum(0), (wy * xs).sum(0), (wy * xs * xs).sum(0)])
+    s, t = np.empty((5, n)), np.empty((3, n))
+    term = w
+    for p in range(5):  # s_p = sum w x^p, the products formed once each
+        np.add.reduce(term, axis=0, out=s[p])
+        if p < 4:
+            term = term * xs
+    term = w * y
+    for p in range(3):  # t_p = sum w y x^p
+        np.add.reduce(term, axis=0, out=t[p])
+        if p < 2:
+            term = term * xs
     (c0, c1, c2), ok = _solve3(s, t)
     ok &= c2 < 0
     c2s = np.where(ok, c2, -1.0)
