@@ -113,6 +113,37 @@ def test_envi_cube_reads_like_gdal(tmp_path, interleave):
     np.testing.assert_array_equal(ds.ReadAsArray()[:, 2:5].transpose(1, 2, 0).reshape(-1, 6)[:, cube.good], pixels)
 
 
+@pytest.mark.parametrize("interleave", ["bil", "bip", "bsq"])
+@pytest.mark.parametrize("byte_order", [0, 1])
+def test_band_by_band_reading_equals_pixel_by_pixel(tmp_path, interleave, byte_order):
+    """read_bands (memory-mapped, only the bands asked for) gives read_pixels transposed: windows with an
+    offset, band subsets with gaps, NaN, infinity, nodata and finite values whose sum overflows float32."""
+    from geoml_qgis.core.io.grid import Window
+
+    rng = np.random.default_rng(2)
+    data = rng.random((9, 8, 7)).astype(np.float32)  # rows, cols, bands
+    data[1, 2, 3], data[6, 1, 2], data[4, 5] = np.nan, np.inf, -5.0
+    data[7, 7, :2] = 3e38  # valid, but the sum over bands is infinite
+    path = tmp_path / f"c.{interleave}"
+    order = {"bil": (0, 2, 1), "bip": (0, 1, 2), "bsq": (2, 0, 1)}[interleave]
+    np.ascontiguousarray(data.transpose(order)).astype(">f4" if byte_order else "<f4").tofile(path)
+    (tmp_path / "c.hdr").write_text(envi.format_header({
+        "samples": 8, "lines": 9, "bands": 7, "data type": 4, "interleave": interleave, "byte order": byte_order,
+        "wavelength": [2000, 2050, 2100, 2150, 2200, 2250, 2300], "data ignore value": -5}))
+    cube = Cube(path, check=False)
+    for window in (Window(0, 0, 8, 9), Window(2, 3, 5, 4), Window(7, 8, 1, 1)):
+        for bands in (None, [0, 1, 2], [1, 3, 4, 6], [5]):
+            pixels, valid = cube.read_pixels(window, bands)
+            values, valid_bands = cube.read_bands(window, bands)
+            assert values.dtype == np.float32
+            np.testing.assert_array_equal(values, pixels.T)
+            np.testing.assert_array_equal(valid_bands, valid)
+    values, valid = cube.read_bands(Window(0, 0, 8, 9))
+    assert valid.reshape(9, 8)[7, 7] and not valid.reshape(9, 8)[[1, 6, 4], [2, 1, 5]].any()
+    assert valid.sum() == 72 - 3
+    cube.close()
+
+
 def test_geotiff_cube_with_wavelength_metadata(write_raster):
     data = np.arange(4 * 3 * 2, dtype=np.float32).reshape(4, 3, 2) + 1
     path = write_raster(data, nodata=-1.0)
@@ -125,6 +156,9 @@ def test_geotiff_cube_with_wavelength_metadata(write_raster):
 
     pixels, valid = cube.read_pixels(Window(0, 0, 2, 3))
     np.testing.assert_array_equal(pixels, data.reshape(4, -1).T)
+    values, valid_bands = cube.read_bands(Window(0, 0, 2, 3), np.array([1, 3]))
+    np.testing.assert_array_equal(values, pixels[:, [1, 3]].T)
+    np.testing.assert_array_equal(valid_bands, valid)
 
 
 def test_cube_without_wavelengths_says_how_to_add_them(write_raster):

@@ -146,6 +146,7 @@ def test_cube_map_matches_per_pixel_fit_with_styled_outputs_and_report(tmp_path)
     assert set(summary) == {"Al-OH", "Mg-OH/CO3"}
     ds = gdal.Open(str(out))
     assert ds.RasterCount == 8 and ds.GetRasterBand(1).GetDescription() == "Al-OH position (nm)"
+    assert ds.GetMetadata("IMAGE_STRUCTURE")["INTERLEAVE"] == "BAND"  # one map per band
     got = ds.ReadAsArray()
     nd = ds.GetRasterBand(1).GetNoDataValue()
     with Cube(CUBE) as cube:
@@ -154,6 +155,9 @@ def test_cube_map_matches_per_pixel_fit_with_styled_outputs_and_report(tmp_path)
         expected = fit_minimum(pixels[:, b], cube.wavelengths[b], method="gaussian").stack()
     g = np.where(got[:4] == nd, np.nan, got[:4]).reshape(4, -1)
     np.testing.assert_allclose(g, expected, rtol=1e-5, equal_nan=True)
+    # one thread and other strips give the same file as every core
+    map_minimum_wavelength(CUBE, tmp_path / "one.tif", None, max_pixels=4000, workers=1)
+    np.testing.assert_array_equal(gdal.Open(str(tmp_path / "one.tif")).ReadAsArray(), got)
     assert summary["Al-OH"]["pixels"] == int(np.isfinite(expected[0]).sum()) > 5000
     qml = pos.with_suffix(".qml").read_text()
     assert 'alphaBand="2"' in qml and 'classificationMin="2120"' in qml

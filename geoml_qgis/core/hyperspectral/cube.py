@@ -1,8 +1,9 @@
 """Hyperspectral cubes on disk (ENVI or GeoTIFF), read strip by strip with their band wavelengths.
 
 ENVI files (``.hdr`` + raw data, BSQ/BIL/BIP) are read directly with
-``numpy.fromfile`` so a strip of full rows is one contiguous read; other formats
-(GeoTIFF) go through GDAL. Georeferencing always comes from GDAL. Wavelengths and
+``numpy.fromfile`` so a strip of full rows is one contiguous read, or memory-mapped
+to read only some of the bands (:meth:`Cube.read_bands`); other formats (GeoTIFF) go
+through GDAL. Georeferencing always comes from GDAL. Wavelengths and
 FWHM are converted to nanometres; bands flagged bad (ENVI ``bbl``) are left out of
 every computation; nodata values and NaN mark invalid pixels.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from pathlib import Path
 from typing import Iterator
 
@@ -72,6 +74,8 @@ class Cube:
 
     def __init__(self, path: str | os.PathLike, check: bool = True):
         p = Path(path)
+        self._lock = threading.Lock()
+        self._mm: np.memmap | None = None
         if not p.exists():
             raise GeoMLError(f"Cube not found: {p}")
         hdr = envi.header_for(p)
@@ -200,6 +204,54 @@ class Cube:
             valid &= ~(pixels == np.float32(self.nodata)).any(axis=1)
         return pixels, valid
 
+    def read_bands(self, window: Window, bands: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Spectra of *window* band by band, as cubes are stored and feature maps computed.
+
+        Returns ``(values, valid)``: float32 ``(n, height*width)`` for the *n* given band indices
+        (0-based; default :attr:`good`) in row-major pixel order, and ``(height*width,)`` bool as in
+        :meth:`read_pixels`. Only the given bands are read (an ENVI file is memory-mapped) and pixels
+        are not transposed. Several threads may call this at once.
+        """
+        idx = np.asarray(self.good if bands is None else bands, np.int64)
+        if self._ds is not None:
+            with self._lock:  # a GDAL dataset serves one thread at a time
+                arr = self._ds.ReadAsArray(window.col_off, window.row_off, window.width, window.height,
+                                           band_list=[int(b) + 1 for b in idx], buf_type=gdal.GDT_Float32)
+            values = arr.reshape(len(idx), -1)
+        else:
+            values = self._read_mapped(window, idx)
+        return values, self._valid_bands(values)
+
+    def _read_mapped(self, window: Window, idx: np.ndarray) -> np.ndarray:
+        with self._lock:
+            if self._mm is None:
+                shape = {"bsq": (self.n_bands, self.height, self.width), "bil": (self.height, self.n_bands, self.width),
+                         "bip": (self.height, self.width, self.n_bands)}[self._interleave]
+                self._mm = np.memmap(self._data_path, self._dtype, "r", self._offset, shape)
+            mm = self._mm
+        rows = slice(window.row_off, window.row_off + window.height)
+        cols = slice(window.col_off, window.col_off + window.width)
+        out = np.empty((len(idx), window.height, window.width), np.float32)
+        if self._interleave == "bip":
+            out[:] = np.moveaxis(mm[rows, cols][..., idx], -1, 0)
+            return out.reshape(len(idx), -1)
+        cuts = np.flatnonzero(np.diff(idx) != 1) + 1  # runs of consecutive bands: one copy each
+        for k0, k1 in zip([0, *cuts], [*cuts, len(idx)]):
+            run = slice(int(idx[k0]), int(idx[k1 - 1]) + 1)
+            out[k0:k1] = mm[run, rows, cols] if self._interleave == "bsq" else mm[rows, run, cols].swapaxes(0, 1)
+        return out.reshape(len(idx), -1)
+
+    def _valid_bands(self, values: np.ndarray) -> np.ndarray:
+        """Pixels (columns of ``(n, m)`` *values*) with no NaN, infinite or nodata value."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            valid = np.isfinite(np.add.reduce(values, axis=0))  # NaN and infinity carry through the sum
+        if not valid.all():  # or a sum of large values overflows: look at those pixels band by band
+            odd = np.flatnonzero(~valid)
+            valid[odd] = np.isfinite(values[:, odd]).all(axis=0)
+        if self.nodata is not None:
+            valid &= ~(values == np.float32(self.nodata)).any(axis=0)
+        return valid
+
     def _read_raw(self, window: Window, idx: np.ndarray) -> np.ndarray:
         w, b, r0, n = self.width, self.n_bands, window.row_off, window.height
         cols = slice(window.col_off, window.col_off + window.width)
@@ -242,6 +294,7 @@ class Cube:
 
     def close(self) -> None:
         self._ds = None
+        self._mm = None
 
     def __enter__(self) -> "Cube":
         return self

@@ -8,7 +8,6 @@ and weak ones fade. The report holds histograms of positions and depths.
 """
 from __future__ import annotations
 
-import contextlib
 import html
 from typing import Callable, Sequence
 
@@ -16,7 +15,6 @@ import numpy as np
 
 from ..errors import GeoMLError
 from ..io.atomic import write_text_atomic
-from ..io.blocks import bounded_gdal_cache
 from ..io.provenance import provenance
 from ..io.raster import dataset_grid, open_raster
 from ..io.style import RasterStyle
@@ -24,8 +22,8 @@ from ..io.writer import BlockWriter
 from ..progress import ProgressCallback, report
 from ..report import figure_png, html_page, new_axes
 from .classify import open_cube
-from .features import DEFAULT_WINDOWS, FeatureWindow, fit_minimum, window_bands
-from .reflectance import check_reflectance
+from .features import DEFAULT_WINDOWS, FeatureWindow, fit_minimum_bands, window_bands
+from .stream import stream_strips
 
 Warn = Callable[[str], None]
 QUANTITIES = ("position (nm)", "depth", "width (nm)", "fit R2")
@@ -60,6 +58,13 @@ def usable_windows(windows: Sequence[FeatureWindow], wavelengths: np.ndarray, fi
     return out
 
 
+def _rows(idx: np.ndarray) -> slice | np.ndarray:
+    """A run of consecutive indices as a slice (a view instead of a copy)."""
+    if idx.size and np.array_equal(idx, np.arange(idx[0], idx[0] + idx.size)):
+        return slice(int(idx[0]), int(idx[0]) + idx.size)
+    return idx
+
+
 def band_names(windows: Sequence[FeatureWindow]) -> list[str]:
     return [f"{w.name} {q}" for w in windows for q in QUANTITIES]
 
@@ -68,6 +73,7 @@ def map_minimum_wavelength(cube_path, out_features, windows: Sequence[FeatureWin
                            out_position=None, out_report=None, min_depth: float = 0.01, fit_bands: int = 5,
                            method: str = "gaussian", parameters: dict | None = None, warn: Warn | None = None,
                            progress: ProgressCallback | None = None, max_pixels: int = 65536,
+                           workers: int | None = None,
                            algorithm: str = "geoml_qgis.core.hyperspectral.map_minimum_wavelength") -> dict:
     """Minimum wavelength mapping of a cube.
 
@@ -78,6 +84,7 @@ def map_minimum_wavelength(cube_path, out_features, windows: Sequence[FeatureWin
     windows : the windows; ``None`` uses :data:`~.features.DEFAULT_WINDOWS` where the cube covers them
     out_position : optional styled GeoTIFF: first window's position and an opacity band from its depth
     out_report : optional HTML report with histograms
+    workers : threads computing strips at once (None: every core); the outputs do not depend on it
 
     Returns a summary per window name: pixels with a feature, median and quartiles of position and depth.
     """
@@ -88,7 +95,7 @@ def map_minimum_wavelength(cube_path, out_features, windows: Sequence[FeatureWin
                           cube.name, warn, required)
     wins = [w for w, _ in used]
     union = np.unique(np.concatenate([idx for _, idx in used]))
-    local = [np.searchsorted(union, idx) for _, idx in used]
+    local = [_rows(np.searchsorted(union, idx)) for _, idx in used]
     bands = good[union]
     wl = cube.wavelengths[bands]
     meta = provenance(algorithm, parameters)
@@ -99,30 +106,34 @@ def map_minimum_wavelength(cube_path, out_features, windows: Sequence[FeatureWin
     first = wins[0]
     style = RasterStyle("continuous", ramp="rainbow", vmin=first.lo, vmax=first.hi)
     writer = BlockWriter(out_features, cube.grid, 4 * len(wins), "float32", band_names=band_names(wins),
-                         metadata=meta, style=style)
-    checked = False
-    report(progress, 0.0)
-    with contextlib.ExitStack() as stack, bounded_gdal_cache():
-        w_out = stack.enter_context(writer)
-        for window in cube.strips(max_pixels):
-            pixels, valid = cube.read_pixels(window, bands)
-            if not checked and valid.any():
-                check_reflectance(pixels, valid, cube.name, "Feature positions do not depend on a constant scale, "
-                                  "but radiance keeps the solar and atmospheric features, which shift and deepen "
-                                  "the minima.", warn)
-                checked = True
-            block = np.full((4 * len(wins), pixels.shape[0]), np.nan, np.float32)
-            n_valid += int(valid.sum())
-            spectra = pixels[valid]
-            for k, (w, idx) in enumerate(zip(wins, local)):
-                f = fit_minimum(spectra[:, idx], wl[idx], min_depth, fit_bands, method)
-                block[4 * k:4 * k + 4, valid] = f.stack()
-                ok = np.isfinite(f.position)
-                pos_hist[k] += np.bincount(np.clip(np.round(f.position[ok] - w.lo).astype(np.int64), 0,
-                                                   pos_hist[k].size - 1), minlength=pos_hist[k].size)
-                depth_hist[k] += np.histogram(f.depth[ok], DEPTH_BINS)[0]
-            w_out.write(window, block.reshape(-1, window.height, window.width))
-            report(progress, 0.9 * (window.row_off + window.height) / cube.height)
+                         metadata=meta, style=style, interleave="band")  # the position map reads two bands
+
+    def compute(values: np.ndarray, valid: np.ndarray):
+        block = np.full((4 * len(wins), values.shape[1]), np.nan, np.float32)
+        inside = valid.all()
+        spectra = values if inside else values[:, valid]
+        hists = []
+        for k, (w, idx) in enumerate(zip(wins, local)):
+            f = fit_minimum_bands(spectra[idx], wl[idx], min_depth, fit_bands, method).stack()
+            if inside:
+                block[4 * k:4 * k + 4] = f
+            else:
+                block[4 * k:4 * k + 4, valid] = f
+            ok = np.isfinite(f[0])
+            size = pos_hist[k].size
+            hists.append((np.bincount(np.clip(np.round(f[0, ok] - w.lo).astype(np.int64), 0, size - 1),
+                                      minlength=size), np.histogram(f[1, ok], DEPTH_BINS)[0]))
+        return block, (int(valid.sum()), hists)
+
+    consequence = ("Feature positions do not depend on a constant scale, but radiance keeps the solar and "
+                   "atmospheric features, which shift and deepen the minima.")
+    with writer as w_out:
+        for n, hists in stream_strips(cube, bands, compute, w_out, consequence, warn, progress, max_pixels,
+                                      workers, 0.9):
+            n_valid += n
+            for k, (ph, dh) in enumerate(hists):
+                pos_hist[k] += ph
+                depth_hist[k] += dh
     cube.close()
     summary = {w.name: _summary(w, ph, dh, n_valid) for w, ph, dh in zip(wins, pos_hist, depth_hist)}
     if out_position:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import GeoMLError
-from .preprocess import continuum_removed
+from .hull import CHUNK, continuum
 
 FIT_METHODS = ("gaussian", "parabola")
 FWHM_PER_SIGMA = 2.0 * np.sqrt(2.0 * np.log(2.0))
@@ -119,6 +119,17 @@ def _solve3(s: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return coef, ok
 
 
+def _argmax_bands(depth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First band of the largest value of each column of ``(b, n)`` and that value (``argmax(axis=0)``
+    swept band by band: numpy's argmax over the first axis goes column by column)."""
+    best = depth[0].copy()
+    arg = np.zeros(depth.shape[1], np.intp)
+    for j in range(1, depth.shape[0]):
+        np.putmask(arg, depth[j] > best, j)
+        np.maximum(best, depth[j], out=best)
+    return arg, best
+
+
 def fit_minimum(spectra: np.ndarray, wavelengths: np.ndarray, min_depth: float = 0.01, fit_bands: int = 5,
                 method: str = "gaussian") -> Features:
     """Deepest absorption feature of spectra ``(n, b)`` over their bands ``(b,)`` (nm, one window).
@@ -131,38 +142,59 @@ def fit_minimum(spectra: np.ndarray, wavelengths: np.ndarray, min_depth: float =
     fit_bands : odd number of bands (>= 3, <= b) around the deepest band used by the fit
     method : ``"gaussian"`` or ``"parabola"``
     """
+    x = np.asarray(spectra, np.float32)
+    return fit_minimum_bands(np.ascontiguousarray(x.T), wavelengths, min_depth, fit_bands, method)
+
+
+def fit_minimum_bands(bands: np.ndarray, wavelengths: np.ndarray, min_depth: float = 0.01, fit_bands: int = 5,
+                      method: str = "gaussian") -> Features:
+    """:func:`fit_minimum` of spectra given band by band, ``(b, n)`` (as a cube strip is read)."""
     if method not in FIT_METHODS:
         raise GeoMLError(f"Unknown fit '{method}'; use one of {', '.join(FIT_METHODS)}.")
     wl = np.asarray(wavelengths, np.float64)
-    x = np.asarray(spectra, np.float32)
-    n, b = x.shape
+    x = np.asarray(bands, np.float32)
+    b, n = x.shape
     k = int(fit_bands)
     if k < 3 or k % 2 == 0:
         raise GeoMLError("The number of bands fitted around the minimum must be odd and at least 3.")
     if b < k:
         raise GeoMLError(f"The window holds {b} bands; the fit needs at least {k}.")
-    nan = np.full(n, np.nan, np.float32)
-    if n == 0:
-        return Features(nan, nan, nan, nan)
-    depth = 1.0 - continuum_removed(x, wl)  # (n, b) float32, 0 on the hull
-    deepest = depth.argmax(axis=1)
-    start = np.clip(deepest - k // 2, 0, b - k)
+    out = np.empty((4, n), np.float32)
     step = float(np.median(np.diff(wl)))
+    for s in range(0, n, CHUNK):
+        out[:, s:s + CHUNK] = _fit_chunk(np.ascontiguousarray(x[:, s:s + CHUNK]), wl, step, min_depth, k, method)
+    return Features(*out)
+
+
+def _fit_chunk(x: np.ndarray, wl: np.ndarray, step: float, min_depth: float, k: int, method: str) -> np.ndarray:
+    """Position, depth, width and quality ``(4, n)`` float32 of spectra ``(b, n)`` (NaN: no feature)."""
+    b, n = x.shape
+    cont = continuum(x, wl)
+    depth = 1.0 - np.divide(x, cont, out=np.zeros_like(x), where=cont > 0)  # (b, n) float32, 0 on the hull
+    deepest, deepest_depth = _argmax_bands(depth)
+    cols = np.arange(n)
+    start = np.clip(deepest - k // 2, 0, b - k)
     centre = wl[deepest]
     # the k fitted bands as rows (k, n): sums over few bands become vector additions
     idx = start[None, :] + np.arange(k)[:, None]
     xs = (wl[idx] - centre) / step  # band offsets from the deepest band, well conditioned
-    d = depth[np.arange(n), idx].astype(np.float64)
+    d = depth.ravel().take(idx * n + cols).astype(np.float64)
     if method == "parabola":
         y, w = d, np.ones_like(d)
     else:
         pos = d > 0
         y, w = np.log(np.where(pos, d, 1.0)), np.where(pos, d * d, 0.0)
-    wx = w * xs
-    wxx = wx * xs
-    wy = w * y
-    s = np.stack([w.sum(0), wx.sum(0), wxx.sum(0), (wxx * xs).sum(0), (wxx * xs * xs).sum(0)])
-    t = np.stack([wy.sum(0), (wy * xs).sum(0), (wy * xs * xs).sum(0)])
+    s, t = np.empty((5, n)), np.empty((3, n))
+    term = w
+    for p in range(5):  # s_p = sum w x^p, the products formed once each
+        np.add.reduce(term, axis=0, out=s[p])
+        if p < 4:
+            term = term * xs
+    term = w * y
+    for p in range(3):  # t_p = sum w y x^p
+        np.add.reduce(term, axis=0, out=t[p])
+        if p < 2:
+            term = term * xs
     (c0, c1, c2), ok = _solve3(s, t)
     ok &= c2 < 0
     c2s = np.where(ok, c2, -1.0)
@@ -176,16 +208,13 @@ def fit_minimum(spectra: np.ndarray, wavelengths: np.ndarray, min_depth: float =
     else:
         peak = np.exp(np.minimum(top, 0.0))  # band depth cannot exceed 1
         width = np.sqrt(-1.0 / (2 * c2s)) * FWHM_PER_SIGMA * step
-        model = np.exp(np.clip(fitted, -50, 0))
+        model = np.exp(np.maximum(np.minimum(fitted, 0.0, out=fitted), -50.0, out=fitted))
     resid = ((d - model) ** 2).sum(axis=0)
     total = ((d - d.mean(axis=0)) ** 2).sum(axis=0)
     quality = 1.0 - resid / np.where(total > 0, total, 1.0)
     position = centre + vertex * step
-    ok &= (vertex >= xs[0]) & (vertex <= xs[-1]) & (peak >= min_depth) & (depth.max(axis=1) >= min_depth)
+    ok &= (vertex >= xs[0]) & (vertex <= xs[-1]) & (peak >= min_depth) & (deepest_depth >= min_depth)
     ok &= (position >= wl[0]) & (position <= wl[-1]) & (total > 0)
     ok &= np.isfinite(position) & np.isfinite(peak) & np.isfinite(width)
 
-    def out(v: np.ndarray) -> np.ndarray:
-        return np.where(ok, v, np.nan).astype(np.float32)
-
-    return Features(out(position), out(peak), out(width), out(quality))
+    return np.where(ok, np.stack([position, peak, width, quality]), np.nan).astype(np.float32)

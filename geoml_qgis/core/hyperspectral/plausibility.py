@@ -49,8 +49,9 @@ def roughness(spectra: np.ndarray) -> float:
     return float(np.median(step / spread[ok]))
 
 
-def _figures(cube) -> dict:
-    """Magnitude and smoothness figures of a sample of *cube*'s spectra as it is read now."""
+def _figures(cube, brief: bool = False) -> dict:
+    """Magnitude and smoothness figures of a sample of *cube*'s spectra as it is read now (*brief*: without
+    the median and the roughness, which only the cube as read needs)."""
     spectra = sample_pixels(cube)
     f = {"n_pixels": int(len(spectra)), "max_abs": 0.0, "implausible": 0.0, "roughness": 0.0, "decorrelation": 0.0,
          "example": 0.0, "median": 0.0}
@@ -59,12 +60,15 @@ def _figures(cube) -> dict:
     x = spectra.astype(np.float64)
     a = np.abs(x[np.isfinite(x)])
     bad = (a > MAX_PLAUSIBLE) | ((a > 0) & (a < 1e-30))
-    f["max_abs"], f["median"] = float(a.max()), float(np.median(a))
+    f["max_abs"] = float(a.max())
+    if not brief:
+        f["median"] = float(np.median(a))
     f["implausible"] = float(bad.mean())
     f["example"] = float(a[bad][0]) if bad.any() else 0.0
     if f["implausible"] > 0.001 or x.shape[1] < 20:
         return f
-    f["roughness"] = roughness(x)
+    if not brief:
+        f["roughness"] = roughness(x)
     sd = x.std(axis=0)
     ok = (sd[:-1] > 0) & (sd[1:] > 0)
     if ok.sum() >= 10:
@@ -87,7 +91,8 @@ def _alternatives(cube) -> list[tuple[str, str, dict]]:
                     continue
                 cube._interleave, cube._dtype = il, dt
                 with np.errstate(all="ignore"):
-                    out.append((il, "1 (big-endian)" if dt.byteorder == ">" else "0 (little-endian)", _figures(cube)))
+                    out.append((il, "1 (big-endian)" if dt.byteorder == ">" else "0 (little-endian)",
+                                _figures(cube, brief=True)))
     finally:
         cube._interleave, cube._dtype = il0, dt0
     return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import GeoMLError
+from .hull import continuum
 
 METHODS = ("brightness", "continuum", "derivative", "none")
 
@@ -20,35 +21,10 @@ def brightness_normalise(x: np.ndarray) -> np.ndarray:
 
 
 def continuum_removed(x: np.ndarray, wavelengths: np.ndarray) -> np.ndarray:
-    """Divide each spectrum by its continuum (upper convex hull), ``(n, b) -> (n, b)`` in (0, 1].
-
-    The hull is found for all spectra at once by gift wrapping from the first
-    band: from the current hull vertex the next is the band with the steepest
-    slope; the continuum between them is the straight line. Cost ``O(n b h)`` for
-    ``h`` hull vertices.
-    """
-    x = np.asarray(x, np.float32)
-    wl = np.asarray(wavelengths, np.float32)
-    n, b = x.shape
-    cont = np.empty_like(x)
-    cont[:, 0] = x[:, 0]
-    cur = np.zeros(n, np.int64)
-    active = np.arange(n)
-    bands = np.arange(b)
-    while active.size:
-        c = cur[active]
-        xa = x[active]
-        x0 = xa[np.arange(active.size), c][:, None]
-        dx = wl[None, :] - wl[c][:, None]
-        ahead = bands[None, :] > c[:, None]
-        slope = np.where(ahead, (xa - x0) / np.where(ahead, dx, 1.0), -np.inf)
-        nxt = np.argmax(slope, axis=1)
-        s = slope[np.arange(active.size), nxt][:, None]
-        seg = ahead & (bands[None, :] <= nxt[:, None])
-        cont[active] = np.where(seg, x0 + s * dx, cont[active])
-        cur[active] = nxt
-        active = active[nxt < b - 1]
-    return np.divide(x, cont, out=np.zeros_like(x), where=cont > 0)
+    """Divide each spectrum by its continuum (upper convex hull, :mod:`.hull`), ``(n, b) -> (n, b)`` in (0, 1]."""
+    xt = np.ascontiguousarray(np.asarray(x, np.float32).T)
+    cont = continuum(xt, wavelengths)
+    return np.divide(xt, cont, out=np.zeros_like(xt), where=cont > 0).T.copy()
 
 
 def first_derivative(x: np.ndarray, wavelengths: np.ndarray) -> np.ndarray:

@@ -20,10 +20,14 @@ def check_reflectance(pixels: np.ndarray, valid: np.ndarray, name: str, conseque
 
     *consequence* says what the algorithm does with such values. Returns whether a warning was given.
     """
-    values = np.asarray(pixels)[np.asarray(valid, bool)].ravel()
-    if values.size == 0:
+    x = np.asarray(pixels)
+    rows = np.flatnonzero(valid)
+    size = rows.size * x.shape[1]
+    if size == 0:
         return False
-    median = float(np.median(values[::max(1, values.size // 100_000)]))  # a sample of 100,000 values suffices
+    # every k-th value of the valid rows one after the other: a sample of 100,000 values suffices
+    pick = np.arange(0, size, max(1, size // 100_000))
+    median = float(np.median(x[rows[pick // x.shape[1]], pick % x.shape[1]]))
     if not median > MAX_REFLECTANCE_MEDIAN:
         return False
     if warn:

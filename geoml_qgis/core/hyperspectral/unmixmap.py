@@ -1,20 +1,18 @@
 """Abundance maps of a cube, strip by strip: library endmembers resampled onto the cube's bands, FCLS or NNLS."""
 from __future__ import annotations
 
-import contextlib
 from typing import Callable
 
 import numpy as np
 
 from ..errors import GeoMLError
-from ..io.blocks import bounded_gdal_cache
 from ..io.provenance import provenance
 from ..io.style import RasterStyle
 from ..io.writer import BlockWriter
-from ..progress import ProgressCallback, report
+from ..progress import ProgressCallback
 from .classify import library_on_cube, open_cube
 from .library import SpectralLibrary
-from .reflectance import check_reflectance
+from .stream import stream_strips
 from .unmix import LinearUnmixer, endmembers_by_class
 
 Warn = Callable[[str], None]
@@ -24,11 +22,12 @@ MIN_BAND_SHARE = 0.5
 
 def unmix_cube(cube_path, library: SpectralLibrary, out_path, method: str = "fcls", parameters: dict | None = None,
                warn: Warn | None = None, progress: ProgressCallback | None = None, max_pixels: int = 65536,
-               algorithm: str = "geoml_qgis.core.hyperspectral.unmix_cube") -> dict:
+               workers: int | None = None, algorithm: str = "geoml_qgis.core.hyperspectral.unmix_cube") -> dict:
     """Abundances of the library's classes (one endmember per class name: the mean of its spectra) in a cube.
 
     Writes *out_path*: one float32 band per class, then the RMS residual (reflectance units) band; no data
-    where a pixel is invalid. Returns the mean abundance per class and the median RMSE.
+    where a pixel is invalid. Returns the mean abundance per class and the median RMSE. *workers* threads
+    compute strips at once (None: every core); the file does not depend on it.
     """
     names, spectra = endmembers_by_class(library)
     lib = SpectralLibrary(library.wavelengths, spectra, names, library.fwhm, library.source)
@@ -46,24 +45,24 @@ def unmix_cube(cube_path, library: SpectralLibrary, out_path, method: str = "fcl
     writer = BlockWriter(out_path, cube.grid, m + 1, "float32",
                          band_names=[f"abundance: {n}" for n in names] + ["RMSE (reflectance)"], metadata=meta,
                          style=RasterStyle("continuous", ramp="viridis", vmin=0.0, vmax=1.0))
-    checked = False
-    report(progress, 0.0)
-    with contextlib.ExitStack() as stack, bounded_gdal_cache():
-        w = stack.enter_context(writer)
-        for window in cube.strips(max_pixels):
-            pixels, valid = cube.read_pixels(window, bands)
-            if not checked and valid.any():
-                check_reflectance(pixels, valid, cube.name, "Abundances need the cube on the library's reflectance "
-                                  "scale (0-1); they are meaningless otherwise.", warn)
-                checked = True
-            block = np.full((m + 1, pixels.shape[0]), np.nan, np.float32)
-            a, r = unmixer.unmix(pixels[valid])
-            block[:m, valid], block[m, valid] = a.T, r
-            sums += a.sum(axis=0)
-            count += a.shape[0]
-            rmse_hist += np.bincount(np.minimum((r * 10000).astype(np.int64), 2000), minlength=2001)
-            w.write(window, block.reshape(m + 1, window.height, window.width))
-            report(progress, (window.row_off + window.height) / cube.height)
+
+    def compute(values: np.ndarray, valid: np.ndarray):
+        block = np.full((m + 1, values.shape[1]), np.nan, np.float32)
+        inside = valid.all()
+        a, r = unmixer.unmix_bands(values if inside else values[:, valid])
+        if inside:
+            block[:m], block[m] = a, r
+        else:
+            block[:m, valid], block[m, valid] = a, r
+        hist = np.bincount(np.minimum((r * 10000).astype(np.int64), 2000), minlength=2001)
+        return block, (a.sum(axis=1, dtype=np.float64), a.shape[1], hist)
+
+    consequence = "Abundances need the cube on the library's reflectance scale (0-1); they are meaningless otherwise."
+    with writer as w:
+        for part, n, hist in stream_strips(cube, bands, compute, w, consequence, warn, progress, max_pixels, workers):
+            sums += part
+            count += n
+            rmse_hist += hist
     cube.close()
     if count == 0:
         raise GeoMLError(f"'{cube.name}' holds no valid pixel.")
