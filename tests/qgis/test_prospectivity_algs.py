@@ -124,11 +124,12 @@ def test_vae_ensemble_writes_uncertainty_rasters(run_alg, occurrences, tmp_path)
 
 
 def test_core_argument_errors_name_the_parameters(run_alg, occurrences, tmp_path):
-    """Core names its own arguments (stack_path, feature_fields); the wrapper says FEATURES, FEATURE_FIELDS."""
+    """Core names its own arguments (background, stack_path); the wrapper says BACKGROUND, FEATURES."""
     from qgis.core import QgsProcessingException
 
-    with pytest.raises(QgsProcessingException, match=r"feature stack \(FEATURES\) or the feature fields of the "
-                                                     r"input \(FEATURE_FIELDS\)"):
+    with pytest.raises(QgsProcessingException, match=r"Background non-deposits \(BACKGROUND\) can only be drawn "
+                                                     r"from a feature stack \(FEATURES\)"):
         run_alg("geoml:trainprospectivity", {"INPUT": str(occurrences), "LABEL_FIELD": "dep",
+                                             "FEATURE_FIELDS": ["zinc"], "BACKGROUND": 50,
                                              "METHOD": METHODS.index("random_forest"), "OUTPUT_MODEL": str(tmp_path / "m.pt")})
     assert not (tmp_path / "m.pt").exists()
