@@ -2,11 +2,12 @@
 
 Coordinates: log-ratios *without* standardisation: for clr the ilr balances of the clr (Aitchison
 distances, so uninformative elements, pure noise, are not blown up to the weight of informative
-ones); for log the logs; for none the values standardised (mixing stays linear). Cells below detection (the element's
-minimum repeated in at least 1 % of samples, see :func:`~.kmodel.censored_cells`) are spread by
-seeded draws below the limit for the *partition search* only: left at half the limit they form a
-spike that k-means cuts off as a cluster of its own. The separation of a partition is measured on
-the cleaned values as they are.
+ones); for log the logs; for none the values standardised (mixing stays linear). Cells below
+detection (the element's minimum repeated in at least 1 % of samples, see
+:func:`~.kmodel.censored_cells`) are spread by seeded draws below the limit for the *partition
+search* and the final clustering (:func:`clustering_coordinates`): left at half the limit they form
+a spike that k-means cuts off as a cluster of its own. The separation of a partition is measured
+on the cleaned values as they are.
 
 For k = 1 .. k_max candidate partitions are k-means (``n_init`` restarts) and, from k = 2 on, each
 cluster of the best (k - 1)-partition split in two (2-means inside it, then k-means over all
