@@ -3,7 +3,7 @@
 A SYNTHETIC set (``geoml_qgis.core.borehole.synthetic``, 5 units) is generated in each child
 process. Printed per stage: wall time and peak resident memory (ru_maxrss), the memory held by the
 data alone, and the ratio of the full clustering workflow (cleaning, clr, k selection over
-k = 1..10 for all holes and for each hole, k-means, PCA, continuity) to its reference, one bare
+k = 1..10 by separation, the default, for all holes and for each hole, k-means, PCA, continuity) to its reference, one bare
 scikit-learn KMeans fit (n_init=10) at the same k on the same features. The sequence model
 (GRU, 32 hidden units, windows of 32 samples, 5 epochs) is timed per epoch.
 """

@@ -41,6 +41,7 @@ def test_automatic_k_recovers_the_units_and_ari(seed, units):
     assert out.k == units, out.selection.votes
     assert adjusted_rand_score(truth, out.result.labels) >= 0.9
     assert len(out.per_hole) == 10 and out.per_hole["chosen_k"].notna().all()
+    assert out.per_hole["chosen_k"].median() == units  # every hole crosses every unit
     sheets = clustering_sheets(out)
     assert set(sheets["cluster_summary"]["cluster"]) == set(range(1, units + 1))
 

@@ -117,6 +117,34 @@ def test_clustering_then_sequence_model_on_synthetic_holes(run_alg, tmp_path):
             "DEPTH_FIELD": "depth", "OUTPUT": str(tmp_path / "no_zn.gpkg")})
     assert not (tmp_path / "no_zn.gpkg").exists()
 
+    # the clustering's cleaning options: a laboratory's 'IS' code and a negative value in two new samples
+    coded = new.astype({"Zn_ppm": object}).reset_index(drop=True)
+    coded.loc[0, "Zn_ppm"], coded.loc[1, "Cu_ppm"] = "IS", -0.5
+    coded.to_csv(tmp_path / "coded.csv", index=False)
+    params = {"MODEL": str(tmp_path / "seq.pt"), "INPUT": str(tmp_path / "coded.csv"), "HOLE_FIELD": "hole",
+              "DEPTH_FIELD": "depth", "OUTPUT": str(tmp_path / "coded.gpkg")}
+    with pytest.raises(QgsProcessingException, match="add it to the missing-value codes"):
+        run_alg("geoml:applysequencemodel", params)  # default codes: 'IS' is unknown text
+    with pytest.raises(QgsProcessingException, match="holds negative values"):
+        run_alg("geoml:applysequencemodel", {**params, "MISSING_VALUES": "-9999, IS", "NEGATIVE_VALUES": 2})
+    kept = run_alg("geoml:applysequencemodel", {**params, "MISSING_VALUES": "IS", "NEGATIVE_VALUES": 1})
+    assert len(_layer_frame(kept["OUTPUT"])[0]) == len(coded) - 2  # both samples missing a value, dropped
+    flagged = run_alg("geoml:applysequencemodel", {**params, "MISSING_VALUES": "IS",
+                                                   "OUTPUT": str(tmp_path / "flagged.gpkg")})
+    assert len(_layer_frame(flagged["OUTPUT"])[0]) == len(coded) - 1  # -0.5 read as below 0.5 (the default)
+
+
+def test_sequence_model_algorithms_clean_assays_as_the_clustering_does(geoml_provider):
+    """MISSING_VALUES and NEGATIVE_VALUES: same ids, types, options and defaults in all three algorithms."""
+    algs = [geoml_provider.algorithm(n) for n in ("boreholeclustering", "boreholesequencemodel", "applysequencemodel")]
+    for name in ("MISSING_VALUES", "NEGATIVE_VALUES"):
+        defs = [a.parameterDefinition(name) for a in algs]
+        assert all(d is not None for d in defs), name
+        assert len({(d.type(), str(d.defaultValue()), d.description()) for d in defs}) == 1, name
+    assert {tuple(a.parameterDefinition("NEGATIVE_VALUES").options()) for a in algs} == {
+        ("below-detection flags: -0.01 = below 0.01", "missing", "an error")}
+    assert algs[0].parameterDefinition("MISSING_VALUES").defaultValue() == "-9999, -999, -99"
+
 
 def test_clustering_real_meuse_metals_end_to_end(run_alg, tmp_path):
     res = run_alg("geoml:boreholeclustering", {

@@ -14,7 +14,7 @@ from ...compat import SOURCE_VECTOR, SOURCE_VECTOR_POINT
 from ...core.errors import GeoMLError
 from ..common.base import GeoMLAlgorithm
 from ..common.fields import field_parameter
-from .io import downhole_positions, source_frame, write_clusters
+from .io import CLEANING_HELP, add_cleaning_parameters, cleaning_options, downhole_positions, source_frame, write_clusters
 
 
 class ApplySequenceModel(GeoMLAlgorithm):
@@ -33,6 +33,7 @@ class ApplySequenceModel(GeoMLAlgorithm):
         "<b>X / Y / Z fields</b> for tables without geometry (or to override the points). "
         "<b>Hole id field</b>; <b>Depth field</b>: along-hole depth (without it samples are ordered by "
         "falling Z of the points). <b>CRS</b> for tables without geometry.<br>"
+        "Advanced: " + CLEANING_HELP + " Use the options the model's training samples were cleaned with.<br>"
         "<b>Label field</b> (optional): known labels of these holes (e.g. the clustering's <i>cluster</i>); "
         "when given, the share of samples whose prediction agrees is returned as AGREEMENT.<br>"
         "Output: <b>Labelled samples</b> (PointZ GeoPackage with <i>predicted</i> and <i>probability</i> of "
@@ -50,6 +51,7 @@ class ApplySequenceModel(GeoMLAlgorithm):
         self.addParameter(field_parameter("LABEL_FIELD", self.tr("Known label field (optional)"), "INPUT",
                                           optional=True))
         self.addParameter(QgsProcessingParameterCrs("CRS", self.tr("CRS of tables without geometry"), optional=True))
+        add_cleaning_parameters(self)
         self.addParameter(QgsProcessingParameterVectorDestination("OUTPUT", self.tr("Labelled samples"),
                                                                   SOURCE_VECTOR_POINT))
         self.addOutput(QgsProcessingOutputNumber("AGREEMENT", self.tr("Share of samples agreeing with the known labels")))
@@ -79,7 +81,7 @@ class ApplySequenceModel(GeoMLAlgorithm):
             xyz = np.column_stack([numeric_column(table, fx), numeric_column(table, fy), z])
         xyz = downhole_positions(xyz, depth, len(table), "table")
         samples = build_samples(table, elements, hole_ids(table[hole_field]), xyz=xyz, depth=depth, crs_wkt=crs,
-                                carry=[label_field] if label_field else None)
+                                carry=[label_field] if label_field else None, **cleaning_options(self, parameters, context))
         for note in samples.log.messages:
             feedback.pushInfo(note)
         frame = label_samples(model, meta, samples)

@@ -9,12 +9,10 @@ from qgis.core import (
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
-    QgsProcessingParameterString,
     QgsProcessingParameterVectorDestination,
 )
 
 from ...compat import NUMBER_DOUBLE, NUMBER_INTEGER, SOURCE_VECTOR, SOURCE_VECTOR_POINT, set_advanced
-from ...core.borehole.assays import DEFAULT_MISSING_CODES, NEGATIVE_CONVENTIONS
 from ...core.borehole.clustering import METHODS
 from ...core.borehole.pipeline import K_METHODS
 from ...core.borehole.transforms import TRANSFORMS
@@ -24,7 +22,8 @@ from ..common.base import GeoMLAlgorithm, progress_callback
 from ..common.choices import OneOf
 from ..common.fields import field_parameter
 from ..common.parameters import enum_choice, enum_parameter
-from .io import add_survey_parameters, source_frame, survey_table, write_clusters
+from .io import (CLEANING_HELP, add_cleaning_parameters, add_survey_parameters, cleaning_options, source_frame,
+                 survey_table, write_clusters)
 
 
 class BoreholeClustering(GeoMLAlgorithm):
@@ -69,23 +68,24 @@ class BoreholeClustering(GeoMLAlgorithm):
         "positive value; samples with a blank element are dropped; constant elements are ignored; "
         "duplicate samples at one position of one hole are averaged. Every substitution is counted in the "
         "report and the workbook. Other text is an error naming the row.<br>"
-        "<b>Transform</b>: clr (centred log-ratio, the default for compositional data), log, or none; the "
-        "result is standardised before clustering.<br>"
+        "<b>Transform</b>: clr (centred log-ratio, the default for compositional data), log, or none. Clusters "
+        "are formed in the log-ratios as they are (Aitchison distances; for clr its balances), not standardised, "
+        "so pure-noise elements do not weigh like informative ones; below-detection cells are spread below their "
+        "limit so that they do not form a cluster of their own; with none the values are standardised.<br>"
         "<b>Number of clusters</b>: 0 chooses it from 1 to <b>Largest number of clusters</b> by separation: the most "
-        "k-means clusters, in unstandardised log-ratios, that are all well apart (Mahalanobis distance under their "
-        "pooled covariance), not tiny and not mixtures of two others, as samples across gradational contacts are "
-        "(right most often on a family of synthetic drilling sets, see the README). Or (<b>How to choose</b>, "
+        "clusters (k-means, and each cluster of the previous k split in two) that are all well apart (Mahalanobis "
+        "distance under their pooled covariance), not tiny and not mixtures of two others, as samples across "
+        "gradational contacts are (right most often on a family of synthetic drilling sets, see the README); that "
+        "partition starts the final clustering. Or (<b>How to choose</b>, "
         "advanced) by the gap statistic (k-means against structureless reference sets), the vote of the elbow "
         "(knee) of the inertia curve, the silhouette, Calinski-Harabasz and Davies-Bouldin indices, or the BIC of "
         "Gaussian mixtures with a shared covariance. The report and workbook give the chosen k, the runner-up and "
         "how strongly it is rejected, and say when the "
-        "evidence is weak. The vote per hole is reported too.<br>"
+        "evidence is weak. The separation choice of each hole on its own is reported too.<br>"
         "<b>Method</b>: k-means, or a Gaussian mixture (for elongated clusters).<br>"
         "<b>Maximum lag</b> for the continuity curves (0 = half the median hole length downhole, a third "
         "of the data extent in 3D). <b>Seed</b> makes runs repeatable. <b>CRS</b> for tables without "
-        "geometry. <b>Missing-value codes</b> (default -9999, -999, -99; add your laboratory's, e.g. IS, LNR) are "
-        "missing, never detection limits; <b>Negative values are</b> below-detection flags (-0.01 = below 0.01, "
-        "replaced by half of it), missing, or an error. Every substitution is counted in the log, report and "
+        "geometry. " + CLEANING_HELP + " Every substitution is counted in the log, report and "
         "workbook (sheet 'cleaning').<br>"
         "Outputs: <b>Clustered samples</b> (PointZ GeoPackage with hole, depth, element values, "
         "<i>cluster</i>, pc1, pc2; styled by cluster), <b>Workbook</b> (.xlsx: samples, cluster_summary, "
@@ -125,13 +125,11 @@ class BoreholeClustering(GeoMLAlgorithm):
                                          NUMBER_DOUBLE, 0.0, minValue=0.0),
             QgsProcessingParameterNumber("SEED", self.tr("Random seed"), NUMBER_INTEGER, 0),
             QgsProcessingParameterCrs("CRS", self.tr("CRS of tables without geometry"), optional=True),
-            QgsProcessingParameterString("MISSING_VALUES", self.tr("Missing-value codes (numbers or text)"),
-                                         ", ".join(f"{v:g}" for v in DEFAULT_MISSING_CODES), optional=True),
-            enum_parameter("NEGATIVE_VALUES", self.tr("Negative values are"), NEGATIVE_CONVENTIONS, "detection_limit"),
         ]
         for p in advanced:
             set_advanced(p)
             self.addParameter(p)
+        add_cleaning_parameters(self)
         self.addParameter(QgsProcessingParameterVectorDestination("OUTPUT", self.tr("Clustered samples"),
                                                                   SOURCE_VECTOR_POINT))
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_WORKBOOK", self.tr("Workbook"),
@@ -177,7 +175,7 @@ class BoreholeClustering(GeoMLAlgorithm):
             return build_samples(table, elements, hole, intervals=intervals, collars=collars, crs_wkt=crs or ccrs,
                                  survey=survey_table(self, parameters, context, feedback),
                                  dip_convention=DIP_CONVENTIONS[self.parameterAsEnum(parameters, "DIP_CONVENTION", context)],
-                                 **self._cleaning(parameters, context))
+                                 **cleaning_options(self, parameters, context))
         if f["X_FIELD"] and f["Y_FIELD"]:
             z = numeric_column(table, f["Z_FIELD"]) if f["Z_FIELD"] else np.full(len(table), np.nan)
             xyz = np.column_stack([numeric_column(table, f["X_FIELD"]), numeric_column(table, f["Y_FIELD"]), z])
@@ -191,15 +189,7 @@ class BoreholeClustering(GeoMLAlgorithm):
         depth = numeric_column(table, f["DEPTH_FIELD"]) if f["DEPTH_FIELD"] else None
         if depth is None and np.isnan(xyz[:, 2]).any():
             raise GeoMLError("Samples need a Z (elevation) or a depth: choose the Z field or the depth field.")
-        return build_samples(table, elements, hole, xyz=xyz, depth=depth, crs_wkt=crs, **self._cleaning(parameters, context))
-
-    def _cleaning(self, parameters, context) -> dict:
-        """Missing-value codes and the convention for negative assay values."""
-        import re
-
-        codes = [c for c in re.split(r"[,;\s]+", self.parameterAsString(parameters, "MISSING_VALUES", context) or "") if c]
-        negative = NEGATIVE_CONVENTIONS[self.parameterAsEnum(parameters, "NEGATIVE_VALUES", context)]
-        return {"missing_values": codes, "negative": negative}
+        return build_samples(table, elements, hole, xyz=xyz, depth=depth, crs_wkt=crs, **cleaning_options(self, parameters, context))
 
     def execute(self, parameters, context, feedback):
         from ...core.borehole.pipeline import run_clustering

@@ -16,7 +16,7 @@ from ...core.errors import GeoMLError
 from ..common.base import GeoMLAlgorithm, progress_callback
 from ..common.fields import field_parameter
 from ..common.parameters import enum_choice, enum_parameter
-from .io import downhole_positions, source_frame, write_clusters
+from .io import CLEANING_HELP, add_cleaning_parameters, cleaning_options, downhole_positions, source_frame, write_clusters
 
 CELLS = ["rnn", "gru", "lstm"]
 
@@ -47,7 +47,8 @@ class BoreholeSequenceModel(GeoMLAlgorithm):
         "<b>Cell</b>: rnn (simple Elman RNN), gru or lstm; the network reads each window in both "
         "directions. <b>Sequence length</b>: samples per training window. <b>Epochs</b>: passes over "
         "the training windows.<br>"
-        "Advanced: <b>Hidden units</b>, <b>Validation fraction</b> of the holes, <b>Seed</b>.<br>"
+        "Advanced: <b>Hidden units</b>, <b>Validation fraction</b> of the holes, <b>Seed</b>; " + CLEANING_HELP
+        + " (the same options as the clustering).<br>"
         "Outputs: <b>Model</b> (tensors and JSON, reloadable), <b>Predicted samples</b> (PointZ "
         "GeoPackage with <i>predicted</i>, <i>probability</i> and <i>split</i> = train/validation; styled "
         "by prediction), <b>Report</b> (HTML: accuracy and loss curves, confusion matrix and per-class "
@@ -76,6 +77,7 @@ class BoreholeSequenceModel(GeoMLAlgorithm):
         for p in advanced:
             set_advanced(p)
             self.addParameter(p)
+        add_cleaning_parameters(self)
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_MODEL", self.tr("Model"), "GeoML model (*.pt)"))
         self.addParameter(QgsProcessingParameterVectorDestination("OUTPUT", self.tr("Predicted samples"), SOURCE_VECTOR_POINT))
         self.addParameter(QgsProcessingParameterFileDestination("OUTPUT_REPORT", self.tr("Report"), "HTML (*.html)"))
@@ -104,7 +106,7 @@ class BoreholeSequenceModel(GeoMLAlgorithm):
         depth = numeric_column(table, depth_field) if depth_field else None
         xyz = downhole_positions(xyz, depth, len(table), "input")
         samples = build_samples(table, features, hole_ids(table[hole_field]), xyz=xyz, depth=depth, crs_wkt=crs,
-                                carry=[label_field])
+                                carry=[label_field], **cleaning_options(self, parameters, context))
         for note in samples.log.messages:
             feedback.pushInfo(note)
         transform = enum_choice(self, parameters, "TRANSFORM", TRANSFORMS, context)

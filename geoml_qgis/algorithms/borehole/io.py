@@ -124,3 +124,39 @@ def survey_table(alg, parameters, context, feedback) -> pd.DataFrame | None:
                          "depth": numeric_column(table, f["SURVEY_DEPTH_FIELD"]),
                          "azimuth": numeric_column(table, f["SURVEY_AZIMUTH_FIELD"]),
                          "dip": numeric_column(table, f["SURVEY_DIP_FIELD"])})
+
+
+CLEANING_HELP = (
+    "<b>Missing-value codes</b> (default -9999, -999, -99; add your laboratory's, e.g. IS, LNR) are missing, never "
+    "detection limits; <b>Negative values are</b> below-detection flags (-0.01 = below 0.01, replaced by half of "
+    "it), missing, or an error.")
+
+
+def add_cleaning_parameters(alg) -> None:
+    """MISSING_VALUES and NEGATIVE_VALUES (advanced): how assay cells are cleaned, the same in every
+    borehole algorithm."""
+    from qgis.core import QgsProcessingParameterString
+
+    from ...compat import set_advanced
+    from ...core.borehole.assays import DEFAULT_MISSING_CODES, NEGATIVE_CONVENTIONS
+    from ..common.parameters import enum_parameter
+
+    for p in (QgsProcessingParameterString("MISSING_VALUES", alg.tr("Missing-value codes (numbers or text)"),
+                                           ", ".join(f"{v:g}" for v in DEFAULT_MISSING_CODES), optional=True),
+              enum_parameter("NEGATIVE_VALUES", alg.tr("Negative values are"), NEGATIVE_CONVENTIONS,
+                             "detection_limit")):
+        set_advanced(p)
+        alg.addParameter(p)
+
+
+def cleaning_options(alg, parameters, context) -> dict:
+    """The keyword arguments of :func:`~geoml_qgis.core.borehole.samples.build_samples` for cleaning:
+    missing-value codes and the convention for negative assay values."""
+    import re
+
+    from ...core.borehole.assays import NEGATIVE_CONVENTIONS
+
+    text = alg.parameterAsString(parameters, "MISSING_VALUES", context) or ""
+    codes = [c for c in re.split(r"[,;\s]+", text) if c]
+    return {"missing_values": codes,
+            "negative": NEGATIVE_CONVENTIONS[alg.parameterAsEnum(parameters, "NEGATIVE_VALUES", context)]}

@@ -52,7 +52,7 @@ OPTION_LABELS = {
     "vote": "vote of elbow and indices",
     "bic": "BIC of Gaussian mixtures",
     "separation": "separation of distinct units",
-    "detection_limit": "below-detection flags (-0.01 = below 0.01)",
+    "detection_limit": "below-detection flags: -0.01 = below 0.01",
     "error": "an error",
 }
 

@@ -28,8 +28,10 @@ class ClusterResult:
     method: str
 
 
-def cluster(X: np.ndarray, k: int, method: str = "kmeans", seed: int = 0) -> ClusterResult:
-    """Cluster features X (n, m) into k groups."""
+def cluster(X: np.ndarray, k: int, method: str = "kmeans", seed: int = 0,
+            init: np.ndarray | None = None) -> ClusterResult:
+    """Cluster features X (n, m) into k groups; *init* (k, m) starts k-means or the mixture's means
+    (one run) from given centres, e.g. the partition that chose k."""
     X = np.asarray(X, float)
     if k < 1:
         raise GeoMLError("The number of clusters must be at least 1.")
@@ -37,11 +39,14 @@ def cluster(X: np.ndarray, k: int, method: str = "kmeans", seed: int = 0) -> Clu
         raise GeoMLError(f"{len(X)} sample(s) cannot form {k} clusters; lower the number of clusters.")
     if len(np.unique(X.round(12), axis=0)) < k:
         raise GeoMLError(f"The samples have fewer than {k} distinct compositions; lower the number of clusters.")
+    if init is not None and np.shape(init) != (k, X.shape[1]):
+        init = None  # centres of another k (k given by the user) or space
     if method == "kmeans":
-        raw = KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(X)
+        raw = KMeans(n_clusters=k, init="k-means++" if init is None else init, n_init=10 if init is None else 1,
+                     random_state=seed).fit_predict(X)
     elif method == "gmm":
-        raw = GaussianMixture(n_components=k, covariance_type="full", n_init=3, random_state=seed,
-                              reg_covar=1e-4).fit_predict(X)
+        raw = GaussianMixture(n_components=k, covariance_type="full", n_init=3 if init is None else 1,
+                              means_init=init, random_state=seed, reg_covar=1e-4).fit_predict(X)
     else:
         raise GeoMLError(f"Unknown clustering method '{method}'; choose one of {', '.join(METHODS)}.")
     present = np.unique(raw)

@@ -7,10 +7,10 @@ curve then falls a threshold below). Silhouette (highest best), Calinski-Harabas
 best) and Davies-Bouldin (lowest best) are computed for ``k = 2 .. k_max``. The chosen k is
 the one most of the four criteria agree on; a tie goes to the knee, then the silhouette.
 
-The curves for all samples use scikit-learn's KMeans on at most 20,000 randomly chosen samples
-(the final clustering uses every sample); the per-hole curves, which need hundreds of small
-fits, use a small NumPy k-means (k-means++ seeding, Lloyd iterations, best of ``n_init`` runs),
-which has far less overhead per call.
+The curves use scikit-learn's KMeans on at most 20,000 randomly chosen samples (the final
+clustering uses every sample). :func:`_small_kmeans` is a light NumPy k-means (k-means++ seeding,
+Lloyd iterations, best of ``n_init`` runs) for the per-hole choice
+(:func:`~.kseparation.select_k_per_hole_separation`), which needs hundreds of small fits.
 """
 from __future__ import annotations
 
@@ -70,6 +70,7 @@ class KSelection:
     runner_up: int | None = None
     delta_bic: float = float("nan")
     evidence: str = ""
+    centres: np.ndarray | None = None  # the chosen partition's centres, where the method has them
 
 
 def _vote_evidence(sel: KSelection) -> None:
@@ -131,12 +132,9 @@ def _small_kmeans(X: np.ndarray, k: int, n_init: int, seed: int, max_iter: int =
     return best
 
 
-def select_k(X: np.ndarray, k_max: int = 10, seed: int = 0, n_init: int = 4, small: bool = False,
+def select_k(X: np.ndarray, k_max: int = 10, seed: int = 0, n_init: int = 4,
              progress: ProgressCallback | None = None) -> KSelection:
-    """Scores of k-means for k = 1 .. k_max on features X of shape (n, m).
-
-    ``small=True`` uses the light NumPy k-means (see the module notes).
-    """
+    """Scores of k-means for k = 1 .. k_max on features X of shape (n, m)."""
     X = np.asarray(X, float)
     if len(X) > MAX_SELECTION_SAMPLES:
         X = X[np.random.default_rng(seed).choice(len(X), MAX_SELECTION_SAMPLES, replace=False)]
@@ -146,11 +144,8 @@ def select_k(X: np.ndarray, k_max: int = 10, seed: int = 0, n_init: int = 4, sma
         raise GeoMLError(f"Only {n} sample(s): at least 3 are needed to choose a number of clusters.")
     rows = []
     for k in range(1, k_max + 1):
-        if small:
-            labels, inertia = _small_kmeans(X, k, n_init, seed)
-        else:
-            km = KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(X)
-            labels, inertia = km.labels_, float(km.inertia_)
+        km = KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(X)
+        labels, inertia = km.labels_, float(km.inertia_)
         row = {"k": k, "inertia": inertia, "silhouette": np.nan, "calinski_harabasz": np.nan,
                "davies_bouldin": np.nan}
         if k >= 2 and len(np.unique(labels)) >= 2:
@@ -175,24 +170,3 @@ def select_k(X: np.ndarray, k_max: int = 10, seed: int = 0, n_init: int = 4, sma
     sel = KSelection(table, int(knee) if knee is not None else None, votes, _choose(votes))
     _vote_evidence(sel)
     return sel
-
-
-def select_k_per_hole(X: np.ndarray, holes: np.ndarray, k_max: int = 10, seed: int = 0,
-                      progress: ProgressCallback | None = None) -> pd.DataFrame:
-    """The k-selection of each hole on its own; holes with fewer than 4 samples are listed, not scored.
-
-    Returns a table: hole, n_samples, knee, silhouette, calinski_harabasz, davies_bouldin, chosen_k.
-    """
-    rows = []
-    names = list(dict.fromkeys(holes))
-    for i, h in enumerate(names):
-        idx = holes == h
-        row = {"hole": h, "n_samples": int(idx.sum())}
-        Xh = X[idx]
-        if idx.sum() >= 4 and len(np.unique(Xh.round(12), axis=0)) >= 3:
-            sel = select_k(Xh, min(k_max, int(idx.sum()) - 1), seed, n_init=3, small=True)
-            row.update({"knee": sel.knee, **{k: v for k, v in sel.votes.items() if k != "knee"}, "chosen_k": sel.k})
-        rows.append(row)
-        report(progress, (i + 1) / len(names))
-    cols = ["hole", "n_samples", "knee", "silhouette", "calinski_harabasz", "davies_bouldin", "chosen_k"]
-    return pd.DataFrame(rows).reindex(columns=cols)

@@ -1,12 +1,21 @@
 """Choosing the number of clusters by separation: the most clusters that are all distinct units.
 
-For k = 1 .. k_max, k-means (``n_init`` restarts) is fitted in log-ratio coordinates *without*
-standardisation: for clr the ilr balances of the clr (Aitchison distances, so uninformative
-elements, pure noise, are not blown up to the weight of informative ones); for log and none the
-values as they are. Cells below detection are kept at the value cleaning gave them (half the limit):
-a unit poor in an element is then constant in it, which helps k-means.
+Coordinates: log-ratios *without* standardisation: for clr the ilr balances of the clr (Aitchison
+distances, so uninformative elements, pure noise, are not blown up to the weight of informative
+ones); for log the logs; for none the values standardised (mixing stays linear). Cells below
+detection (the element's minimum repeated in at least 1 % of samples, see
+:func:`~.kmodel.censored_cells`) are spread by seeded draws below the limit for the *partition
+search* and the final clustering (:func:`clustering_coordinates`): left at half the limit they form
+a spike that k-means cuts off as a cluster of its own. The separation of a partition is measured
+on the cleaned values as they are.
 
-A k-means solution passes when every cluster is a distinct unit:
+For k = 1 .. k_max candidate partitions are k-means (``n_init`` restarts) and, from k = 2 on, each
+cluster of the best (k - 1)-partition split in two (2-means inside it, then k-means over all
+samples from those centres): k-means with many units of unequal size tends to cut a thick unit in
+two rather than isolate a thin one, which the split of the cluster holding the thin unit finds.
+The partition with the highest score (below) is kept for each k.
+
+A partition passes when every cluster is a distinct unit:
 
 * **separated**: the Mahalanobis distance between the means of every pair of clusters, under their
   pooled within-cluster covariance, is at least ``min_separation`` (3.5: two equal units this far
@@ -22,6 +31,8 @@ The chosen k is the largest that passes (k = 1 always does). The score of a k is
 ``min(separation / min_separation, mixing / min_mixing, share / min_share)`` (>= 1 passes).
 Confidence: ``min(score of k, 1 / score of the runner-up)`` where the runner-up is k + 1 (k - 1 at
 k_max); below 1.2 the evidence is called weak (a cluster or the runner-up is near a threshold).
+The chosen partition's centres (``KSelection.centres``, in :func:`clustering_coordinates`) start
+the final clustering.
 """
 from __future__ import annotations
 
@@ -33,7 +44,8 @@ import pandas as pd
 from ..errors import GeoMLError
 from ..progress import ProgressCallback, report
 from .compositional import balance_basis
-from .kselect import MAX_SELECTION_SAMPLES, KSelection
+from .kmodel import spread_censored
+from .kselect import MAX_SELECTION_SAMPLES, KSelection, _small_kmeans
 from .transforms import apply_transform
 
 MIN_SEPARATION = 3.5
@@ -44,12 +56,25 @@ _T = np.linspace(0.05, 0.95, 37)
 
 
 def _coordinates(values: np.ndarray, transform: str) -> tuple[np.ndarray, np.ndarray | None]:
-    """Coordinates for k-means and the ilr basis (None unless clr)."""
+    """Coordinates the separation is measured in, and the ilr basis (None unless clr); raw values
+    (none) are standardised, as elements in ppm and % cannot be compared otherwise."""
     z = apply_transform(values, transform)
     if transform == "clr":
         basis = balance_basis(z.shape[1])
         return z @ basis, basis
+    if transform == "none":
+        sd = z.std(axis=0)
+        return (z - z.mean(axis=0)) / np.where(sd > 0, sd, 1.0), None
     return z, None
+
+
+def clustering_coordinates(values: np.ndarray, transform: str, seed: int = 0) -> np.ndarray:
+    """(n, m) cleaned values -> the coordinates partitions are searched in (module notes): as
+    :func:`_coordinates`, with cells below detection spread below the limit (log and clr)."""
+    values = np.asarray(values, float)
+    if transform != "none":
+        values = spread_censored(values, seed)
+    return _coordinates(values, transform)[0]
 
 
 def _mixing_curve(a: np.ndarray, b: np.ndarray, transform: str, basis: np.ndarray | None) -> np.ndarray:
@@ -67,9 +92,10 @@ def _mixing_curve(a: np.ndarray, b: np.ndarray, transform: str, basis: np.ndarra
 
 
 def cluster_separation(X: np.ndarray, labels: np.ndarray, transform: str = "clr",
-                       basis: np.ndarray | None = None) -> dict[str, float]:
+                       basis: np.ndarray | None = None, shrink: bool = False) -> dict[str, float]:
     """Closest pair (Mahalanobis, pooled covariance), smallest share and closest mixing-line distance
-    of the clusters *labels* (n,) 0..k-1 of coordinates X (n, m)."""
+    of the clusters *labels* (n,) 0..k-1 of coordinates X (n, m). ``shrink`` pulls the pooled
+    covariance towards its diagonal by ``m / (n - k + m)``, for few samples (one hole)."""
     k = int(labels.max()) + 1
     sizes = np.bincount(labels, minlength=k)
     if k == 1:
@@ -78,7 +104,11 @@ def cluster_separation(X: np.ndarray, labels: np.ndarray, transform: str = "clr"
         return {"separation": 0.0, "smallest_share": sizes.min() / len(X), "mixing": np.inf}
     means = np.array([X[labels == c].mean(axis=0) for c in range(k)])
     resid = X - means[labels]
-    precision = np.linalg.pinv(resid.T @ resid / (len(X) - k), rcond=1e-10)
+    cov = resid.T @ resid / (len(X) - k)
+    if shrink:
+        a = X.shape[1] / (len(X) - k + X.shape[1])
+        cov = (1 - a) * cov + a * np.diag(np.diag(cov))
+    precision = np.linalg.pinv(cov, rcond=1e-10)
     diff = means[:, None] - means[None]
     dist = np.sqrt(np.maximum(np.einsum("abi,ij,abj->ab", diff, precision, diff), 0))
     dist[np.diag_indices(k)] = np.inf
@@ -92,34 +122,85 @@ def cluster_separation(X: np.ndarray, labels: np.ndarray, transform: str = "clr"
     return {"separation": float(dist.min()), "smallest_share": float(sizes.min() / len(X)), "mixing": mixing}
 
 
-def select_k_separation(values: np.ndarray, transform: str = "clr", k_max: int = 10, seed: int = 0,
-                        n_init: int = 10, k_min: int = 1,
-                        progress: ProgressCallback | None = None) -> KSelection:
-    """The largest k whose k-means clusters are all separated, non-trivial and not mixtures (module
-    notes), on cleaned (n, m) *values*; table columns k, inertia, separation, smallest_share, mixing,
-    score, passes. From *k_min* on: when only k = 1 passes and clusters are wanted, the best-scoring
-    k >= k_min is taken and the evidence says the samples show no clear cluster structure."""
+def _score(row: dict[str, float]) -> float:
+    return min(row["separation"] / MIN_SEPARATION, row["mixing"] / MIN_MIXING, row["smallest_share"] / MIN_SHARE)
+
+
+def _dense(labels: np.ndarray) -> np.ndarray:
+    return np.unique(labels, return_inverse=True)[1].reshape(-1)
+
+
+def _kmeans(X: np.ndarray, k: int, seed: int, n_init: int, init: np.ndarray | None = None,
+            small: bool = False) -> np.ndarray:
     from sklearn.cluster import KMeans
 
-    X, basis = _coordinates(np.asarray(values, float), transform)
-    rng = np.random.default_rng(seed)
-    if len(X) > MAX_SELECTION_SAMPLES:
-        X = X[rng.choice(len(X), MAX_SELECTION_SAMPLES, replace=False)]
-    k_max = int(min(k_max, len(X) - 1))
-    if k_max < 2:
-        raise GeoMLError(f"Only {len(X)} sample(s): at least 3 are needed to choose a number of clusters.")
-    rows = []
+    if small and init is None:
+        return _small_kmeans(X, k, n_init, seed)[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # fewer distinct points than clusters: that k simply fails
+        if init is not None:
+            return KMeans(k, init=init, n_init=1, random_state=seed).fit(X).labels_
+        return KMeans(k, n_init=n_init, random_state=seed).fit(X).labels_
+
+
+def _candidates(Xf: np.ndarray, k: int, previous: np.ndarray | None, seed: int, n_init: int,
+                small: bool = False) -> list[np.ndarray]:
+    """k-means partitions of Xf into k, and each cluster of *previous* (k - 1 clusters) split in two."""
+    out = [_kmeans(Xf, k, seed, n_init, small=small)]
+    for c in range(k - 1 if previous is not None else 0):
+        idx = np.flatnonzero(previous == c)
+        if len(idx) < 4:
+            continue
+        halves = _kmeans(Xf[idx], 2, seed, 3)
+        split = previous.copy()
+        split[idx[halves == 1]] = k - 1
+        if len(np.unique(split)) < k:
+            continue
+        centres = np.array([Xf[split == j].mean(axis=0) for j in range(k)])
+        out.append(_kmeans(Xf, k, seed, 1, init=centres))
+    return [_dense(lab) for lab in out]
+
+
+def _scan(X: np.ndarray, Xf: np.ndarray, basis: np.ndarray | None, transform: str, k_max: int, seed: int,
+          n_init: int, split: bool, shrink: bool,
+          progress: ProgressCallback | None) -> tuple[pd.DataFrame, dict[int, np.ndarray]]:
+    """The best partition of each k = 1 .. k_max and its separation figures."""
+    rows, best = [], {}
     for k in range(1, k_max + 1):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # fewer distinct points than clusters: that k simply fails
-            km = KMeans(k, n_init=n_init, random_state=seed).fit(X)
-        row = {"k": k, "inertia": float(km.inertia_), **cluster_separation(X, km.labels_, transform, basis)}
-        row["score"] = min(row["separation"] / MIN_SEPARATION, row["mixing"] / MIN_MIXING,
-                           row["smallest_share"] / MIN_SHARE)
+        scored = []
+        for labels in _candidates(Xf, k, best.get(k - 1) if split else None, seed, n_init, small=shrink):
+            row = {"k": k, **cluster_separation(X, labels, transform, basis, shrink)}
+            row["score"] = _score(row)
+            scored.append((row, labels))
+        row, best[k] = max(scored, key=lambda t: t[0]["score"])  # first (k-means) wins ties
+        centred = Xf - np.array([Xf[best[k] == c].mean(axis=0) for c in range(best[k].max() + 1)])[best[k]]
+        row["inertia"] = float((centred**2).sum())
         row["passes"] = bool(row["score"] >= 1)
         rows.append(row)
         report(progress, k / k_max)
-    table = pd.DataFrame(rows)
+    cols = ["k", "inertia", "separation", "smallest_share", "mixing", "score", "passes"]
+    return pd.DataFrame(rows)[cols], best
+
+
+def select_k_separation(values: np.ndarray, transform: str = "clr", k_max: int = 10, seed: int = 0,
+                        n_init: int = 10, k_min: int = 1, split: bool = True, shrink: bool = False,
+                        progress: ProgressCallback | None = None) -> KSelection:
+    """The largest k whose best partition has clusters all separated, non-trivial and not mixtures
+    (module notes), on cleaned (n, m) *values*; table columns k, inertia, separation, smallest_share,
+    mixing, score, passes. From *k_min* on: when only k = 1 passes and clusters are wanted, the
+    best-scoring k >= k_min is taken and the evidence says the samples show no clear cluster structure.
+    ``split=False`` searches k-means partitions only; ``shrink`` (one hole: few samples) shrinks the
+    covariance as :func:`cluster_separation` does and uses the light NumPy k-means."""
+    values = np.asarray(values, float)
+    X, basis = _coordinates(values, transform)
+    Xf = clustering_coordinates(values, transform, seed)
+    if len(X) > MAX_SELECTION_SAMPLES:
+        pick = np.random.default_rng(seed).choice(len(X), MAX_SELECTION_SAMPLES, replace=False)
+        X, Xf = X[pick], Xf[pick]
+    k_max = int(min(k_max, len(X) - 1))
+    if k_max < 2:
+        raise GeoMLError(f"Only {len(X)} sample(s): at least 3 are needed to choose a number of clusters.")
+    table, partitions = _scan(X, Xf, basis, transform, k_max, seed, n_init, split, shrink, progress)
     score = table["score"].to_numpy()
     k = int(table.loc[table["passes"], "k"].max())
     no_structure = k < k_min
@@ -130,6 +211,7 @@ def select_k_separation(values: np.ndarray, transform: str = "clr", k_max: int =
     confidence = float(min(own, 1.0 / max(score[runner - 1], 1e-6)) if runner > k else own)
     sel = KSelection(table, None, {"separation": k}, k, method="separation", confidence=confidence,
                      runner_up=runner)
+    sel.centres = np.array([Xf[partitions[k] == c].mean(axis=0) for c in range(k)])
     worst = table.iloc[k - 1]
     sel.evidence = (f"k = {k} chosen by separation: the most clusters that are all distinct units (closest pair "
                     f"{worst['separation']:.1f} Mahalanobis units apart, threshold {MIN_SEPARATION}; smallest "
@@ -141,3 +223,29 @@ def select_k_separation(values: np.ndarray, transform: str = "clr", k_max: int =
         sel.evidence += (" Weak evidence: no split into two or more distinct units passes (k = 1); the clusters "
                          "may only cut a continuum.")
     return sel
+
+
+def select_k_per_hole_separation(values: np.ndarray, holes: np.ndarray, transform: str = "clr", k_max: int = 10,
+                                 seed: int = 0, progress: ProgressCallback | None = None) -> pd.DataFrame:
+    """The separation choice of k (k-means partitions, light k-means, covariance shrunk towards its
+    diagonal: one hole has few samples) for each hole of cleaned (n, m) *values* on its own; holes with
+    fewer than 6 samples or 3 distinct compositions are listed, not scored.
+
+    Returns a table: hole, n_samples, chosen_k, runner_up, confidence, separation, smallest_share."""
+    values = np.asarray(values, float)
+    rows = []
+    names = list(dict.fromkeys(holes))
+    for i, h in enumerate(names):
+        idx = holes == h
+        row = {"hole": h, "n_samples": int(idx.sum())}
+        v = values[idx]
+        if idx.sum() >= 6 and len(np.unique(v.round(12), axis=0)) >= 3:
+            sel = select_k_separation(v, transform, min(k_max, int(idx.sum()) - 1), seed, n_init=3, split=False,
+                                      shrink=True)
+            worst = sel.table.iloc[sel.k - 1]
+            row.update({"chosen_k": sel.k, "runner_up": sel.runner_up, "confidence": sel.confidence,
+                        "separation": worst["separation"], "smallest_share": worst["smallest_share"]})
+        rows.append(row)
+        report(progress, (i + 1) / len(names))
+    cols = ["hole", "n_samples", "chosen_k", "runner_up", "confidence", "separation", "smallest_share"]
+    return pd.DataFrame(rows).reindex(columns=cols)

@@ -13,8 +13,8 @@ from .clustering import ClusterResult, cluster, cluster_summary
 from .continuity import ContinuityCurves, downhole_continuity, spatial_continuity
 from .kgap import select_k_gap
 from .kmodel import select_k_bic
-from .kselect import KSelection, select_k, select_k_per_hole
-from .kseparation import select_k_separation
+from .kselect import KSelection, select_k
+from .kseparation import clustering_coordinates, select_k_per_hole_separation, select_k_separation
 from .samples import Samples
 from .transforms import prepare_features
 
@@ -84,12 +84,14 @@ def run_clustering(samples: Samples, transform: str = "clr", n_clusters: int = 0
     else:
         selection = select_k(X, k_max, seed, progress=scaled(progress, 0.05, 0.45))
     lap("k_selection")
-    per_hole = (select_k_per_hole(X, samples.hole, k_max, seed, progress=scaled(progress, 0.45, 0.7))
+    per_hole = (select_k_per_hole_separation(samples.values.to_numpy(), samples.hole, transform, k_max, seed,
+                                             progress=scaled(progress, 0.45, 0.7))
                 if samples.n_holes < len(samples) else pd.DataFrame())
     lap("k_per_hole")
     k = int(n_clusters) if n_clusters else selection.k
     notes.append(f"k = {k} given; automatic choice: {selection.evidence}" if n_clusters else selection.evidence)
-    result = cluster(X, k, method, seed)
+    result = cluster(clustering_coordinates(samples.values.to_numpy(), transform, seed), k, method, seed,
+                     init=selection.centres)
     lap("clustering")
     report(progress, 0.8)
     curves = []

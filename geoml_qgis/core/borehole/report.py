@@ -157,7 +157,9 @@ def clustering_report(outcome, path: str | os.PathLike, title: str = "Borehole c
     """The clustering report: notes, pair plot, k-selection plots, PCA view, continuity curves, tables."""
     s = outcome.samples
     parts = [f"<p>{len(s)} samples in {s.n_holes} hole(s); elements: {html.escape(', '.join(s.elements))}; "
-             f"transform: {outcome.transform} then standardised; method: {outcome.result.method}; "
+             f"transform: {outcome.transform}" + (" then standardised" if outcome.transform == "none" else
+                                                  ", clustered in the log-ratios as they are")
+             + f"; method: {outcome.result.method}; "
              f"<b>{outcome.k} clusters</b>.</p>",
              "<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in outcome.notes) + "</ul>",
              "<h2>Cleaning</h2>", _table(s.log.counts),
@@ -165,7 +167,7 @@ def clustering_report(outcome, path: str | os.PathLike, title: str = "Borehole c
              f"<p><b>{html.escape(outcome.selection.evidence)}</b></p>", img_tag(_kselection_figure(outcome)),
              _table(outcome.selection.table)]
     if not outcome.per_hole.empty:
-        parts += ["<h3>Per hole</h3>", _table(outcome.per_hole.fillna(""))]
+        parts += ["<h3>Per hole (separation, each hole on its own)</h3>", _table(outcome.per_hole.fillna(""))]
     parts += ["<h2>Pair plot (transformed, standardised features)</h2>",
               img_tag(_pairplot(outcome.features, s.elements, outcome.result.labels)),
               "<h2>PCA view</h2>", img_tag(_pca_figure(outcome))]
