@@ -15,6 +15,18 @@ LAUNCHER = ROOT / "scripts" / "geoml-qgis-process"
 _ALIVE = []  # Python wrappers of registered providers must outlive the tests (as a plugin keeps its own)
 
 
+def initialised_algorithms() -> list:
+    """One initialised instance of every GeoML algorithm (keep the list alive while their parameters are used)."""
+    from geoml_qgis.algorithms import algorithm_classes
+
+    algs = []
+    for cls in algorithm_classes():
+        alg = cls()
+        alg.initAlgorithm()
+        algs.append(alg)
+    return algs
+
+
 def undeclared_outputs(alg_id: str, results: dict) -> list[str]:
     """Keys of a ``geoml:`` algorithm's result dictionary that it does not declare as outputs (the
     graphical modeler and ``qgis_process --json`` users can rely only on declared ones)."""

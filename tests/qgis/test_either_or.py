@@ -5,22 +5,11 @@ import re
 
 import pytest
 
-from .conftest import SAMPLE
-
-
-def _algorithms():
-    from geoml_qgis.algorithms import algorithm_classes
-
-    algs = []
-    for cls in algorithm_classes():
-        alg = cls()
-        alg.initAlgorithm()
-        algs.append(alg)
-    return algs
+from .conftest import SAMPLE, initialised_algorithms
 
 
 def test_either_or_parameters_say_what_they_go_with(qgis_app):
-    algs = _algorithms()
+    algs = initialised_algorithms()
     rules = 0
     for alg in algs:
         for rule in alg.ONE_OF:

@@ -5,20 +5,11 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
+from .conftest import initialised_algorithms
+
 ROOT = Path(__file__).resolve().parents[2]
 ROW = re.compile(r"^\| `(\w+)` \| ([^|]+?) \| ([^|]+?) \| (.+) \|$")
 NONE = "—"
-
-
-def _algorithms():
-    from geoml_qgis.algorithms import algorithm_classes
-
-    algs = []
-    for cls in algorithm_classes():
-        alg = cls()
-        alg.initAlgorithm()
-        algs.append(alg)
-    return algs
 
 
 def _section(text: str, title: str) -> str:
@@ -59,7 +50,7 @@ def test_shared_parameters_are_documented_with_their_type_and_default(qgis_app):
     doc = documented_parameters()
     assert len(doc) > 30, "docs/parameters.md could not be parsed"
     users = defaultdict(list)
-    algs = _algorithms()  # keep the algorithms alive while their parameter objects are used
+    algs = initialised_algorithms()  # keep the algorithms alive while their parameter objects are used
     for alg in algs:
         for param in alg.parameterDefinitions():
             users[param.name()].append((alg.name(), param))
@@ -92,7 +83,7 @@ def test_figures_table_lists_every_declared_number(qgis_app):
         if m:
             doc[m.group(1)] = {a.strip() for a in m.group(2).split(",")}
     code = defaultdict(set)
-    for alg in _algorithms():
+    for alg in initialised_algorithms():
         for out in alg.outputDefinitions():
             if out.type() in ("outputNumber", "outputString"):
                 code[out.name()].add(alg.name())
@@ -102,7 +93,7 @@ def test_figures_table_lists_every_declared_number(qgis_app):
 def test_readme_algorithm_table_matches_the_provider(qgis_app):
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     rows = dict(re.findall(r"^\| `geoml:(\w+)` \| ([^|]+?) \|", _section(text, "Algorithms"), re.M))
-    code = {alg.name(): alg.group() for alg in _algorithms()}
+    code = {alg.name(): alg.group() for alg in initialised_algorithms()}
     assert rows == code
 
 
@@ -116,7 +107,7 @@ def test_every_algorithm_links_its_readme_section(qgis_app):
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     anchors = {re.sub(r"[^a-z0-9 -]", "", h.lower()).replace(" ", "-")
                for h in re.findall(r"^##+ (.+)$", text, re.M)}
-    for alg in _algorithms():
+    for alg in initialised_algorithms():
         url = alg.helpUrl()
         assert url.startswith("https://github.com/geoml-qgis/geoml-qgis#"), url
         assert url.split("#", 1)[1] in anchors, f"{alg.name()}: {url} is no README section"
