@@ -244,7 +244,7 @@ def main(full: bool, runs: int) -> None:
     peak = {k: statistics.median(r["peak_mb"] for r in v) for k, v in res.items() if v}
     loads = [r["load"] for v in res.values() for r in v]
     print(f"  medians of {runs} run(s) (spread in brackets); 1-minute load during the runs {min(loads):.1f}-{max(loads):.1f}"
-          f" on {os.cpu_count()} cores{' (LOADED: absolute times are not results)' if max(loads) > 0.5 * os.cpu_count() else ''}")
+          f" on {os.cpu_count()} cores{' (LOADED: absolute times are not results)' if max(loads) > os.cpu_count() else ''}")  # the bench's own workers count: up to one per core
     if ROWS:
         print(f"  every contestant on the same 1,000 x {ROWS} strip (rows {rows.start}-{rows.stop - 1}); times for the strip")
     pk_label = "1,000 x 1,000" if full else f"rows {rows.start}-{rows.stop - 1}" + ("" if ROWS else f" x {scale:g}")
