@@ -37,6 +37,10 @@ nn = torch.nn
 KIND = "hyperspectral.cnn"
 
 
+#: torch releases whose frozen, inference-optimised trace is used on the CPU (see :meth:`SpectralCNN.predictor`)
+_TRACE_SAFE = tuple(int(v) for v in torch.__version__.split("+")[0].split(".")[:2]) >= (2, 7)
+
+
 class SpectralNet(nn.Module):
     """Conv1D blocks then dense layers; input ``(N, n_in)``, output logits ``(N, n_classes)``."""
 
@@ -212,11 +216,15 @@ class SpectralCNN:
         """Logits of ``(N, n_in)`` features on *device* (a ``torch.device``), for inference only.
 
         On the CPU: :meth:`inference_net` traced, frozen and optimised for inference (oneDNN
-        convolutions with the ReLU fused), the same outputs about 1.5x faster; the eager network
-        where tracing is not available. Elsewhere: :meth:`inference_net` moved to *device*.
+        convolutions with the ReLU fused), the same outputs about 1.5x faster, with torch 2.7 or later
+        (tested with 2.13; with Debian 13's torch 2.6 the optimised module never returned from its second
+        call); the eager network with older torch or where tracing is not available. Elsewhere:
+        :meth:`inference_net` moved to *device*.
         """
         if device.type != "cpu":
             return on_device(self.inference_net(), device)
+        if "_traced" not in self._cache and not _TRACE_SAFE:
+            self._cache["_traced"] = self.inference_net()
         if "_traced" not in self._cache:
             net = self.inference_net()
             try:
