@@ -63,7 +63,7 @@ def run_model(run_alg):
     return _run
 
 
-def out(model, name: str) -> str:
+def output_key(model, name: str) -> str:
     """The model parameter (and result key) of model output *name*: ``child:name`` on QGIS 3.22,
     a safe lower-case name such as ``variogram`` on 3.40 and later."""
     return next(p.name() for p in model.destinationParameterDefinitions() if p.description() == name)
@@ -87,15 +87,15 @@ def test_geostats_fitted_variogram_feeds_cross_validation(modeler, run_model, ru
                   "NEIGHBOURS": 16, "METHOD": 0, "OUTPUT": modeler.TEMPORARY, "OUTPUT_REPORT": modeler.TEMPORARY,
                   "OUTPUT_CSV": modeler.TEMPORARY},
                  {"OUTPUT_CSV": "Cross-validation table"}, 300)
-    res = run_model(m, {out(m, "Variogram"): str(tmp_path / "vg.json"),
-                        out(m, "Cross-validation table"): str(tmp_path / "cv.csv")})
+    res = run_model(m, {output_key(m, "Variogram"): str(tmp_path / "vg.json"),
+                        output_key(m, "Cross-validation table"): str(tmp_path / "cv.csv")})
     vg = json.loads((tmp_path / "vg.json").read_text())
     assert vg["kind"] == "spherical" and vg["range"] > 0
     # the same two algorithms run by hand from the same variogram file give the same figures
     by_hand = run_alg("geoml:krigingcrossvalidation", {
         "INPUT": str(MEUSE), "FIELD": "copper", "VARIOGRAM_FILE": str(tmp_path / "vg.json"), "NEIGHBOURS": 16,
         "METHOD": 0, "OUTPUT": str(tmp_path / "cv.gpkg"), "OUTPUT_REPORT": str(tmp_path / "cv.html")})
-    table = pd.read_csv(res[out(m, "Cross-validation table")])
+    table = pd.read_csv(res[output_key(m, "Cross-validation table")])
     rmse = float(np.sqrt(np.mean(table["error"] ** 2)))
     assert rmse == pytest.approx(by_hand["RMSE"], rel=1e-9)
     assert rmse < 0.8 * table["observed"].std()  # kriging beats the mean of the data on held-out copper
@@ -119,8 +119,8 @@ def test_borehole_log_ratios_feed_kriging(modeler, run_model, tmp_path):
         "INPUT": modeler.child_output("ilr", "OUTPUT"), "FIELD": "ilr_3", "VARIOGRAM_MODEL": 1, "NEIGHBOURS": 16,
         "METHOD": 0, "OUTPUT": modeler.TEMPORARY, "OUTPUT_REPORT": modeler.TEMPORARY, "OUTPUT_CSV": modeler.TEMPORARY},
         {"OUTPUT_CSV": "Cross-validation table"}, 300)
-    res = run_model(m, {out(m, "Cross-validation table"): str(tmp_path / "cv.csv")})
-    table = pd.read_csv(res[out(m, "Cross-validation table")])
+    res = run_model(m, {output_key(m, "Cross-validation table"): str(tmp_path / "cv.csv")})
+    table = pd.read_csv(res[output_key(m, "Cross-validation table")])
     pts = read_points(MEUSE)
     x = pts.attributes[parts].to_numpy(float)
     balance = np.sqrt(3 / 4) * np.log(gmean(x[:, :3], axis=1) / x[:, 3])  # the last ilr balance, analytically
@@ -143,10 +143,10 @@ def test_hybrid_trained_model_feeds_prediction(modeler, run_model, tmp_path):
         "MODEL": modeler.child_output("train", "OUTPUT_MODEL"), "INPUT": str(MEUSE), "COVARIATES": covs,
         "REFERENCE": str(GRIDS / "dist.tif"), "OUTPUT_PREDICTION": modeler.TEMPORARY,
         "OUTPUT_UNCERTAINTY": modeler.TEMPORARY}, {"OUTPUT_PREDICTION": "Zinc"}, 300)
-    res = run_model(m, {out(m, "Zinc"): str(tmp_path / "zinc.tif")})
+    res = run_model(m, {output_key(m, "Zinc"): str(tmp_path / "zinc.tif")})
     train = res["CHILD_RESULTS"]["train"]
     assert 0.2 < train["KRIGING_RMSE"] < 1.0 and train["HYBRID_RMSE"] > 0  # log-scale RMSE of held-out zinc
-    ds, ref = gdal.Open(res[out(m, "Zinc")]), gdal.Open(str(GRIDS / "dist.tif"))
+    ds, ref = gdal.Open(res[output_key(m, "Zinc")]), gdal.Open(str(GRIDS / "dist.tif"))
     assert ds.GetGeoTransform() == ref.GetGeoTransform()
     band = ds.GetRasterBand(1)
     pred = np.ma.masked_equal(band.ReadAsArray(), band.GetNoDataValue())
@@ -186,11 +186,11 @@ def test_hyperspectral_trained_classifier_feeds_classification(modeler, run_mode
         "INPUT": cube, "MODEL": modeler.child_output("train", "OUTPUT_MODEL"), "MIN_CONFIDENCE": 0.0,
         "OUTPUT_CLASSES": modeler.TEMPORARY, "OUTPUT_CONFIDENCE": modeler.TEMPORARY},
         {"OUTPUT_CLASSES": "Classes"}, 300)
-    res = run_model(m, {out(m, "Model"): str(tmp_path / "cnn.pt"), out(m, "Classes"): str(tmp_path / "classes.tif")})
+    res = run_model(m, {output_key(m, "Model"): str(tmp_path / "cnn.pt"), output_key(m, "Classes"): str(tmp_path / "classes.tif")})
     by_hand = run_alg("geoml:classifyhyperspectral", {
         "INPUT": cube, "MODEL": str(tmp_path / "cnn.pt"), "MIN_CONFIDENCE": 0.0,
         "OUTPUT_CLASSES": str(tmp_path / "again.tif"), "OUTPUT_CONFIDENCE": str(tmp_path / "conf.tif")})
-    classes = gdal.Open(res[out(m, "Classes")]).ReadAsArray()
+    classes = gdal.Open(res[output_key(m, "Classes")]).ReadAsArray()
     assert np.array_equal(classes, gdal.Open(by_hand["OUTPUT_CLASSES"]).ReadAsArray())
     truth_ds = gdal.Open(str(hs / "synthetic_swir_truth.tif"))
     truth = truth_ds.ReadAsArray()

@@ -36,7 +36,7 @@ from qgis.core import (
 
 from ...compat import has_geometry
 from ...core.errors import Cancelled, GeoMLError
-from ...core.io.atomic import OutputTransaction, part_path, staged_path
+from ...core.io.atomic import OutputTransaction, part_path
 from ...core.io.crs import NO_CRS_HELP, UNDEFINED_NAMES
 from ...core.io.guards import check_output_paths, explain_error, public_name
 from ...core.progress import LOGGER
@@ -347,4 +347,4 @@ def guarded_run(alg, parameters: dict, context, feedback: QgsProcessingFeedback,
         LOGGER.removeHandler(log)
 
 
-__all__ = ["guarded_run", "staged_path", "output_paths", "input_layers", "destination_value", "failure_message"]
+__all__ = ["guarded_run", "output_paths", "input_layers", "destination_value", "failure_message"]
