@@ -35,6 +35,8 @@ EXACT_EPS = 1e-10
 MAX_GLOBAL = 6000
 #: float64 elements of right-hand sides held at once (a set shared by many targets)
 _RHS_ELEMENTS = 2_000_000
+#: right-hand-side rows computed at once by :meth:`OrdinaryKriging.krige_groups`
+_RHS_ROWS = 4096
 #: targets of one set solved with one LU factorisation; a set serving more is inverted once
 _MAX_RHS = 64
 #: float64 elements of one batch of systems (left- and right-hand sides) being solved
@@ -188,8 +190,10 @@ class OrdinaryKriging:
         values = self._z[:-1, None] if columns is None else np.asarray(columns, np.float64).reshape(n, -1)
         m = len(groups.order)
         b = np.empty((m, k + 1))
-        self.model.gamma(groups.distances, out=b[:, :k])
-        b[:, :k][groups.distances <= EXACT_EPS] = 0.0
+        for s in range(0, m, _RHS_ROWS):  # row chunks: the model's passes stay in cache
+            d, g = groups.distances[s:s + _RHS_ROWS], b[s:s + _RHS_ROWS, :k]
+            self.model.gamma(d, out=g)
+            g[d <= EXACT_EPS] = 0.0
         b[:, k] = 1.0
         systems = Systems(self._xy[:-1], lambda h: self.model.gamma(h, out=h), 0.0, np.ones((n, 1)), groups.sets)
         with single_thread(torch=False):

@@ -27,7 +27,7 @@ TILE_SHARE = 1 / 6
 #: relative gap under which two squared distances count as tied
 TIE = 1e-9
 #: targets handled at once (bounds the candidate distance arrays)
-CHUNK = 16384
+CHUNK = 2048
 #: seeds of the two order-free hashes that group targets by set
 _HASH_SEED = 20240611
 
@@ -202,16 +202,17 @@ def grouped_sets(tree: cKDTree, targets: np.ndarray, k: int, workers: int = 1,
             rows = sel_rows[s:s + CHUNK]
             cand = cand_all[tiles.tile[rows]]
             dc2 = _squared_distances(cols, cand, st[rows])
-            part = np.partition(dc2, (k - 1, k) if kc > k else k - 1, axis=1)
+            part = np.partition(dc2, k - 1, axis=1)
             dk2 = part[:, k - 1]
             mask = dc2 <= dk2[:, None]
-            unsure = mask.sum(axis=1) != k
+            unsure = np.count_nonzero(mask, axis=1) != k
             if kc > k:
-                unsure |= part[:, k] - dk2 <= TIE * dk2
+                unsure |= part[:, k:].min(axis=1) - dk2 <= TIE * dk2
             mask[unsure] = first_k  # placeholders: the k-d tree answers these below
             target = tiles.order[rows]
-            idx[target] = cand[mask].reshape(len(rows), k)
-            d2[target] = dc2[mask].reshape(len(rows), k)
+            flat = np.flatnonzero(mask)  # row by row, k per row, in ascending sample order
+            idx[target] = cand.take(flat).reshape(len(rows), k)
+            d2[target] = dc2.take(flat).reshape(len(rows), k)
             redo.append(target[unsure])
     redo = np.concatenate(redo)
     if len(redo):
