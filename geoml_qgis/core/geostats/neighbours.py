@@ -192,6 +192,8 @@ def grouped_sets(tree: cKDTree, targets: np.ndarray, k: int, workers: int = 1,
     tiles = _tiles(tree, t, k, None, workers)
     cols = _columns(tree)
     redo = [np.arange(m)] if tiles is None else [tiles.order[~tiles.complete[tiles.tile]]]
+    h1, h2 = _hashes(tree.n) if hashes is None else hashes
+    key, check = np.empty(m, np.uint64), np.empty(m, np.uint64)  # the two hashes of each target's set
     if tiles is not None:
         cand_all = np.sort(tiles.cand, axis=1)  # ascending sample indices: a set reads the same in every tile
         kc = cand_all.shape[1]
@@ -211,22 +213,23 @@ def grouped_sets(tree: cKDTree, targets: np.ndarray, k: int, workers: int = 1,
             mask[unsure] = first_k  # placeholders: the k-d tree answers these below
             target = tiles.order[rows]
             flat = np.flatnonzero(mask)  # row by row, k per row, in ascending sample order
-            idx[target] = cand.take(flat).reshape(len(rows), k)
+            near = cand.take(flat).reshape(len(rows), k)
+            idx[target], key[target], check[target] = near, h1[near].sum(axis=1), h2[near].sum(axis=1)
             d2[target] = dc2.take(flat).reshape(len(rows), k)
             redo.append(target[unsure])
     redo = np.concatenate(redo)
     if len(redo):
         near = np.sort(kdtree_sets(tree, t[redo], k, None, workers), axis=1)
-        idx[redo] = near
+        idx[redo], key[redo], check[redo] = near, h1[near].sum(axis=1), h2[near].sum(axis=1)
         d2[redo] = _squared_distances(cols, near, t[redo])
-    h1, h2 = _hashes(tree.n) if hashes is None else hashes
-    key = h1[idx].sum(axis=1)
-    _, first, groups = np.unique(key, return_index=True, return_inverse=True)
-    groups = groups.ravel()
-    if np.any(h2[idx].sum(axis=1) != h2[idx[first]].sum(axis=1)[groups]):  # a collision (never seen)
+    order = np.argsort(key, kind="stable")  # sets in the order of their hash, targets in input order
+    skey = key[order]
+    starts = np.flatnonzero(np.r_[m > 0, skey[1:] != skey[:-1]])
+    first = order[starts]
+    if np.any(check[order] != np.repeat(check[first], np.diff(np.r_[starts, m]))):  # a collision (never seen)
         _, first, groups = np.unique(idx, axis=0, return_index=True, return_inverse=True)
         groups = groups.ravel()
-    order = np.argsort(groups, kind="stable")
-    starts = np.flatnonzero(np.r_[True, np.diff(groups[order]) != 0])
+        order = np.argsort(groups, kind="stable")
+        starts = np.flatnonzero(np.r_[True, np.diff(groups[order]) != 0])
     dist = d2[order]
     return GroupedSets(order, starts, idx[first], np.sqrt(dist, out=dist))
