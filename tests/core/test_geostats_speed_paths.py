@@ -103,14 +103,17 @@ def test_rasters_identical_with_two_workers(tmp_path):
     assert all(np.array_equal(a, b) for a, b in zip(out[1], out[2]))
 
 
-def test_grouped_sets_equal_kdtree_with_their_distances():
+@pytest.mark.parametrize("colliding", [False, True])
+def test_grouped_sets_equal_kdtree_with_their_distances(colliding):
     from geoml_qgis.core.geostats.neighbours import grouped_sets
 
     rng = np.random.default_rng(5)
     tree = cKDTree(rng.uniform(0, 1000, (700, 2)))
     gx, gy = np.meshgrid(np.arange(0, 1000, 7.0) + 0.5, np.arange(-100, 700, 7.0))
     t = np.column_stack([gx.ravel(), gy.ravel()])
-    g = grouped_sets(tree, t, 16)
+    # colliding: a first hash equal for every set, so the second one must send grouping to the exact path
+    hashes = (np.zeros(700, np.uint64), rng.integers(0, 2 ** 62, 700, dtype=np.uint64)) if colliding else None
+    g = grouped_sets(tree, t, 16, hashes=hashes)
     sets = np.empty((len(t), 16), np.intp)
     sets[g.order] = np.repeat(g.sets, g.sizes, axis=0)
     assert _same_sets(sets, kdtree_sets(tree, t, 16))
