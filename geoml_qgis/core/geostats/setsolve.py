@@ -33,6 +33,8 @@ def _spatial_order(xy: np.ndarray) -> np.ndarray:
     Tabulated in this order, the samples of one neighbour set lie in nearby rows of the table, so
     gathering a set's matrix reads fewer cache lines than in the samples' (random) input order.
     """
+    if len(xy) == 0:
+        return np.zeros(0, np.intp)
     lo, span = xy[:, :2].min(axis=0), np.ptp(xy[:, :2], axis=0)
     q = ((xy[:, :2] - lo) / np.where(span > 0, span, 1.0) * 1023).astype(np.uint32)
     key = np.zeros(len(xy), np.uint32)
