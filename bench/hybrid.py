@@ -11,7 +11,7 @@ are predicted; the others are nodata and cost almost nothing, so the headline fi
 cells per second, with the all-cells rate beside it, labelled. The whole grid keeps fixed costs
 (opening files, the first blocks) small against the work, so the speed-up is the work's. Each run also
 prints the 1-minute load average and its CPU seconds (predicted cells per CPU second tells the work's
-cost on a busy machine). It took 22-41 s on this round's loaded 2-core machine (load 5-8).
+cost on a busy machine). It took 22-47 s on this round's loaded 2-core machine (load 5-8).
 
 Options: ``--device cpu|auto|cuda`` (the networks' torch device, training and prediction;
 default cpu), ``--rows N`` (predict only a 1,000 x N strip through the middle of the grid instead,
