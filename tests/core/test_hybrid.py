@@ -100,6 +100,17 @@ def test_save_load_predicts_the_same(meuse, tmp_path):
     p2, s2 = loaded.predict(t, cov[:10])
     np.testing.assert_allclose(p1, p2, rtol=1e-6)
     np.testing.assert_allclose(s1, s2, atol=1e-6)
+    # refitting replaces the networks: predictions follow the new ones, not a cached fused ensemble
+    hp.seed = 7
+    hp.fit(coords, zinc, cov)
+    f = hp.builder_.targets(t, cov[:10])
+    seq, tgt = torch.from_numpy(f.seq), torch.from_numpy(f.target)
+    with torch.no_grad():
+        members = [f.target[:, 0] + s * n.correction(seq, tgt).numpy() for n, s in zip(hp.nets_, hp.shrink_)]
+    want = np.exp(np.array(members, float) * hp.builder_.std + hp.builder_.mean).mean(axis=0)
+    p3, _ = hp.predict(t, cov[:10])
+    np.testing.assert_allclose(p3, want, rtol=1e-5)
+    assert np.abs(p3 / p1 - 1).max() > 1e-3, hp.shrink_
     assert meta["field"] == "zinc" and (p1 > 50).all() and (p1 < 3000).all()  # ppm, back-transformed
 
 
