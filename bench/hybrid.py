@@ -15,7 +15,8 @@ cost on a busy machine). It took 22-47 s on this round's loaded 2-core machine (
 
 Options: ``--device cpu|auto|cuda`` (the networks' torch device, training and prediction;
 default cpu), ``--rows N`` (predict only a 1,000 x N strip through the middle of the grid instead,
-for a quick look while developing). Needs numpy, pandas, scipy, GDAL's Python bindings and torch (no QGIS, no venv).
+for a quick look while developing). Needs numpy, pandas, scipy, GDAL's Python bindings and torch
+(no QGIS, no venv).
 """
 from __future__ import annotations
 
