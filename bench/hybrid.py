@@ -64,7 +64,8 @@ def main() -> None:
     rows = min(max(1, args.rows), 1000)
     top = (1000 - rows) // 2 if rows < 1000 else 0
     strip = Grid(1000, rows, (xmin, pixel, 0.0, ymax - top * pixel, 0.0, -pixel), crs)
-    what = ("the whole 1,000 x 1,000 grid" if rows == 1000 else f"a 1,000 x {rows} strip of the 1,000 x 1,000 grid")
+    what = ("the whole 1,000 x 1,000 grid (long enough that fixed costs do not set the speed-up)" if rows == 1000
+            else f"a 1,000 x {rows} strip of the 1,000 x 1,000 grid (a quick look: fixed costs weigh more)")
     times = {}
     with tempfile.TemporaryDirectory(dir=ROOT) as tmp:
         for workers in (1, 2):
@@ -79,7 +80,7 @@ def main() -> None:
     print(f"hybrid: Meuse zinc, 155 samples, log transform, covariates dist + elevation, k = 16, ensemble 3, "
           f"device {args.device}")
     print(f"  training (up to 200 epochs, early stopping): {train_s:6.1f} s; best epochs {hp.log_.best_epoch}")
-    print(f"  prediction of {what} ({pixel:.1f} m cells): {predicted:,} of its {cells:,} cells inside the "
+    print(f"  prediction of {what}, {pixel:.1f} m cells: {predicted:,} of its {cells:,} cells inside the "
           "covariates' coverage are predicted, the others are nodata")
     for workers, (pred_s, load, cpu_s) in times.items():
         print(f"  prediction, {workers} worker(s): {pred_s:6.1f} s, {predicted / pred_s:,.0f} predicted cells/s "
