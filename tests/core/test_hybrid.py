@@ -55,6 +55,26 @@ def test_untrained_network_is_kriging():
     torch.testing.assert_close(net(seq, tgt), tgt[:, 0])
 
 
+def test_fused_ensemble_equals_its_members():
+    """The one-pass ensemble (convolutions as matrix products, time-major LSTMs) gives each member's
+    shrunk correction, for several batch sizes, sequence lengths and channel counts."""
+    from geoml_qgis.core.hybrid.network import EnsembleNet, HybridNet
+
+    gen = torch.Generator().manual_seed(3)
+    for members, k, c_seq, c_target, b in ((3, 16, 5, 4, 700), (2, 8, 6, 2, 33), (1, 1, 5, 3, 5)):
+        torch.manual_seed(members * 100 + k)
+        nets = [HybridNet(c_seq, c_target).eval() for _ in range(members)]
+        for net in nets:  # a trained-looking head (it starts at zero)
+            torch.nn.init.normal_(net.head[-1].weight, std=0.5, generator=gen)
+        shrink = [1.0, 0.5, 0.75][:members]
+        seq, tgt = torch.randn(b, k, c_seq, generator=gen), torch.randn(b, c_target, generator=gen)
+        with torch.inference_mode():
+            want = torch.stack([s * n.correction(seq, tgt) for n, s in zip(nets, shrink)])
+            got = EnsembleNet(nets, shrink).eval()(seq, tgt)
+        assert want.abs().max() > 0.05
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
+
+
 def test_meuse_blocked_cv_not_worse_than_kriging(meuse):
     """Meuse log(zinc), covariates dist and elevation, 5 spatial folds: hybrid RMSE <= 1.05 x kriging's."""
     from geoml_qgis.core.hybrid.evaluate import blocked_comparison
@@ -80,6 +100,17 @@ def test_save_load_predicts_the_same(meuse, tmp_path):
     p2, s2 = loaded.predict(t, cov[:10])
     np.testing.assert_allclose(p1, p2, rtol=1e-6)
     np.testing.assert_allclose(s1, s2, atol=1e-6)
+    # refitting replaces the networks: predictions follow the new ones, not a cached fused ensemble
+    hp.seed = 7
+    hp.fit(coords, zinc, cov)
+    f = hp.builder_.targets(t, cov[:10])
+    seq, tgt = torch.from_numpy(f.seq), torch.from_numpy(f.target)
+    with torch.no_grad():
+        members = [f.target[:, 0] + s * n.correction(seq, tgt).numpy() for n, s in zip(hp.nets_, hp.shrink_)]
+    want = np.exp(np.array(members, float) * hp.builder_.std + hp.builder_.mean).mean(axis=0)
+    p3, _ = hp.predict(t, cov[:10])
+    np.testing.assert_allclose(p3, want, rtol=1e-5)
+    assert np.abs(p3 / p1 - 1).max() > 1e-3, hp.shrink_
     assert meta["field"] == "zinc" and (p1 > 50).all() and (p1 < 3000).all()  # ppm, back-transformed
 
 
@@ -121,7 +152,7 @@ def test_two_workers_write_the_same_rasters(meuse, tmp_path):
     covs = [str(MEUSE / "grids" / "dist.tif"), str(MEUSE / "grids" / "dem.tif")]
     with RasterStack(covs) as s:
         xmin, ymin, xmax, ymax = s.grid.bounds
-        px = (xmax - xmin) / 260  # a 260 x 60 strip through the middle: two 256-wide blocks
+        px = (xmax - xmin) / 260  # a 260 x 60 strip through the middle: three 128-wide blocks
         grid = Grid(260, 60, (xmin, px, 0.0, (ymin + ymax) / 2, 0.0, -px), s.grid.crs_wkt)
     out = {}
     for w in (1, 2):

@@ -70,39 +70,46 @@ class FeatureBuilder:
         kr = self.krig.solve(t, near[near != self_idx].reshape(n, kk))
         return self._assemble(self.coords, t, seq_idx, kr.estimate, kr.variance, covariates)
 
-    def targets(self, coords: np.ndarray, covariates: np.ndarray | None = None) -> Features:
-        """Features at new locations ``coords (m, d)`` from all conditioning samples."""
+    def targets(self, coords: np.ndarray, covariates: np.ndarray | None = None, workers: int = -1) -> Features:
+        """Features at new locations ``coords (m, d)`` from all conditioning samples.
+
+        *workers*: threads of the neighbour searches (-1: every core; 1 where blocks already run in
+        parallel threads).
+        """
         coords = np.asarray(coords, float)
         t = self.seq_ok.model.transform(coords, self.seq_ok.centre_[:2])
-        _, seq_idx = self.seq_ok.neighbourhoods(t)
-        kr = self.krig.predict(coords)
+        _, seq_idx = self.seq_ok.tree_.query(t, k=self.k, workers=workers)
+        seq_idx = seq_idx.reshape(len(t), self.k)
+        kr = self.krig.predict(coords, workers=workers)
         return self._assemble(coords, t, seq_idx, kr.estimate, kr.variance, covariates)
 
     def _assemble(self, coords, t, seq_idx, est, var, covariates) -> Features:
         m, k = seq_idx.shape
         a = self.model.range
-        offsets = (self.coords[seq_idx] - coords[:, None, :]) / a  # (m, k, d)
         diff = self.seq_ok._xy[seq_idx] - t[:, None, :]
         h = np.sqrt(np.einsum("mkd,mkd->mk", diff, diff))
-        order = np.argsort(h, axis=1, kind="stable")  # nearest first
-        take = np.take_along_axis
-        h = take(h, order, 1)
-        seq_idx = take(seq_idx, order, 1)
-        offsets = take(offsets, order[:, :, None], 1)
-        seq = np.concatenate([
-            ((self.values[seq_idx] - self.mean) / self.std)[:, :, None],
-            (h / a)[:, :, None],
-            offsets,
-            (self.model.covariance(h) / self.model.sill)[:, :, None],
-        ], axis=2)
-        parts = [((est - self.mean) / self.std)[:, None], (var / self.model.sill)[:, None]]
+        unsorted = np.flatnonzero((h[:, 1:] < h[:, :-1]).any(axis=1))
+        if len(unsorted):  # nearest first (the k-d tree's order already, but for near-ties)
+            order = np.argsort(h[unsorted], axis=1, kind="stable")
+            h[unsorted] = np.take_along_axis(h[unsorted], order, 1)
+            seq_idx = seq_idx.copy()
+            seq_idx[unsorted] = np.take_along_axis(seq_idx[unsorted], order, 1)
+        d = coords.shape[1]
+        seq = np.empty((m, k, d + 3), np.float32)
+        seq[:, :, 0] = (self.values[seq_idx] - self.mean) / self.std
+        seq[:, :, 1] = h / a
+        seq[:, :, 2:2 + d] = (self.coords[seq_idx] - coords[:, None, :]) / a
+        seq[:, :, 2 + d] = self.model.covariance(h) / self.model.sill
+        target = np.empty((m, 2 + (0 if covariates is None else np.shape(covariates)[1])), np.float32)
+        target[:, 0] = (est - self.mean) / self.std
+        target[:, 1] = var / self.model.sill
         if covariates is not None:
             if self.cov_mean is None:
                 raise GeoMLError("This model was trained without covariates.")
-            parts.append((np.asarray(covariates, float) - self.cov_mean) / self.cov_std)
+            target[:, 2:] = (np.asarray(covariates, float) - self.cov_mean) / self.cov_std
         elif self.cov_mean is not None:
             raise GeoMLError(f"This model needs its {len(self.cov_mean)} covariate raster(s).")
-        return Features(seq.astype(np.float32), np.hstack(parts).astype(np.float32), est, var)
+        return Features(seq, target, est, var)
 
 
 def check_covariates(values: np.ma.MaskedArray, names: list[str]) -> np.ndarray:

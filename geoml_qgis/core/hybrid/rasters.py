@@ -16,7 +16,8 @@ from ..io.writer import BlockWriter
 from ..progress import ProgressCallback
 from .predictor import HybridPredictor
 
-BLOCK = 256
+#: block side: small enough that two workers share a strip or a part-covered grid evenly
+BLOCK = 128
 
 
 def predict_to_rasters(
@@ -51,7 +52,7 @@ def predict_to_rasters(
                 valid = ~np.ma.getmaskarray(block).any(axis=0).ravel()
                 values = np.asarray(block.data, float).reshape(block.shape[0], -1).T[valid]
             if valid.any():
-                pred[valid], unc[valid] = hp.predict(xy[valid], values, device)
+                pred[valid], unc[valid] = hp.predict(xy[valid], values, device, workers=1)
             return pred.reshape(win.height, win.width), unc.reshape(win.height, win.width)
 
         process_blocks(grid, compute, [wp, wu], progress, BLOCK, workers)
