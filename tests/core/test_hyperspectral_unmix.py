@@ -74,7 +74,7 @@ def test_nnls_equals_scipy_per_pixel_and_fcls_equals_constrained_reference():
     # the primal active-set method that finishes pixels pivoting has not ended gives the same abundances
     for method, want in (("nnls", np.array([nnls(e.T, xi)[0] for xi in x])), ("fcls", ref)):
         u = LinearUnmixer(e, method)
-        np.testing.assert_allclose(u._abundances(e @ x.T, pivot_steps=0).T, want, atol=2e-5 if method == "fcls" else 1e-6)
+        np.testing.assert_allclose(u._abundances(x @ e.T, pivot_steps=0), want, atol=2e-5 if method == "fcls" else 1e-6)
 
 
 def test_duplicate_endmembers_and_unknown_method_are_refused():
