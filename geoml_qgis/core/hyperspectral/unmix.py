@@ -105,20 +105,21 @@ class LinearUnmixer:
         """The passive set of every row of ``(t, m)`` as an unsigned integer (bit ``j``: endmember ``j``)."""
         return passive.view(np.uint8) @ self._bits
 
-    def _solve_sorted(self, codes: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _solve_sorted(self, codes: np.ndarray, c: np.ndarray) -> np.ndarray:
         """Least squares restricted to each row's passive set, rows sorted by *codes*, from products ``c``
-        ``(t, k)`` (FCLS: a last column of ones): abundances ``(t, m)``, zero outside the passive set, and
-        multipliers ``(t, m)``, zero on it. One matrix product per run of equal codes, on contiguous rows."""
+        ``(t, k)`` (FCLS: a last column of ones): ``(t, 2m)``, the abundances (zero outside the passive set)
+        then the multipliers (zero on it). One matrix product per run of equal codes, on contiguous rows."""
         m = self.n_endmembers
         out = np.zeros((len(c), 2 * m))
         cuts = np.flatnonzero(codes[1:] != codes[:-1]) + 1
-        for s, e in zip([0, *cuts], [*cuts, len(codes)]):
-            code = int(codes[s])
+        starts = [0, *cuts]
+        for s, e, code in zip(starts, [*cuts, len(codes)], codes[starts].tolist()):
             if code:
-                np.matmul(c[s:e], self._solver(code), out=out[s:e])
+                np.matmul(c[s:e], self._solvers.get(code) if code in self._solvers else self._solver(code),
+                          out=out[s:e])
             else:  # nothing passive: every multiplier is the negated product
                 out[s:e, m:] = -c[s:e, :m]
-        return out[:, :m], out[:, m:]
+        return out
 
     def _products(self, c: np.ndarray) -> np.ndarray:
         """Pixels' products ``(n, k)`` float64 as the solvers take them: FCLS adds a column of ones."""
@@ -152,7 +153,7 @@ class LinearUnmixer:
         pick = rows  # rows of c still working
         chances = np.full(n, 3, np.int8)  # full exchanges left without fewer violations (then one at a time)
         fewest = np.full(n, m + 1, np.int16)  # fewest violations seen
-        ones = np.ones(m, np.uint8)
+        ones = np.ones(2 * m, np.uint8)
         for _ in range(max_iter):
             if rows.size == 0:
                 break
@@ -160,13 +161,14 @@ class LinearUnmixer:
             order = np.argsort(codes, kind="stable")
             rows, codes, chances, fewest = rows[order], codes[order], chances[order], fewest[order]
             c, passive = np.take(c, pick[order], axis=0), np.take(passive, order, axis=0)
-            z, y = self._solve_sorted(codes, c)
-            violated = np.minimum(z, y) < -tol  # a negative abundance or multiplier
-            count = violated.view(np.uint8) @ ones
+            zy = self._solve_sorted(codes, c)
+            negative = zy < -tol  # an abundance or a multiplier (never both for one endmember)
+            count = negative.view(np.uint8) @ ones
             done = count == 0
-            out[rows[done]] = np.maximum(z[done], 0.0)
+            out[rows[done]] = np.maximum(zy[done, :m], 0.0)
             pick = np.flatnonzero(~done)
-            rows, passive, violated = rows[pick], passive[pick], violated[pick]
+            rows, passive, negative = rows[pick], passive[pick], negative[pick]
+            violated = negative[:, :m] | negative[:, m:]
             count, chances, fewest = count[pick], chances[pick], fewest[pick]
             fewer = count < fewest
             fewest = np.where(fewer, count, fewest)
@@ -204,7 +206,8 @@ class LinearUnmixer:
             order = np.argsort(codes, kind="stable")
             rows, codes = rows[order], codes[order]
             c, a, passive = c[order], a[order], passive[order]
-            z, y = self._solve_sorted(codes, c)
+            zy = self._solve_sorted(codes, c)
+            z, y = zy[:, :m], zy[:, m:]
             blocking = passive & (z <= tol)
             feasible = ~blocking.any(axis=1)
             # infeasible: move towards z until the first passive abundance reaches zero, drop it
