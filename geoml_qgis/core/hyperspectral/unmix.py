@@ -79,27 +79,36 @@ class LinearUnmixer:
         (``k = m``) ``G_P a_P = c_P`` and ``G a - c``.
         """
         if code not in self._solvers:
-            m = self.n_endmembers
-            idx = np.flatnonzero([(code >> j) & 1 for j in range(m)])
-            g = self.gram[np.ix_(idx, idx)]
-            fcls = self.method == "fcls"
-            w = np.zeros((m + fcls, 2 * m))
-            if fcls:
-                k = np.zeros((idx.size + 1, idx.size + 1))
-                k[:-1, :-1], k[:-1, -1], k[-1, :-1] = g, 1.0, 1.0
-                inv = np.linalg.inv(k)
-                w[np.ix_(idx, idx)] = inv[:-1, :-1].T
-                w[m, idx] = inv[:-1, -1]
-                mu = np.zeros(m + 1)
-                mu[idx], mu[m] = inv[-1, :-1], inv[-1, -1]
-                w[:, m:] = w[:, :m] @ self.gram + mu[:, None]
-            else:
-                w[np.ix_(idx, idx)] = np.linalg.inv(g).T
-                w[:, m:] = w[:, :m] @ self.gram
-            w[np.arange(m), m + np.arange(m)] -= 1.0
-            w[:, m + idx] = 0.0
-            self._solvers[code] = w
+            self._add_solvers([code])
         return self._solvers[code]
+
+    def _add_solvers(self, codes: list[int]) -> None:
+        """:meth:`_solver` of several passive sets at once: one batched inverse per number of passive endmembers."""
+        m, fcls = self.n_endmembers, self.method == "fcls"
+        bits = (np.asarray(codes, np.int64)[:, None] >> np.arange(m)) & 1 == 1
+        sizes = bits.sum(axis=1)
+        for size in np.unique(sizes):
+            sel = np.flatnonzero(sizes == size)
+            idx = np.nonzero(bits[sel])[1].reshape(sel.size, size)  # (K, s) passive endmembers, increasing
+            r = np.arange(sel.size)[:, None, None]
+            g = self.gram[idx[:, :, None], idx[:, None, :]]  # (K, s, s)
+            w = np.zeros((sel.size, m + fcls, 2 * m))
+            if fcls:
+                k = np.ones((sel.size, size + 1, size + 1))
+                k[:, :-1, :-1], k[:, -1, -1] = g, 0.0
+                inv = np.linalg.inv(k)
+                w[r, idx[:, :, None], idx[:, None, :]] = inv[:, :-1, :-1].transpose(0, 2, 1)
+                w[r[:, 0], m, idx] = inv[:, :-1, -1]
+                mu = np.zeros((sel.size, m + 1))
+                mu[r[:, 0], idx], mu[:, m] = inv[:, -1, :-1], inv[:, -1, -1]
+                w[:, :, m:] = w[:, :, :m] @ self.gram + mu[:, :, None]
+            else:
+                w[r, idx[:, :, None], idx[:, None, :]] = np.linalg.inv(g).transpose(0, 2, 1)
+                w[:, :, m:] = w[:, :, :m] @ self.gram
+            w[:, np.arange(m), m + np.arange(m)] -= 1.0
+            w[r[:, 0], :, m + idx] = 0.0
+            for i, j in enumerate(sel):
+                self._solvers[int(codes[j])] = w[i]
 
     def _codes(self, passive: np.ndarray) -> np.ndarray:
         """The passive set of every row of ``(t, m)`` as an unsigned integer (bit ``j``: endmember ``j``)."""
@@ -113,10 +122,13 @@ class LinearUnmixer:
         out = np.zeros((len(c), 2 * m))
         cuts = np.flatnonzero(codes[1:] != codes[:-1]) + 1
         starts = [0, *cuts]
-        for s, e, code in zip(starts, [*cuts, len(codes)], codes[starts].tolist()):
+        runs = codes[starts].tolist()
+        new = [code for code in runs if code and code not in self._solvers]
+        if new:
+            self._add_solvers(new)
+        for s, e, code in zip(starts, [*cuts, len(codes)], runs):
             if code:
-                np.matmul(c[s:e], self._solvers.get(code) if code in self._solvers else self._solver(code),
-                          out=out[s:e])
+                np.matmul(c[s:e], self._solvers[code], out=out[s:e])
             else:  # nothing passive: every multiplier is the negated product
                 out[s:e, m:] = -c[s:e, :m]
         return out
