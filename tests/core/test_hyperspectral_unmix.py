@@ -74,7 +74,7 @@ def test_nnls_equals_scipy_per_pixel_and_fcls_equals_constrained_reference():
     # the primal active-set method that finishes pixels pivoting has not ended gives the same abundances
     for method, want in (("nnls", np.array([nnls(e.T, xi)[0] for xi in x])), ("fcls", ref)):
         u = LinearUnmixer(e, method)
-        np.testing.assert_allclose(u._abundances(e @ x.T, pivot_steps=0).T, want, atol=2e-5 if method == "fcls" else 1e-6)
+        np.testing.assert_allclose(u._abundances(x @ e.T, pivot_steps=0), want, atol=2e-5 if method == "fcls" else 1e-6)
 
 
 def test_duplicate_endmembers_and_unknown_method_are_refused():
@@ -128,3 +128,30 @@ def test_cube_bad_input(tmp_path):
     with pytest.raises(GeoMLError, match="share only 0 bands"):
         unmix_cube(cube, short, tmp_path / "b.tif")
     assert not (tmp_path / "b.tif").exists()
+
+
+def test_tall_cube_strips_end_on_tile_rows_and_flushed_rows_keep_their_values(tmp_path):
+    """A cube taller than two rows of output tiles: strips end on tile rows, completed rows of tiles are stored
+    during the run, and the file holds the per-pixel abundances whatever the strips and workers."""
+    from geoml_qgis.core.hyperspectral.cube import Cube
+    from geoml_qgis.core.hyperspectral.stream import tile_strips
+    from geoml_qgis.core.io.writer import TILE
+
+    names = MINERALS[:3]
+    lib, wl, fw, e = _endmembers(names)
+    a, x = _mixtures(e, 600 * 6, seed=5)
+    cube = _cube(tmp_path / "tall.bil", x, wl, fw, (600, 6))
+    with Cube(cube) as c:
+        for max_pixels, rows in ((6 * 100, 64), (6 * 300, TILE), (6 * 600, 2 * TILE), (5, 1)):
+            strips = list(tile_strips(c, max_pixels))
+            assert [s.height for s in strips[:-1]] == [rows] * (len(strips) - 1)
+            assert sum(s.height for s in strips) == 600
+    library = SpectralLibrary(lib.wavelengths, [lib.spectra[lib.labels.index(n)] for n in names], names)
+    files = []
+    for k, (max_pixels, workers) in enumerate(((6 * 100, 2), (6 * 300, 1))):
+        unmix_cube(cube, library, tmp_path / f"ab{k}.tif", "nnls", max_pixels=max_pixels, workers=workers)
+        files.append(gdal.Open(str(tmp_path / f"ab{k}.tif")).ReadAsArray())
+    np.testing.assert_array_equal(files[0], files[1])
+    want, rmse = LinearUnmixer(e, "nnls").unmix(x.astype(np.float32))
+    np.testing.assert_allclose(files[0][:3].reshape(3, -1).T, want, atol=1e-6)
+    np.testing.assert_allclose(files[0][3].ravel(), rmse, rtol=1e-5)

@@ -8,6 +8,7 @@ and weak ones fade. The report holds histograms of positions and depths.
 """
 from __future__ import annotations
 
+import contextlib
 import html
 from typing import Callable, Sequence
 
@@ -16,7 +17,7 @@ import numpy as np
 from ..errors import GeoMLError
 from ..io.atomic import write_text_atomic
 from ..io.provenance import provenance
-from ..io.raster import dataset_grid, open_raster
+from ..io.raster import open_raster
 from ..io.style import RasterStyle
 from ..io.writer import BlockWriter
 from ..progress import ProgressCallback, report
@@ -106,7 +107,7 @@ def map_minimum_wavelength(cube_path, out_features, windows: Sequence[FeatureWin
     first = wins[0]
     style = RasterStyle("continuous", ramp="rainbow", vmin=first.lo, vmax=first.hi)
     writer = BlockWriter(out_features, cube.grid, 4 * len(wins), "float32", band_names=band_names(wins),
-                         metadata=meta, style=style, interleave="band")  # the position map reads two bands
+                         metadata=meta, style=style, interleave="band")  # the position map reads the depths
 
     def compute(values: np.ndarray, valid: np.ndarray):
         block = np.full((4 * len(wins), values.shape[1]), np.nan, np.float32)
@@ -127,19 +128,28 @@ def map_minimum_wavelength(cube_path, out_features, windows: Sequence[FeatureWin
 
     consequence = ("Feature positions do not depend on a constant scale, but radiance keeps the solar and "
                    "atmospheric features, which shift and deepen the minima.")
-    with writer as w_out:
-        for n, hists in stream_strips(cube, bands, compute, w_out, consequence, warn, progress, max_pixels,
-                                      workers, 0.9):
-            n_valid += n
-            for k, (ph, dh) in enumerate(hists):
-                pos_hist[k] += ph
-                depth_hist[k] += dh
-    cube.close()
-    summary = {w.name: _summary(w, ph, dh, n_valid) for w, ph, dh in zip(wins, pos_hist, depth_hist)}
-    if out_position:
-        lo_d = summary[first.name]["depth_p02"] if summary[first.name]["pixels"] else min_depth
-        hi_d = summary[first.name]["depth_p98"] if summary[first.name]["pixels"] else 1.0
-        _write_position_map(out_features, out_position, first, lo_d, hi_d, meta)
+    position_map = None
+    if out_position:  # its position band is written with the features, its opacity band at the end
+        position_map = BlockWriter(out_position, cube.grid, 2, "float32", metadata=meta, interleave="band",
+                                   band_names=[f"{first.name} position (nm)", "opacity from depth (0-255)"],
+                                   style=RasterStyle("continuous", ramp="rainbow", vmin=first.lo, vmax=first.hi,
+                                                     alpha_band=2))
+    with contextlib.ExitStack() as stack:
+        if position_map is not None:
+            stack.enter_context(position_map)
+        with writer:
+            for n, hists in stream_strips(cube, bands, compute, _Outputs(writer, position_map), consequence, warn,
+                                          progress, max_pixels, workers, 0.9):
+                n_valid += n
+                for k, (ph, dh) in enumerate(hists):
+                    pos_hist[k] += ph
+                    depth_hist[k] += dh
+        cube.close()
+        summary = {w.name: _summary(w, ph, dh, n_valid) for w, ph, dh in zip(wins, pos_hist, depth_hist)}
+        if position_map is not None:  # the depths are read back from the finished features file
+            lo_d = summary[first.name]["depth_p02"] if summary[first.name]["pixels"] else min_depth
+            hi_d = summary[first.name]["depth_p98"] if summary[first.name]["pixels"] else 1.0
+            _write_opacity(out_features, position_map, lo_d, hi_d)
     if out_report:
         _write_report(out_report, cube.name, wins, pos_hist, depth_hist, summary, method, fit_bands, min_depth)
     report(progress, 1.0)
@@ -163,23 +173,33 @@ def _summary(w: FeatureWindow, pos_hist: np.ndarray, depth_hist: np.ndarray, n_v
             "depth_p02": _quantile(depth_hist, edges, 0.02), "depth_p98": _quantile(depth_hist, edges, 0.98)}
 
 
-def _write_position_map(features_path, out_path, window: FeatureWindow, lo_depth: float, hi_depth: float,
-                        meta: dict) -> None:
-    """Position of the first window plus an opacity band (0-255) stretched from its depth, styled."""
+class _Outputs:
+    """The features file and (if asked for) the position map's position band, written strip by strip."""
+
+    def __init__(self, features: BlockWriter, position_map: BlockWriter | None):
+        self.features, self.position_map = features, position_map
+
+    def write(self, window, block: np.ndarray) -> None:
+        self.features.write(window, block)
+        if self.position_map is not None:
+            self.position_map.write_band(window, 0, block[0])
+
+    def flush(self) -> None:
+        self.features.flush()
+        if self.position_map is not None:
+            self.position_map.flush()
+
+
+def _write_opacity(features_path, position_map: BlockWriter, lo_depth: float, hi_depth: float) -> None:
+    """The position map's opacity band (0-255), stretched from the first window's depth in the features file."""
     ds = open_raster(features_path)
-    grid = dataset_grid(ds)
+    band = ds.GetRasterBand(2)
+    nd = band.GetNoDataValue()
     span = max(hi_depth - lo_depth, 1e-6)
-    style = RasterStyle("continuous", ramp="rainbow", vmin=window.lo, vmax=window.hi, alpha_band=2)
-    with BlockWriter(out_path, grid, 2, "float32", band_names=[f"{window.name} position (nm)",
-                                                              "opacity from depth (0-255)"],
-                     metadata=meta, style=style) as w:
-        for win in grid.windows():
-            pos = ds.GetRasterBand(1).ReadAsArray(*win)
-            depth = ds.GetRasterBand(2).ReadAsArray(*win)
-            nd = ds.GetRasterBand(1).GetNoDataValue()
-            ok = pos != nd
-            alpha = MIN_OPACITY + (255 - MIN_OPACITY) * np.clip((depth - lo_depth) / span, 0.0, 1.0)
-            w.write(win, np.stack([np.where(ok, pos, np.nan), np.where(ok, alpha, np.nan)]))
+    for win in position_map.grid.windows():
+        depth = band.ReadAsArray(*win)
+        alpha = MIN_OPACITY + (255 - MIN_OPACITY) * np.clip((depth - lo_depth) / span, 0.0, 1.0)
+        position_map.write_band(win, 1, np.where(depth != nd, alpha, np.nan))
     ds = None
 
 

@@ -161,37 +161,53 @@ def fit_minimum_bands(bands: np.ndarray, wavelengths: np.ndarray, min_depth: flo
         raise GeoMLError(f"The window holds {b} bands; the fit needs at least {k}.")
     out = np.empty((4, n), np.float32)
     step = float(np.median(np.diff(wl)))
+    # the fitted bands' offsets from the deepest band (in steps) depend only on which band is deepest
+    first = np.clip(np.arange(b) - k // 2, 0, b - k)
+    offsets = ((wl[first[:, None] + np.arange(k)] - wl[:, None]) / step).T  # (k, b)
     for s in range(0, n, CHUNK):
-        out[:, s:s + CHUNK] = _fit_chunk(np.ascontiguousarray(x[:, s:s + CHUNK]), wl, step, min_depth, k, method)
+        out[:, s:s + CHUNK] = _fit_chunk(np.ascontiguousarray(x[:, s:s + CHUNK]), wl, step, min_depth, k, method,
+                                         first, offsets)
     return Features(*out)
 
 
-def _fit_chunk(x: np.ndarray, wl: np.ndarray, step: float, min_depth: float, k: int, method: str) -> np.ndarray:
-    """Position, depth, width and quality ``(4, n)`` float32 of spectra ``(b, n)`` (NaN: no feature)."""
+def _fit_chunk(x: np.ndarray, wl: np.ndarray, step: float, min_depth: float, k: int, method: str,
+               first: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Position, depth, width and quality ``(4, n)`` float32 of spectra ``(b, n)`` (NaN: no feature).
+
+    *first* ``(b,)``: the first fitted band when band ``j`` is the deepest; *offsets* ``(k, b)``: the fitted
+    bands' wavelengths less band ``j``'s, in steps.
+    """
     b, n = x.shape
     cont = continuum(x, wl)
-    depth = 1.0 - np.divide(x, cont, out=np.zeros_like(x), where=cont > 0)  # (b, n) float32, 0 on the hull
+    if cont.min() > 0:
+        depth = np.divide(x, cont, out=cont)
+    else:  # a continuum at or below zero: no ratio there (band depth 1, as for a zero spectrum)
+        depth = np.divide(x, cont, out=np.zeros_like(x), where=cont > 0)
+    depth = np.subtract(1.0, depth, out=depth)  # (b, n) float32, 0 on the hull
     deepest, deepest_depth = _argmax_bands(depth)
-    cols = np.arange(n)
-    start = np.clip(deepest - k // 2, 0, b - k)
-    centre = wl[deepest]
     # the k fitted bands as rows (k, n): sums over few bands become vector additions
-    idx = start[None, :] + np.arange(k)[:, None]
-    xs = (wl[idx] - centre) / step  # band offsets from the deepest band, well conditioned
-    d = depth.ravel().take(idx * n + cols).astype(np.float64)
+    xs = offsets.take(deepest, axis=1)  # band offsets from the deepest band, well conditioned
+    flat = first.take(deepest) * n + np.arange(n)
+    d = depth.ravel().take(flat + (np.arange(k) * n)[:, None]).astype(np.float64)
     if method == "parabola":
-        y, w = d, np.ones_like(d)
+        y, w = d, None
     else:
         pos = d > 0
-        y, w = np.log(np.where(pos, d, 1.0)), np.where(pos, d * d, 0.0)
+        y = np.log(np.where(pos, d, 1.0))
+        w = np.where(pos, d * d, 0.0)
     s, t = np.empty((5, n)), np.empty((3, n))
-    term = w
-    for p in range(5):  # s_p = sum w x^p, the products formed once each
+    if w is None:  # s_p = sum x^p, t_p = sum y x^p: the products formed once each
+        s[0] = k
+        term = xs.copy()
+    else:
+        np.add.reduce(w, axis=0, out=s[0])
+        term = w * xs
+    for p in range(1, 5):
         np.add.reduce(term, axis=0, out=s[p])
         if p < 4:
-            term = term * xs
-    term = w * y
-    for p in range(3):  # t_p = sum w y x^p
+            term *= xs
+    term = y if w is None else w * y
+    for p in range(3):
         np.add.reduce(term, axis=0, out=t[p])
         if p < 2:
             term = term * xs
@@ -208,13 +224,17 @@ def _fit_chunk(x: np.ndarray, wl: np.ndarray, step: float, min_depth: float, k: 
     else:
         peak = np.exp(np.minimum(top, 0.0))  # band depth cannot exceed 1
         width = np.sqrt(-1.0 / (2 * c2s)) * FWHM_PER_SIGMA * step
-        model = np.exp(np.maximum(np.minimum(fitted, 0.0, out=fitted), -50.0, out=fitted))
-    resid = ((d - model) ** 2).sum(axis=0)
-    total = ((d - d.mean(axis=0)) ** 2).sum(axis=0)
+        model = np.exp(np.maximum(np.minimum(fitted, 0.0, out=fitted), -50.0, out=fitted), out=fitted)
+    model -= d
+    resid = np.add.reduce(np.square(model, out=model), axis=0)
+    dev = d - np.add.reduce(d, axis=0) / k
+    total = np.add.reduce(np.square(dev, out=dev), axis=0)
     quality = 1.0 - resid / np.where(total > 0, total, 1.0)
-    position = centre + vertex * step
+    position = wl.take(deepest) + vertex * step
     ok &= (vertex >= xs[0]) & (vertex <= xs[-1]) & (peak >= min_depth) & (deepest_depth >= min_depth)
     ok &= (position >= wl[0]) & (position <= wl[-1]) & (total > 0)
     ok &= np.isfinite(position) & np.isfinite(peak) & np.isfinite(width)
-
-    return np.where(ok, np.stack([position, peak, width, quality]), np.nan).astype(np.float32)
+    out = np.empty((4, n), np.float32)
+    for i, v in enumerate((position, peak, width, quality)):
+        np.copyto(out[i], np.where(ok, v, np.nan), casting="unsafe")
+    return out

@@ -7,7 +7,9 @@ all pixels of a block at once, by active-set methods: the least-squares problem 
 pixel's passive set (the endmembers not held at zero) depends only on that set, so
 pixels are sorted by it and each group is solved with one small matrix (cached across
 blocks), never with a Python loop over pixels. Only ``E E^T`` and ``x E^T`` are needed,
-so the cost per pixel is one product with the endmembers plus ``O(m^2)`` per step.
+so the cost per pixel is one product with the endmembers plus ``O(m^2)`` per step: pixels
+are rows (a group's products are contiguous), and one matrix per passive set gives both
+the abundances and the multipliers of the held endmembers.
 
 Block principal pivoting (Judice & Pires 1994; Kim & Park 2011, for many right-hand
 sides) exchanges every endmember that violates the optimality conditions at once: a
@@ -59,172 +61,194 @@ class LinearUnmixer:
             raise GeoMLError("Some endmember spectra are linear combinations of others (e.g. duplicates): "
                              "their abundances cannot be told apart. Remove or merge them.")
         self._tol = 1e-10 * float(np.abs(gram).max())
-        self._solvers: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._solvers: dict[int, np.ndarray] = {}
+        self._bits = (1 << np.arange(len(e))).astype(np.uint16 if len(e) <= 16 else np.uint32)
 
     @property
     def n_endmembers(self) -> int:
         return self.endmembers.shape[0]
 
-    def _solver(self, code: int) -> tuple[np.ndarray, np.ndarray]:
-        """The affine map ``c -> W c + w0`` giving the least-squares abundances on passive set *code*.
+    def _solver(self, code: int) -> np.ndarray:
+        """The matrix ``S`` ``(k, 2m)`` giving, as ``[c, 1] S``, the least-squares abundances on passive set
+        *code* (first ``m`` columns) and the multipliers of the held endmembers there (last ``m`` columns).
 
-        ``W`` ``(m, m)`` and ``w0`` ``(m, 1)`` are zero outside the passive endmembers; for FCLS they solve
-        the KKT system ``[[G_P, 1], [1^T, 0]] [a_P, mu] = [c_P, 1]``, for NNLS ``G_P a_P = c_P``.
+        ``c`` is a pixel's products with the endmembers (a row). The abundances are zero outside the
+        passive set, the multipliers zero on it. For FCLS (``k = m + 1``: the last row is the constant
+        term) the abundances ``a`` and the sum-to-one multiplier ``mu`` solve the KKT system
+        ``[[G_P, 1], [1^T, 0]] [a_P, mu] = [c_P, 1]`` and the multipliers are ``G a - c + mu``; for NNLS
+        (``k = m``) ``G_P a_P = c_P`` and ``G a - c``.
         """
         if code not in self._solvers:
-            m = self.n_endmembers
-            idx = np.flatnonzero([(code >> j) & 1 for j in range(m)])
-            g = self.gram[np.ix_(idx, idx)]
-            w, w0 = np.zeros((m, m)), np.zeros((m, 1))
-            if self.method == "fcls":
-                k = np.zeros((idx.size + 1, idx.size + 1))
-                k[:-1, :-1], k[:-1, -1], k[-1, :-1] = g, 1.0, 1.0
-                inv = np.linalg.inv(k)
-                w[np.ix_(idx, idx)] = inv[:-1, :-1]
-                w0[idx, 0] = inv[:-1, -1]
-            else:
-                w[np.ix_(idx, idx)] = np.linalg.inv(g)
-            self._solvers[code] = (w, w0)
+            self._add_solvers([code])
         return self._solvers[code]
 
-    @staticmethod
-    def _codes(passive: np.ndarray) -> np.ndarray:
-        """The passive set of every column of ``(m, t)`` as an unsigned integer (bit ``j``: endmember ``j``)."""
-        packed = np.packbits(passive, axis=0, bitorder="little")
-        width = 2 if len(packed) <= 2 else 4  # 16-bit codes sort by radix
-        full = np.zeros((passive.shape[1], width), np.uint8)
-        full[:, :len(packed)] = packed.T
-        return full.view(f"<u{width}")[:, 0]
+    def _add_solvers(self, codes: list[int]) -> None:
+        """:meth:`_solver` of several passive sets at once: one batched inverse per number of passive endmembers."""
+        m, fcls = self.n_endmembers, self.method == "fcls"
+        bits = (np.asarray(codes, np.int64)[:, None] >> np.arange(m)) & 1 == 1
+        sizes = bits.sum(axis=1)
+        for size in np.unique(sizes):
+            sel = np.flatnonzero(sizes == size)
+            idx = np.nonzero(bits[sel])[1].reshape(sel.size, size)  # (K, s) passive endmembers, increasing
+            r = np.arange(sel.size)[:, None, None]
+            g = self.gram[idx[:, :, None], idx[:, None, :]]  # (K, s, s)
+            w = np.zeros((sel.size, m + fcls, 2 * m))
+            if fcls:
+                k = np.ones((sel.size, size + 1, size + 1))
+                k[:, :-1, :-1], k[:, -1, -1] = g, 0.0
+                inv = np.linalg.inv(k)
+                w[r, idx[:, :, None], idx[:, None, :]] = inv[:, :-1, :-1].transpose(0, 2, 1)
+                w[r[:, 0], m, idx] = inv[:, :-1, -1]
+                mu = np.zeros((sel.size, m + 1))
+                mu[r[:, 0], idx], mu[:, m] = inv[:, -1, :-1], inv[:, -1, -1]
+                w[:, :, m:] = w[:, :, :m] @ self.gram + mu[:, :, None]
+            else:
+                w[r, idx[:, :, None], idx[:, None, :]] = np.linalg.inv(g).transpose(0, 2, 1)
+                w[:, :, m:] = w[:, :, :m] @ self.gram
+            w[:, np.arange(m), m + np.arange(m)] -= 1.0
+            w[r[:, 0], :, m + idx] = 0.0
+            for i, j in enumerate(sel):
+                self._solvers[int(codes[j])] = w[i]
+
+    def _codes(self, passive: np.ndarray) -> np.ndarray:
+        """The passive set of every row of ``(t, m)`` as an unsigned integer (bit ``j``: endmember ``j``)."""
+        return passive.view(np.uint8) @ self._bits
 
     def _solve_sorted(self, codes: np.ndarray, c: np.ndarray) -> np.ndarray:
-        """Least squares restricted to each column's passive set, columns sorted by *codes*: ``(m, t)``, zero
-        outside the passive set. One matrix product per run of equal codes."""
-        z = np.zeros_like(c)
-        fcls = self.method == "fcls"
+        """Least squares restricted to each row's passive set, rows sorted by *codes*, from products ``c``
+        ``(t, k)`` (FCLS: a last column of ones): ``(t, 2m)``, the abundances (zero outside the passive set)
+        then the multipliers (zero on it). One matrix product per run of equal codes, on contiguous rows."""
+        m = self.n_endmembers
+        out = np.zeros((len(c), 2 * m))
         cuts = np.flatnonzero(codes[1:] != codes[:-1]) + 1
-        for s, e in zip([0, *cuts], [*cuts, len(codes)]):
-            code = int(codes[s])
+        starts = [0, *cuts]
+        runs = codes[starts].tolist()
+        new = [code for code in runs if code and code not in self._solvers]
+        if new:
+            self._add_solvers(new)
+        for s, e, code in zip(starts, [*cuts, len(codes)], runs):
             if code:
-                w, w0 = self._solver(code)
-                np.matmul(w, c[:, s:e], out=z[:, s:e])
-                if fcls:  # NNLS has no constant term
-                    z[:, s:e] += w0
-        return z
+                np.matmul(c[s:e], self._solvers[code], out=out[s:e])
+            else:  # nothing passive: every multiplier is the negated product
+                out[s:e, m:] = -c[s:e, :m]
+        return out
+
+    def _products(self, c: np.ndarray) -> np.ndarray:
+        """Pixels' products ``(n, k)`` float64 as the solvers take them: FCLS adds a column of ones."""
+        if self.method != "fcls":
+            return np.ascontiguousarray(c, np.float64)
+        out = np.ones((len(c), self.n_endmembers + 1))
+        out[:, :-1] = c
+        return out
 
     def _abundances(self, c: np.ndarray, pivot_steps: int = PIVOT_STEPS) -> np.ndarray:
-        """Abundances ``(m, n)`` from the products ``c = E x`` ``(m, n)``, pixels as columns."""
+        """Abundances ``(n, m)`` from the products ``c = x E^T`` ``(n, m)``, pixels as rows."""
+        c = self._products(c)
         out, left = self._pivoting(c, pivot_steps)
         if left.size:
-            out[:, left] = self._primal(np.ascontiguousarray(c[:, left]))
+            out[left] = self._primal(np.take(c, left, axis=0))
         return out
 
     def _pivoting(self, c: np.ndarray, max_iter: int) -> tuple[np.ndarray, np.ndarray]:
-        """Block principal pivoting: abundances ``(m, n)`` and the columns not finished after *max_iter* steps.
+        """Block principal pivoting: abundances ``(n, m)`` and the rows not finished after *max_iter* steps.
 
         Starts from the endmembers with a positive unconstrained least-squares abundance; the working
         pixels are sorted by passive set at every step and leave once optimal.
         """
-        m, n = c.shape
+        n, m = len(c), self.n_endmembers
         tol = self._tol
-        w, w0 = self._solver((1 << m) - 1)
-        passive = (w @ c + w0) > 0
+        passive = (c @ self._solver((1 << m) - 1)[:, :m]) > 0
         if self.method == "fcls":  # a sum-to-one solution needs a passive endmember
-            passive[:, ~passive.any(axis=0)] = True
-        out = np.zeros((m, n))
-        cols = np.arange(n)
+            passive[~passive.any(axis=1)] = True
+        out = np.zeros((n, m))
+        rows = np.arange(n)
+        pick = rows  # rows of c still working
         chances = np.full(n, 3, np.int8)  # full exchanges left without fewer violations (then one at a time)
         fewest = np.full(n, m + 1, np.int16)  # fewest violations seen
+        ones = np.ones(2 * m, np.uint8)
         for _ in range(max_iter):
-            if cols.size == 0:
+            if rows.size == 0:
                 break
             codes = self._codes(passive)
             order = np.argsort(codes, kind="stable")
-            cols, codes, chances, fewest = cols[order], codes[order], chances[order], fewest[order]
-            c, passive = c[:, order], passive[:, order]
-            z = self._solve_sorted(codes, c)
-            y = self.gram @ z - c  # multipliers of the held endmembers (zero on the passive ones)
-            if self.method == "fcls":
-                y -= (y * passive).sum(axis=0) / np.maximum(passive.sum(axis=0), 1)
-            np.copyto(y, 0.0, where=passive)
-            violated = (z < -tol) | (y < -tol)
-            count = violated.sum(axis=0)
+            rows, codes, chances, fewest = rows[order], codes[order], chances[order], fewest[order]
+            c, passive = np.take(c, pick[order], axis=0), np.take(passive, order, axis=0)
+            zy = self._solve_sorted(codes, c)
+            negative = zy < -tol  # an abundance or a multiplier (never both for one endmember)
+            count = negative.view(np.uint8) @ ones
             done = count == 0
-            out[:, cols[done]] = np.maximum(z[:, done], 0.0)
-            keep = np.flatnonzero(~done)
-            cols, c, passive, violated = cols[keep], c[:, keep], passive[:, keep], violated[:, keep]
-            count, chances, fewest = count[keep], chances[keep], fewest[keep]
+            out[rows[done]] = np.maximum(zy[done, :m], 0.0)
+            pick = np.flatnonzero(~done)
+            rows, passive, negative = rows[pick], passive[pick], negative[pick]
+            violated = negative[:, :m] | negative[:, m:]
+            count, chances, fewest = count[pick], chances[pick], fewest[pick]
             fewer = count < fewest
             fewest = np.where(fewer, count, fewest)
             chances = np.where(fewer, 3, chances - (chances > 0))
             single = ~fewer & (chances == 0)  # backup rule: exchange only the last violating endmember
             if single.any():
                 k = np.flatnonzero(single)
-                last = m - 1 - np.argmax(violated[::-1, k], axis=0)
-                violated[:, k] = False
-                violated[last, k] = True
+                last = m - 1 - np.argmax(violated[k, ::-1], axis=1)
+                violated[k] = False
+                violated[k, last] = True
             passive ^= violated
-        return out, cols
+        return out, rows
 
     def _primal(self, c: np.ndarray, max_iter: int | None = None) -> np.ndarray:
-        """Abundances ``(m, n)`` by the primal (Lawson-Hanson) active-set method, from a feasible start.
+        """Abundances ``(t, m)`` by the primal (Lawson-Hanson) active-set method, from a feasible start.
 
         The pixels still iterating are kept together and sorted by passive set at every step, so each
-        group is solved on contiguous columns; finished pixels leave the working set. Reductions over the
-        endmembers run along the first axis, i.e. as vector operations over pixels.
+        group is solved on contiguous rows; finished pixels leave the working set.
         """
-        m, n = c.shape
+        t, m = len(c), self.n_endmembers
         # warm start: the least-squares solution on every endmember (sum to one for FCLS), clipped to the
         # constraints; any feasible start is valid and this one is usually one or two steps from the optimum
-        w, w0 = self._solver((1 << m) - 1)
-        a = np.maximum(w @ c + w0, 0.0)
+        a = np.maximum(c @ self._solver((1 << m) - 1)[:, :m], 0.0)
         if self.method == "fcls":
-            total = a.sum(axis=0)
+            total = a.sum(axis=1, keepdims=True)
             a = np.where(total > 0, a / np.where(total > 0, total, 1.0), 1.0 / m)
         out = a.copy()
         passive = a > 0
-        cols = np.arange(n)
+        rows = np.arange(t)
         tol = self._tol
         for it in range(max_iter or 3 * m + 20):
-            if cols.size == 0:
+            if rows.size == 0:
                 break
             codes = self._codes(passive)
             order = np.argsort(codes, kind="stable")
-            cols, codes = cols[order], codes[order]
-            c, a, passive = c[:, order], a[:, order], passive[:, order]
-            z = self._solve_sorted(codes, c)
+            rows, codes = rows[order], codes[order]
+            c, a, passive = c[order], a[order], passive[order]
+            zy = self._solve_sorted(codes, c)
+            z, y = zy[:, :m], zy[:, m:]
             blocking = passive & (z <= tol)
-            feasible = ~np.logical_or.reduce(blocking, axis=0)
+            feasible = ~blocking.any(axis=1)
             # infeasible: move towards z until the first passive abundance reaches zero, drop it
             inf = np.flatnonzero(~feasible)
             if inf.size:
-                pi, ai, zi, bi = passive[:, inf], a[:, inf], z[:, inf], blocking[:, inf]
+                pi, ai, zi, bi = passive[inf], a[inf], z[inf], blocking[inf]
                 ratio = np.where(bi, ai / np.where(bi, ai - zi, 1.0), np.inf)
-                alpha = np.clip(np.minimum.reduce(ratio, axis=0), 0.0, 1.0)
+                alpha = np.clip(ratio.min(axis=1, keepdims=True), 0.0, 1.0)
                 ai += alpha * (zi - ai)
                 pi &= ai > tol
                 if it < EAGER_STEPS:  # drop every endmember the step would make negative, not only the first
                     pi &= ~bi
                 ai *= pi
                 if self.method == "fcls":
-                    ai /= ai.sum(axis=0)
-                a[:, inf], passive[:, inf] = ai, pi
+                    ai /= ai.sum(axis=1, keepdims=True)
+                a[inf], passive[inf] = ai, pi
             # feasible: take z; optimal unless a bound's multiplier is negative, then free that endmember
             fe = np.flatnonzero(feasible)
-            zf, pf = z[:, fe], passive[:, fe]
-            a[:, fe] = zf
-            g = self.gram @ zf - c[:, fe]
-            if self.method == "fcls":
-                g -= (g * pf).sum(axis=0) / np.maximum(pf.sum(axis=0), 1)
-            np.copyto(g, np.inf, where=pf)
-            j, gmin = _argmin_rows(g)
-            go_on = gmin < -tol
-            passive[j[go_on], fe[go_on]] = True
-            done = np.zeros(cols.size, bool)
+            a[fe] = z[fe]
+            g = np.where(passive[fe], np.inf, y[fe])
+            j = np.argmin(g, axis=1)
+            go_on = g[np.arange(fe.size), j] < -tol
+            passive[fe[go_on], j[go_on]] = True
+            done = np.zeros(rows.size, bool)
             done[fe[~go_on]] = True
-            out[:, cols[done]] = a[:, done]
+            out[rows[done]] = a[done]
             keep = np.flatnonzero(~done)
-            cols, c, a, passive = cols[keep], c[:, keep], a[:, keep], passive[:, keep]
-        out[:, cols] = a
+            rows, c, a, passive = rows[keep], c[keep], a[keep], passive[keep]
+        out[rows] = a
         return out
 
     def unmix(self, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -238,25 +262,17 @@ class LinearUnmixer:
         ``(b, n)`` (as a cube strip is read). Safe in worker threads; BLAS threads are left as they are (the
         caller limits them, e.g. :func:`~geoml_qgis.core.threads.single_thread` around the workers)."""
         b, n = values.shape
-        c, xx = np.empty((self.n_endmembers, n)), np.empty(n)
+        m = self.n_endmembers
+        c, xx = np.empty((n, m)), np.empty(n)
+        e_t = np.ascontiguousarray(self.endmembers.T)
         for s in range(0, n, CHUNK):  # float64 copies of a few thousand spectra at a time
             x = np.asarray(values[:, s:s + CHUNK], np.float64)
-            c[:, s:s + CHUNK] = self.endmembers @ x
+            np.matmul(x.T, e_t, out=c[s:s + CHUNK])
             np.einsum("ij,ij->j", x, x, out=xx[s:s + CHUNK])
         a = self._abundances(c)
-        rss = xx - 2 * np.einsum("ij,ij->j", a, c) + np.einsum("ij,ij->j", self.gram @ a, a)
+        rss = xx - 2 * np.einsum("ij,ij->i", a, c) + np.einsum("ij,ij->i", a @ self.gram, a)
         rmse = np.sqrt(np.maximum(rss, 0.0) / b)
-        return a.astype(np.float32), rmse.astype(np.float32)
-
-
-def _argmin_rows(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``argmin(axis=0)`` of ``(m, t)`` and the minima, swept row by row (vector operations over columns)."""
-    best = g[0].copy()
-    arg = np.zeros(g.shape[1], np.intp)
-    for k in range(1, len(g)):
-        np.putmask(arg, g[k] < best, k)
-        np.minimum(best, g[k], out=best)
-    return arg, best
+        return np.ascontiguousarray(a.T, np.float32), rmse.astype(np.float32)
 
 
 def endmembers_by_class(library) -> tuple[list[str], np.ndarray]:

@@ -34,6 +34,8 @@ _GDAL_TYPES = {
 }
 
 DEFAULT_NODATA = {"f": -9999.0, "i": -9999, "u": 0}
+#: width and height of the GeoTIFF tiles (pixels)
+TILE = 256
 
 
 class BlockWriter:
@@ -106,7 +108,7 @@ class BlockWriter:
     def __enter__(self) -> "BlockWriter":
         check_output_size(self.path, self.grid.width, self.grid.height, self.count, self.dtype.itemsize)
         self._tmp = self._stack.enter_context(atomic_path(self.path))
-        opts = ["TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER",
+        opts = ["TILED=YES", f"BLOCKXSIZE={TILE}", f"BLOCKYSIZE={TILE}", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER",
                 f"PREDICTOR={3 if self.dtype.kind == 'f' else 2}", "NUM_THREADS=ALL_CPUS",
                 f"INTERLEAVE={self.interleave.upper()}"]
         if self.dtype.kind == "f":  # float mantissas barely compress: level 1 is as small (+1 %) in half the time
@@ -174,6 +176,16 @@ class BlockWriter:
         if self.dtype.kind == "f":
             mask = mask | ~np.isfinite(data)
         self._write_band(window, band, data, mask)
+
+    def flush(self) -> None:
+        """Compress and store the blocks written so far (in GDAL's threads; this waits for them).
+
+        Call it when whole rows of tiles (:data:`TILE` rows, full width) are complete: compressing is then
+        spread over the run instead of all left to the end. A tile stored half-written is stored again.
+        """
+        if self._ds is None:
+            raise RuntimeError("BlockWriter.flush() outside its 'with' block")
+        self._ds.FlushCache()
 
     def _float(self, data: np.ndarray) -> np.ndarray:
         """Values of a float output as float64, or as they are when already of the output's type (no copy)."""
