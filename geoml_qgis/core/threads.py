@@ -13,10 +13,42 @@ import collections
 import contextlib
 import os
 import sys
+import threading
 from typing import Callable, Iterable, Iterator, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+_blas_limited = 0  # how many single_thread(blas=True) contexts are open (BLAS limits are process-wide)
+_blas_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    """Limit BLAS to one thread unless an enclosing context already did.
+
+    threadpoolctl walks every loaded library in pure Python (milliseconds, holding the GIL),
+    and the limit is process-wide: block workers inside a limited pipeline skip it.
+    """
+    global _blas_limited
+    with _blas_lock:
+        nested = _blas_limited > 0
+        _blas_limited += 1
+    try:
+        if nested:
+            yield
+            return
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:  # pragma: no cover - scikit-learn brings threadpoolctl
+            yield
+            return
+        with threadpool_limits(limits=1, user_api="blas"):
+            yield
+    finally:
+        with _blas_lock:
+            _blas_limited -= 1
 
 
 @contextlib.contextmanager
@@ -24,12 +56,7 @@ def single_thread(blas: bool = True, torch: bool = True) -> Iterator[None]:
     """Run the block on one BLAS thread and (if torch is imported) one torch thread."""
     with contextlib.ExitStack() as stack:
         if blas:
-            try:
-                from threadpoolctl import threadpool_limits
-            except ImportError:  # pragma: no cover - scikit-learn brings threadpoolctl
-                pass
-            else:
-                stack.enter_context(threadpool_limits(limits=1, user_api="blas"))
+            stack.enter_context(_one_blas_thread())
         torch_module = sys.modules.get("torch") if torch else None
         if torch_module is not None:
             before = torch_module.get_num_threads()
