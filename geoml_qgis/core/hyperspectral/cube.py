@@ -189,12 +189,14 @@ class Cube:
 
         Returns ``(pixels, valid)``: float32 ``(height*width, n)`` for the given band
         indices (0-based; default :attr:`good`) in row-major pixel order, and
-        ``(height*width,)`` bool, False where any of those bands is NaN or nodata.
+        ``(height*width,)`` bool, False where any of those bands is NaN or nodata. Several threads
+        may call this at once.
         """
         idx = self.good if bands is None else np.asarray(bands)
         if self._ds is not None:
-            arr = self._ds.ReadAsArray(window.col_off, window.row_off, window.width, window.height,
-                                       band_list=[int(b) + 1 for b in idx], buf_type=gdal.GDT_Float32)
+            with self._lock:  # a GDAL dataset serves one thread at a time
+                arr = self._ds.ReadAsArray(window.col_off, window.row_off, window.width, window.height,
+                                           band_list=[int(b) + 1 for b in idx], buf_type=gdal.GDT_Float32)
             arr = arr.reshape(len(idx), -1)
             pixels = np.ascontiguousarray(arr.T)
         else:
