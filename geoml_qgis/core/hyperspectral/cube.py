@@ -75,6 +75,7 @@ class Cube:
     def __init__(self, path: str | os.PathLike, check: bool = True):
         p = Path(path)
         self._lock = threading.Lock()
+        self._local = threading.local()  # each reading thread's raw buffer
         self._mm: np.memmap | None = None
         if not p.exists():
             raise GeoMLError(f"Cube not found: {p}")
@@ -267,7 +268,8 @@ class Cube:
                     out[:, k] = arr.reshape(-1)
                 return out
             fh.seek(self._offset + r0 * w * b * size)
-            raw = np.fromfile(fh, self._dtype, n * w * b)
+            raw = self._buffer(n * w * b)
+            raw = raw[:fh.readinto(raw) // size]  # a short file fails below, as np.fromfile's short read did
         full = len(idx) == b and np.array_equal(idx, np.arange(b))
         if self._interleave == "bil":  # row by row: bands picked as whole lines, then one cache-sized transpose
             lines = raw.reshape(n, b, w)
@@ -278,6 +280,15 @@ class Cube:
         arr = raw.reshape(n, w, b)[:, cols, :]
         sel = arr if full else arr[..., idx]
         return np.ascontiguousarray(sel.reshape(-1, len(idx)), dtype=np.float32)
+
+    def _buffer(self, size: int) -> np.ndarray:
+        """This thread's raw-read buffer of *size* values, kept from strip to strip: a fresh array of a
+        strip's size (tens of MB) costs page faults every strip, which concurrent threads serialise on."""
+        nbytes = size * self._dtype.itemsize
+        buf = getattr(self._local, "raw", None)
+        if buf is None or buf.size < nbytes:
+            buf = self._local.raw = np.empty(nbytes, np.uint8)
+        return buf[:nbytes].view(self._dtype)  # bytes: a copy of this cube read with another data type shares it
 
     def find_empty_bands(self, n_rows: int = 8) -> np.ndarray:
         """Good bands with no valid value on *n_rows* rows spread over the cube (e.g. all-NaN water bands).
@@ -297,6 +308,7 @@ class Cube:
     def close(self) -> None:
         self._ds = None
         self._mm = None
+        self._local = threading.local()
 
     def __enter__(self) -> "Cube":
         return self
