@@ -268,8 +268,11 @@ class Cube:
                     out[:, k] = arr.reshape(-1)
                 return out
             fh.seek(self._offset + r0 * w * b * size)
-            raw = self._buffer(n * w * b)
-            raw = raw[:fh.readinto(raw) // size]  # a short file fails below, as np.fromfile's short read did
+            if self._interleave == "bil":  # copied out line by line below: the thread's buffer is reused
+                raw = self._buffer(n * w * b)
+                raw = raw[:fh.readinto(raw) // size]  # a short file fails below, as np.fromfile's short read did
+            else:  # BIP: the pixels may be returned as they were read, without a copy
+                raw = np.fromfile(fh, self._dtype, n * w * b)
         full = len(idx) == b and np.array_equal(idx, np.arange(b))
         if self._interleave == "bil":  # row by row: bands picked as whole lines, then one cache-sized transpose
             lines = raw.reshape(n, b, w)
