@@ -263,6 +263,9 @@ class ProspectivityModel:
                 block = stack.read(win)
                 px = block.data.reshape(block.shape[0], -1)  # (f, cells) float32, feature-major
                 ok = ~np.ma.getmaskarray(block).reshape(px.shape).any(axis=0)
+                if ok.all():  # no gap: the block as it is, no copies of its cells
+                    u = self.est_.predict_uncertainty(px.T, device, mutual_information=False)
+                    return [u[k].reshape(win.height, win.width) for k in ("probability", *keys)]
                 out = [np.full(px.shape[1], np.nan, np.float32) for _ in range(1 + len(keys))]
                 if ok.any():
                     u = self.est_.predict_uncertainty(px[:, ok].T, device, mutual_information=False)
