@@ -197,8 +197,8 @@ class RasterStack:
         return np.ma.concatenate(parts, axis=0) if len(parts) > 1 else parts[0]
 
     def _thread_datasets(self) -> list[gdal.Dataset]:
-        """The datasets this thread reads: its own handles of unwarped files (opened on first use;
-        the thread that opened the stack uses the original ones), the shared warped VRTs."""
+        """The datasets this thread reads: its own handles of unwarped files (opened on its first read;
+        the first thread to read uses those opened with the stack) and the shared warped VRTs."""
         key = threading.get_ident()
         with self._lock:
             mine = self._handles.get(key)
