@@ -153,7 +153,7 @@ def run_sam_parts(work: Path, n: int) -> dict:
     with single_thread():
         for window in cube.strips():
             t0 = time.perf_counter()
-            pixels, valid = cube.read_pixels(window, bands)
+            pixels, valid = cube.read_pixels(window, bands, reuse=True)
             t1 = time.perf_counter()
             sam.predict(pixels if valid.all() else pixels[valid])
             read_s, classify_s = read_s + t1 - t0, classify_s + time.perf_counter() - t1

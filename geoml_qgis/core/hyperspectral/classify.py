@@ -191,7 +191,7 @@ def classify_sam(cube_path, library: SpectralLibrary, out_classes, out_angle=Non
 def _run(cube, bands, compute, writers, progress, max_pixels, workers=None) -> None:
     """Strips of *cube* read and computed by *workers* threads (None: every core), written in order."""
     def work(window):
-        pixels, valid = cube.read_pixels(window, bands)  # thread-safe: each strip is read by its worker
+        pixels, valid = cube.read_pixels(window, bands, reuse=True)  # each strip read by its worker, into its buffer
         return [out.reshape(window.height, window.width) for out in compute(pixels, valid)]
 
     with contextlib.ExitStack() as stack:

@@ -185,13 +185,15 @@ class Cube:
         for r in range(0, self.height, rows):
             yield Window(0, r, self.width, min(rows, self.height - r))
 
-    def read_pixels(self, window: Window, bands: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def read_pixels(self, window: Window, bands: np.ndarray | None = None,
+                    reuse: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Spectra of *window* as rows.
 
         Returns ``(pixels, valid)``: float32 ``(height*width, n)`` for the given band
         indices (0-based; default :attr:`good`) in row-major pixel order, and
         ``(height*width,)`` bool, False where any of those bands is NaN or nodata. Several threads
-        may call this at once.
+        may call this at once. *reuse*: the pixels of a BIL file go into this thread's buffer, valid
+        until the thread's next read with *reuse* (for strip workers done with a strip before the next).
         """
         idx = self.good if bands is None else np.asarray(bands)
         if self._ds is not None:
@@ -201,7 +203,7 @@ class Cube:
             arr = arr.reshape(len(idx), -1)
             pixels = np.ascontiguousarray(arr.T)
         else:
-            pixels = self._read_raw(window, idx)
+            pixels = self._read_raw(window, idx, reuse)
         valid = np.isfinite(pixels).all(axis=1)
         if self.nodata is not None:
             valid &= ~(pixels == np.float32(self.nodata)).any(axis=1)
@@ -255,7 +257,7 @@ class Cube:
             valid &= ~(values == np.float32(self.nodata)).any(axis=0)
         return valid
 
-    def _read_raw(self, window: Window, idx: np.ndarray) -> np.ndarray:
+    def _read_raw(self, window: Window, idx: np.ndarray, reuse: bool = False) -> np.ndarray:
         w, b, r0, n = self.width, self.n_bands, window.row_off, window.height
         cols = slice(window.col_off, window.col_off + window.width)
         size = self._dtype.itemsize
@@ -269,14 +271,16 @@ class Cube:
                 return out
             fh.seek(self._offset + r0 * w * b * size)
             if self._interleave == "bil":  # copied out line by line below: the thread's buffer is reused
-                raw = self._buffer(n * w * b)
+                raw = self._buffer("raw", n * w * b, self._dtype)
                 raw = raw[:fh.readinto(raw) // size]  # a short file fails below, as np.fromfile's short read did
             else:  # BIP: the pixels may be returned as they were read, without a copy
                 raw = np.fromfile(fh, self._dtype, n * w * b)
         full = len(idx) == b and np.array_equal(idx, np.arange(b))
         if self._interleave == "bil":  # row by row: bands picked as whole lines, then one cache-sized transpose
             lines = raw.reshape(n, b, w)
-            out = np.empty((n, window.width, len(idx)), np.float32)
+            shape = (n, window.width, len(idx))
+            out = self._buffer("pixels", n * window.width * len(idx), np.float32).reshape(shape) if reuse \
+                else np.empty(shape, np.float32)
             for i in range(n):
                 out[i] = (lines[i] if full else lines[i, idx])[:, cols].T
             return out.reshape(-1, len(idx))
@@ -284,14 +288,15 @@ class Cube:
         sel = arr if full else arr[..., idx]
         return np.ascontiguousarray(sel.reshape(-1, len(idx)), dtype=np.float32)
 
-    def _buffer(self, size: int) -> np.ndarray:
-        """This thread's raw-read buffer of *size* values, kept from strip to strip: a fresh array of a
+    def _buffer(self, name: str, size: int, dtype: np.dtype) -> np.ndarray:
+        """This thread's buffer *name* of *size* values, kept from strip to strip: a fresh array of a
         strip's size (tens of MB) costs page faults every strip, which concurrent threads serialise on."""
-        nbytes = size * self._dtype.itemsize
-        buf = getattr(self._local, "raw", None)
+        nbytes = size * np.dtype(dtype).itemsize
+        buf = getattr(self._local, name, None)
         if buf is None or buf.size < nbytes:
-            buf = self._local.raw = np.empty(nbytes, np.uint8)
-        return buf[:nbytes].view(self._dtype)  # bytes: a copy of this cube read with another data type shares it
+            buf = np.empty(nbytes, np.uint8)
+            setattr(self._local, name, buf)
+        return buf[:nbytes].view(dtype)  # bytes: the cube read with another data type shares it
 
     def find_empty_bands(self, n_rows: int = 8) -> np.ndarray:
         """Good bands with no valid value on *n_rows* rows spread over the cube (e.g. all-NaN water bands).
