@@ -14,6 +14,8 @@ classified with one worker thread and with two (speed-up printed with the 1-minu
 2,000^2 peak within 1.5x of the 1,000^2 peak. Accuracy: the CNN as used (64 internal bands)
 against the same network on every usable sensor band, on the scene's known truth.
 Each run prints its CPU seconds too (pixels per CPU second: the work's cost on a busy machine).
+SAM's parts are timed apart on the 1,000^2 cube, one thread: opening and checking the cube (serial,
+once a run), reading the strips and classifying them (both in the workers).
 
 Options: ``--device cpu|auto|cuda`` (the CNN's classification device; training stays on the CPU;
 default cpu), ``--quick`` (the 1,000^2 cube only: about a quarter of the disk and time; the 2,000^2
