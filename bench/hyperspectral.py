@@ -14,6 +14,8 @@ classified with one worker thread and with two (speed-up printed with the 1-minu
 2,000^2 peak within 1.5x of the 1,000^2 peak. Accuracy: the CNN as used (64 internal bands)
 against the same network on every usable sensor band, on the scene's known truth.
 Each run prints its CPU seconds too (pixels per CPU second: the work's cost on a busy machine).
+SAM's parts are timed apart on the 1,000^2 cube, one thread: opening and checking the cube (serial,
+once a run), reading the strips and classifying them (both in the workers).
 
 Options: ``--device cpu|auto|cuda`` (the CNN's classification device; training stays on the CPU;
 default cpu), ``--quick`` (the 1,000^2 cube only: about a quarter of the disk and time; the 2,000^2
@@ -135,6 +137,31 @@ def run_sam(work: Path, n: int, workers: int = 0) -> dict:
             "load": os.getloadavg()[0]}
 
 
+def run_sam_parts(work: Path, n: int) -> dict:
+    """SAM's parts, one thread, strip by strip as ``classify_sam`` runs them: reading the strips
+    (``Cube.read_pixels``: the file read and the BIL -> pixel transpose) apart from classifying them."""
+    from geoml_qgis.core.hyperspectral.classify import library_on_cube, open_cube
+    from geoml_qgis.core.hyperspectral.library import read_library
+    from geoml_qgis.core.hyperspectral.sam import SpectralAngleMapper
+    from geoml_qgis.core.threads import single_thread
+
+    lib = read_library(work / "library_full.sli")
+    t0 = time.perf_counter()
+    cube = open_cube(work / f"cube{n}.bil")
+    bands, refs = library_on_cube(lib, cube)
+    open_s = time.perf_counter() - t0
+    sam = SpectralAngleMapper(refs, lib.y, lib.classes, 0.5)
+    read_s = classify_s = 0.0
+    with single_thread():
+        for window in cube.strips():
+            t0 = time.perf_counter()
+            pixels, valid = cube.read_pixels(window, bands, reuse=True)
+            t1 = time.perf_counter()
+            sam.predict(pixels if valid.all() else pixels[valid])
+            read_s, classify_s = read_s + t1 - t0, classify_s + time.perf_counter() - t1
+    return {"open_s": open_s, "read_s": read_s, "classify_s": classify_s}
+
+
 def _in_memory(work: Path, n: int):
     from geoml_qgis.core.hyperspectral.classify import library_on_cube, open_cube
     from geoml_qgis.core.hyperspectral.library import read_library
@@ -202,6 +229,7 @@ def main() -> None:
         for step in ("cnn", "sam"):
             for w in (1, 2):
                 res[f"{step}1000_w{w}"] = child(step, work, "1000", str(w))
+        sam_parts = child("sam_parts", work, "1000")
         spy = child("spy", work, "1000")
         if not spy.get("missing"):
             res["spy1000"] = spy
@@ -232,6 +260,11 @@ def main() -> None:
         print(f"  {step.upper()} 1,000^2 from disk: 1 worker {one['seconds']:.1f} s ({one['cpu_s']:.1f} CPU s, load "
               f"{one['load']:.1f}), 2 workers {two['seconds']:.1f} s ({two['cpu_s']:.1f} CPU s, load {two['load']:.1f}): "
               f"speed-up {one['seconds'] / two['seconds']:.2f}x")
+    parts, one = sam_parts, res["sam1000_w1"]
+    rest = one["seconds"] - parts["open_s"] - parts["read_s"] - parts["classify_s"]
+    print(f"  SAM 1,000^2 parts, one thread: opening and checking the cube {parts['open_s']:.2f} s (serial, once a run), "
+          f"reading the strips {parts['read_s']:.2f} s and classifying them {parts['classify_s']:.2f} s (both in the "
+          f"workers), writing and the rest {rest:.2f} s (the 1-worker run less the three)")
     big = "2000" if 2000 in sizes else "1000"
     label = "2,000^2" if big == "2000" else "1,000^2"
     checks = [
@@ -257,7 +290,7 @@ def main() -> None:
 if __name__ == "__main__":
     if len(sys.argv) > 2:
         step, work = sys.argv[1], Path(sys.argv[2])
-        funcs = {"prepare": prepare, "train": train, "cnn": run_cnn, "sam": run_sam, "spy": run_spy,
+        funcs = {"prepare": prepare, "train": train, "cnn": run_cnn, "sam": run_sam, "sam_parts": run_sam_parts, "spy": run_spy,
                  "ours_in_memory": run_ours_in_memory}
         extra = [int(a) for a in sys.argv[3:]]
         print(json.dumps(funcs[step](work, *extra)))

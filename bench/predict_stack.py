@@ -9,7 +9,9 @@ Peak resident memory (ru_maxrss) is printed with the ratio. Target: the 5,000² 
 1.5x of the 2,500² stack's, i.e. memory does not grow with the raster. The 2,500² stack is also
 predicted with one worker thread and with two (``workers``): the speed-up is printed with the 1-minute
 load average and the CPU seconds of each run (target >= 1 Mpx/s for the ensemble with its four outputs,
-speed-up >= 1.7x). The 1-worker run is the same-run reference of the 2-worker one.
+speed-up >= 1.7x). The 1-worker run is the same-run reference of the 2-worker one. The parts of the
+pipeline are timed apart, one thread each (reading every block; writing the outputs with the final flush),
+so the share that the workers cannot split is visible.
 
 Options: ``--device cpu|auto|cuda`` (the ensemble's torch device; default cpu), ``--size N`` (side of
 the smaller stack, default 2500), ``--no-memory`` (skip the 4x larger stack and its peak-memory ratio),
@@ -67,6 +69,33 @@ def predict(model: str, src: str, dst: str, workers: int = 0, device: str = "cpu
             "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "load": os.getloadavg()[0]}
 
 
+def parts(src: str, dst: str, outputs: int) -> dict:
+    """The block pipeline's parts, one thread, as ``predict_stack`` runs them: reading every block of the
+    stack alone, then writing *outputs* float32 rasters of its size (the first band's values) alone, final
+    flush included. The prediction is the rest of the 1-worker run."""
+    from geoml_qgis.core.io import BlockWriter, RasterStack
+    from geoml_qgis.core.io.blocks import bounded_gdal_cache
+
+    with RasterStack([src]) as stack, bounded_gdal_cache():
+        windows = list(stack.windows(512))
+        read_s, first = 0.0, []
+        for win in windows:
+            t0 = time.perf_counter()
+            block = stack.read(win)
+            read_s += time.perf_counter() - t0
+            first.append(block[0].copy())  # one band kept
+        paths = [dst.replace(".tif", f"_{k}.tif") for k in range(outputs)]
+        t0 = time.perf_counter()
+        writers = [BlockWriter(p, stack.grid, 1, "float32").__enter__() for p in paths]
+        for win, block in zip(windows, first):
+            for w in writers:
+                w.write(win, block)
+        for w in writers:
+            w.__exit__(None, None, None)
+        write_s = time.perf_counter() - t0
+    return {"read_s": read_s, "write_s": write_s}
+
+
 def child(n: int, workdir: str, model: str, tag: str, workers: int = 0, device: str = "cpu") -> dict:
     src, dst = f"{workdir}/stack_{n}.tif", f"{workdir}/p_{tag}_{n}.tif"
     if not Path(src).exists():
@@ -99,12 +128,19 @@ def main() -> None:
             one = child(n, workdir, model, method, 1, args.device)
             two = child(n, workdir, model, method, 2, args.device)
             every = child(n, workdir, model, method, 0, args.device)
+            part = json.loads(subprocess.run([sys.executable, __file__, "parts", f"{workdir}/stack_{n}.tif",
+                                              f"{workdir}/parts.tif", str(4 if method == "vae_ensemble" else 1)],
+                                             check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
             print(f"predict_stack: {labels[method]}, {BANDS}-band float32 stack, block by block, device {args.device}")
             print(f"  {n:,}², 1 worker:       {_line(n, one)}")
             print(f"  {n:,}², 2 workers:      {_line(n, two)}")
             print(f"  {n:,}², every core ({os.cpu_count()}): {_line(n, every)}")
             print(f"  2-worker speed-up over 1 worker: {one['seconds'] / two['seconds']:.2f}x (target >= 1.7 on quiet "
                   f"cores); {n * n / two['seconds'] / 1e6:.2f} Mpx/s with 2 workers", flush=True)
+            rest = one["seconds"] - part["read_s"] - part["write_s"]
+            print(f"  parts of the 1-worker run, one thread each: reading the blocks {part['read_s']:.1f} s, writing the "
+                  f"outputs with the final flush {part['write_s']:.1f} s, prediction and the rest {rest:.1f} s; reading "
+                  "and predicting run in the workers, writing in the calling thread beside them", flush=True)
             if not args.no_memory:
                 large = child(big, workdir, model, method, 0, args.device)
                 ratio = large["peak_mb"] / every["peak_mb"]
@@ -116,6 +152,8 @@ def main() -> None:
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "make":
         make_stack(sys.argv[2], int(sys.argv[3]))
+    elif len(sys.argv) > 1 and sys.argv[1] == "parts":
+        print(json.dumps(parts(sys.argv[2], sys.argv[3], int(sys.argv[4]))))
     elif len(sys.argv) > 1 and sys.argv[1] == "predict":
         print(json.dumps(predict(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6])))
     else:

@@ -376,6 +376,19 @@ def test_nodata_pixels_stay_nodata(tmp_path):
     assert (out != NODATA_CLASS).sum() == 600 - 11
 
 
+def test_cube_strips_read_from_several_threads_equal_those_read_alone():
+    """Strip workers read a cube at once, each into its own reusable buffer."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    cube = Cube(CUBE)
+    strips = list(cube.strips(300)) * 3
+    alone = [cube.read_pixels(w) for w in strips]
+    with ThreadPoolExecutor(3) as pool:
+        together = list(pool.map(cube.read_pixels, strips))
+    for (p1, v1), (p2, v2) in zip(alone, together):
+        assert np.array_equal(p1, p2, equal_nan=True) and np.array_equal(v1, v2)
+
+
 def test_two_workers_write_the_same_classes(trained, tmp_path):
     from geoml_qgis.core.hyperspectral.classify import classify_cnn, classify_sam
     from geoml_qgis.core.hyperspectral.cnn import SpectralCNN

@@ -187,6 +187,26 @@ def test_stack_masks_nodata_and_samples_points(write_raster):
     assert vals.mask[1, 0] and vals.mask[3, 0]  # nodata cell, outside the grid
 
 
+def test_stack_reads_the_same_blocks_from_several_threads(write_raster):
+    """Block workers read a stack at once (each through its own GDAL handle; a warped input one
+    thread at a time): every block equals the one read alone, nodata masks included."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(0)
+    arr = rng.normal(size=(3, 90, 70)).astype(np.float32)
+    arr[1, 5:9, 3:30] = -1
+    plain = write_raster(arr, nodata=-1, name="plain.tif")
+    coarse = write_raster(arr[0, ::2, ::2], (0.0, 2.0, 0.0, 10.0, 0.0, -2.0), name="coarse.tif")
+    with RasterStack([plain, coarse]) as stack:
+        windows = list(stack.windows(16)) * 3
+        alone = [stack.read(w) for w in windows]
+        with ThreadPoolExecutor(4) as pool:
+            together = list(pool.map(stack.read, windows))
+        assert stack.warped == [False, True] and len(stack._handles) > 1
+    for a, b in zip(alone, together):
+        assert np.array_equal(a.data, b.data, equal_nan=True) and np.array_equal(a.mask, b.mask)
+
+
 def test_align_rasters_writes_named_bands(write_raster, tmp_path):
     a = write_raster(np.ones((5, 5)), name="dem.tif")
     b = write_raster(np.full((5, 5), 2.0), name="dist.tif")

@@ -16,12 +16,11 @@ import numpy as np
 
 from ..device import resolve_device
 from ..errors import GeoMLError
-from ..io.blocks import bounded_gdal_cache
+from ..io.blocks import process_blocks
 from ..io.provenance import provenance
 from ..io.style import RasterStyle
 from ..io.writer import BlockWriter
-from ..progress import ProgressCallback, report
-from ..threads import ordered_map, resolve_workers, single_thread
+from ..progress import ProgressCallback
 from .cube import Cube
 from .library import SpectralLibrary
 from .resample import resample_spectra
@@ -51,26 +50,6 @@ def open_cube(path: str | os.PathLike, warn: Warn | None = None) -> Cube:
             wl = ", ".join(f"{cube.wavelengths[i]:.0f}" for i in empty[:12])
             warn(f"{empty.size} band(s) of '{cube.name}' hold no data and are left out (nm: {wl}{'...' if empty.size > 12 else ''}).")
     return cube
-
-
-def _stream(cube: Cube, bands: np.ndarray, compute, writers, progress, max_pixels: int,
-            workers: int | None = None) -> None:
-    """Strips read one at a time (in order), computed by *workers* threads, written in order."""
-    total = cube.height
-    lock = threading.Lock()
-    n = resolve_workers(workers)
-
-    def work(window):
-        with lock:
-            pixels, valid = cube.read_pixels(window, bands)
-        return compute(pixels, valid)
-
-    report(progress, 0.0)
-    with bounded_gdal_cache(), single_thread():
-        for window, outputs in ordered_map(work, cube.strips(max_pixels), n):
-            for writer, out in zip(writers, outputs):
-                writer.write(window, out.reshape(window.height, window.width))
-            report(progress, (window.row_off + window.height) / total)
 
 
 def model_bands(model, cube: Cube, warn: Warn | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -194,7 +173,7 @@ def classify_sam(cube_path, library: SpectralLibrary, out_classes, out_angle=Non
     def compute(pixels, valid):
         cls = np.full(len(pixels), NODATA_CLASS, np.uint8)
         ang = np.full(len(pixels), np.nan, np.float32)
-        c, a = sam.predict(pixels[valid])
+        c, a = sam.predict(pixels if valid.all() else pixels[valid])  # no copy of a strip with no gap
         cls[valid], ang[valid] = c, a
         with lock:
             counts[:] += np.bincount(c, minlength=counts.size)
@@ -210,7 +189,12 @@ def classify_sam(cube_path, library: SpectralLibrary, out_classes, out_angle=Non
 
 
 def _run(cube, bands, compute, writers, progress, max_pixels, workers=None) -> None:
+    """Strips of *cube* read and computed by *workers* threads (None: every core), written in order."""
+    def work(window):
+        pixels, valid = cube.read_pixels(window, bands, reuse=True)  # each strip read by its worker, into its buffer
+        return [out.reshape(window.height, window.width) for out in compute(pixels, valid)]
+
     with contextlib.ExitStack() as stack:
         opened = [stack.enter_context(w) for w in writers]
-        _stream(cube, bands, compute, opened, progress, max_pixels, workers)
+        process_blocks(cube.grid, work, opened, progress, workers=workers, windows=cube.strips(max_pixels))
     cube.close()

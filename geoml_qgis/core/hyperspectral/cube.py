@@ -75,6 +75,7 @@ class Cube:
     def __init__(self, path: str | os.PathLike, check: bool = True):
         p = Path(path)
         self._lock = threading.Lock()
+        self._local = threading.local()  # each reading thread's raw buffer
         self._mm: np.memmap | None = None
         if not p.exists():
             raise GeoMLError(f"Cube not found: {p}")
@@ -184,21 +185,25 @@ class Cube:
         for r in range(0, self.height, rows):
             yield Window(0, r, self.width, min(rows, self.height - r))
 
-    def read_pixels(self, window: Window, bands: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def read_pixels(self, window: Window, bands: np.ndarray | None = None,
+                    reuse: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Spectra of *window* as rows.
 
         Returns ``(pixels, valid)``: float32 ``(height*width, n)`` for the given band
         indices (0-based; default :attr:`good`) in row-major pixel order, and
-        ``(height*width,)`` bool, False where any of those bands is NaN or nodata.
+        ``(height*width,)`` bool, False where any of those bands is NaN or nodata. Several threads
+        may call this at once. *reuse*: the pixels of a BIL file go into this thread's buffer, valid
+        until the thread's next read with *reuse* (for strip workers done with a strip before the next).
         """
         idx = self.good if bands is None else np.asarray(bands)
         if self._ds is not None:
-            arr = self._ds.ReadAsArray(window.col_off, window.row_off, window.width, window.height,
-                                       band_list=[int(b) + 1 for b in idx], buf_type=gdal.GDT_Float32)
+            with self._lock:  # a GDAL dataset serves one thread at a time
+                arr = self._ds.ReadAsArray(window.col_off, window.row_off, window.width, window.height,
+                                           band_list=[int(b) + 1 for b in idx], buf_type=gdal.GDT_Float32)
             arr = arr.reshape(len(idx), -1)
             pixels = np.ascontiguousarray(arr.T)
         else:
-            pixels = self._read_raw(window, idx)
+            pixels = self._read_raw(window, idx, reuse)
         valid = np.isfinite(pixels).all(axis=1)
         if self.nodata is not None:
             valid &= ~(pixels == np.float32(self.nodata)).any(axis=1)
@@ -252,7 +257,7 @@ class Cube:
             valid &= ~(values == np.float32(self.nodata)).any(axis=0)
         return valid
 
-    def _read_raw(self, window: Window, idx: np.ndarray) -> np.ndarray:
+    def _read_raw(self, window: Window, idx: np.ndarray, reuse: bool = False) -> np.ndarray:
         w, b, r0, n = self.width, self.n_bands, window.row_off, window.height
         cols = slice(window.col_off, window.col_off + window.width)
         size = self._dtype.itemsize
@@ -265,17 +270,33 @@ class Cube:
                     out[:, k] = arr.reshape(-1)
                 return out
             fh.seek(self._offset + r0 * w * b * size)
-            raw = np.fromfile(fh, self._dtype, n * w * b)
+            if self._interleave == "bil":  # copied out line by line below: the thread's buffer is reused
+                raw = self._buffer("raw", n * w * b, self._dtype)
+                raw = raw[:fh.readinto(raw) // size]  # a short file fails below, as np.fromfile's short read did
+            else:  # BIP: the pixels may be returned as they were read, without a copy
+                raw = np.fromfile(fh, self._dtype, n * w * b)
         full = len(idx) == b and np.array_equal(idx, np.arange(b))
         if self._interleave == "bil":  # row by row: bands picked as whole lines, then one cache-sized transpose
             lines = raw.reshape(n, b, w)
-            out = np.empty((n, window.width, len(idx)), np.float32)
+            shape = (n, window.width, len(idx))
+            out = self._buffer("pixels", n * window.width * len(idx), np.float32).reshape(shape) if reuse \
+                else np.empty(shape, np.float32)
             for i in range(n):
                 out[i] = (lines[i] if full else lines[i, idx])[:, cols].T
             return out.reshape(-1, len(idx))
         arr = raw.reshape(n, w, b)[:, cols, :]
         sel = arr if full else arr[..., idx]
         return np.ascontiguousarray(sel.reshape(-1, len(idx)), dtype=np.float32)
+
+    def _buffer(self, name: str, size: int, dtype: np.dtype) -> np.ndarray:
+        """This thread's buffer *name* of *size* values, kept from strip to strip: a fresh array of a
+        strip's size (tens of MB) costs page faults every strip, which concurrent threads serialise on."""
+        nbytes = size * np.dtype(dtype).itemsize
+        buf = getattr(self._local, name, None)
+        if buf is None or buf.size < nbytes:
+            buf = np.empty(nbytes, np.uint8)
+            setattr(self._local, name, buf)
+        return buf[:nbytes].view(dtype)  # bytes: the cube read with another data type shares it
 
     def find_empty_bands(self, n_rows: int = 8) -> np.ndarray:
         """Good bands with no valid value on *n_rows* rows spread over the cube (e.g. all-NaN water bands).
@@ -295,6 +316,7 @@ class Cube:
     def close(self) -> None:
         self._ds = None
         self._mm = None
+        self._local = threading.local()
 
     def __enter__(self) -> "Cube":
         return self

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 from osgeo import gdal
@@ -40,6 +40,7 @@ def process_blocks(
     progress: ProgressCallback | None = None,
     block_size: int = DEFAULT_BLOCK,
     workers: int | None = 1,
+    windows: Iterable[Window] | None = None,
 ) -> None:
     """For every window of *grid*, write ``compute(window)`` into the open *writers*.
 
@@ -50,19 +51,24 @@ def process_blocks(
     cache is capped meanwhile (:data:`STREAM_CACHE_MB`), so peak memory does not grow
     with the raster's size.
 
+    *windows* replaces the grid's ``block_size`` squares (e.g. a cube's full-width strips).
+
     *workers* > 1 (None: every core) computes that many blocks at once in threads; *compute*
-    must then be thread-safe (guard reads of a shared GDAL dataset with a lock). Every worker
-    runs BLAS and torch on one thread (multi-threaded kernels round differently), and blocks
-    are written in order by the calling thread, so the files do not depend on the worker count;
-    at most ``2 * workers`` blocks are held at once.
+    must then be thread-safe, and should read its block itself: reading is then spread over
+    the workers too (:meth:`RasterStack.read <.raster.RasterStack.read>` gives each thread its own
+    GDAL handle; GDAL, numpy and torch release the GIL in their kernels). Every worker runs BLAS
+    and torch on one thread (multi-threaded kernels round differently), and blocks are written
+    in order by the calling thread, so the files do not depend on the worker count; at most
+    ``2 * workers`` blocks are held at once.
     """
     single = isinstance(writers, BlockWriter)
     outs = [writers] if single else list(writers)
-    total = grid.n_windows(block_size)
+    windows = list(grid.windows(block_size) if windows is None else windows)
+    total = len(windows)
     n = resolve_workers(workers)
     report(progress, 0.0)
     with bounded_gdal_cache(), single_thread():
-        for i, (window, result) in enumerate(ordered_map(compute, grid.windows(block_size), n)):
+        for i, (window, result) in enumerate(ordered_map(compute, windows, n)):
             for writer, block in zip(outs, [result] if single else result):
                 writer.write(window, block)
             report(progress, (i + 1) / total)

@@ -6,6 +6,7 @@ outliving its dataset crashes the process).
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -72,14 +73,15 @@ def read_window(ds: gdal.Dataset, window: Window, bands: Sequence[int] | None = 
     mask = np.zeros(out.shape, dtype=bool)
     for k, b in enumerate(idx):
         band = ds.GetRasterBand(b)
-        arr = band.ReadAsArray(window.col_off, window.row_off, window.width, window.height)
-        out[k] = arr
+        if band.DataType == gdal.GDT_Float32:  # straight into the block: no temporary array, no copy
+            arr = band.ReadAsArray(window.col_off, window.row_off, window.width, window.height, buf_obj=out[k])
+        else:
+            arr = band.ReadAsArray(window.col_off, window.row_off, window.width, window.height)
+            out[k] = arr
         nodata = band.GetNoDataValue()
-        if nodata is not None:
-            mask[k] = arr == nodata
-            if np.isnan(nodata):
-                mask[k] |= np.isnan(arr)
-        mask[k] |= ~np.isfinite(out[k])
+        if nodata is not None and not np.isnan(nodata):  # a NaN nodata is masked as not finite below
+            np.equal(arr, nodata, out=mask[k])
+    mask |= ~np.isfinite(out)
     return np.ma.MaskedArray(out, mask=mask)
 
 
@@ -102,7 +104,9 @@ class RasterStack:
     assume_crs : str, optional
         CRS for inputs that carry none (the reference's CRS by default).
 
-    Use as a context manager, or call :meth:`close`.
+    Use as a context manager, or call :meth:`close`. Several threads may :meth:`read` at once:
+    each reads files through its own GDAL handle (a dataset serves one thread at a time), so
+    block workers decode in parallel; warped inputs are read by one thread at a time.
     """
 
     def __init__(
@@ -134,6 +138,8 @@ class RasterStack:
         self._datasets: list[gdal.Dataset] = []
         self.band_names: list[str] = []
         self._band_map: list[tuple[int, int]] = []  # (dataset index, band number)
+        self._lock = threading.Lock()
+        self._handles: dict[int, list[gdal.Dataset]] = {}  # thread id -> its own handles of unwarped inputs
         self.warped: list[bool] = []
         for i, (src, path, method) in enumerate(zip(self._sources, self.paths, methods)):
             ds, warped = self._align(src, path, method, fallback_crs)
@@ -179,12 +185,31 @@ class RasterStack:
         return len(self._band_map)
 
     def read(self, window: Window) -> np.ma.MaskedArray:
-        """All bands of *window*: masked float32 array ``(count, height, width)``."""
+        """All bands of *window*: masked float32 array ``(count, height, width)`` (thread-safe)."""
         parts = []
-        for i, ds in enumerate(self._datasets):
+        for i, ds in enumerate(self._thread_datasets()):
             bands = [b for (d, b) in self._band_map if d == i]
-            parts.append(read_window(ds, window, bands))
+            if self.warped[i]:
+                with self._lock:
+                    parts.append(read_window(ds, window, bands))
+            else:
+                parts.append(read_window(ds, window, bands))
         return np.ma.concatenate(parts, axis=0) if len(parts) > 1 else parts[0]
+
+    def _thread_datasets(self) -> list[gdal.Dataset]:
+        """The datasets this thread reads: its own handles of unwarped files (opened on its first read;
+        the first thread to read uses those opened with the stack) and the shared warped VRTs."""
+        key = threading.get_ident()
+        with self._lock:
+            mine = self._handles.get(key)
+            if mine is None:
+                if not self._handles:  # the first reader uses the datasets opened by __init__
+                    mine = list(self._datasets)
+                else:
+                    mine = [ds if warped else gdal.Open(ds.GetDescription(), gdal.GA_ReadOnly)
+                            for ds, warped in zip(self._datasets, self.warped)]
+                self._handles[key] = mine
+        return mine
 
     def windows(self, block_size: int = DEFAULT_BLOCK) -> Iterable[Window]:
         return self.grid.windows(block_size)
@@ -215,6 +240,7 @@ class RasterStack:
         return np.ma.MaskedArray(values, mask=mask)
 
     def close(self) -> None:
+        self._handles.clear()
         self._datasets.clear()
         self._sources.clear()
         self.__dict__.pop("_ref_ds", None)

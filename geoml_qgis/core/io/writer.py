@@ -194,14 +194,15 @@ class BlockWriter:
         return data.astype(np.float64, copy=False)
 
     def _write_band(self, window: Window, i: int, data: np.ndarray, mask: np.ndarray) -> None:
-        valid = data[~mask]
+        gaps = bool(mask.any())  # a block without gaps needs neither the copy of its valid cells nor nodata
+        valid = data[~mask] if gaps else data.reshape(-1)
         if valid.size:
             self._min[i] = min(self._min[i], float(valid.min()))
             self._max[i] = max(self._max[i], float(valid.max()))
             self._n[i] += valid.size
             self._sum[i] += float(valid.sum(dtype=np.float64))
             self._sum2[i] += float(np.square(valid, dtype=np.float64).sum())
-        out = np.where(mask, self.nodata, data).astype(self.dtype, copy=False)
+        out = (np.where(mask, self.nodata, data) if gaps else data).astype(self.dtype, copy=False)
         self._ds.GetRasterBand(i + 1).WriteArray(out, window.col_off, window.row_off)
 
     def __exit__(self, exc_type, exc, tb) -> None:

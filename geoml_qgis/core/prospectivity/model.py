@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import threading
 from typing import Sequence
 
 import numpy as np
@@ -234,11 +233,8 @@ class ProspectivityModel:
         with RasterStack([stack_path]) as stack:
             self.check_bands(stack.band_names)
             meta = provenance(algorithm, parameters, model_hash)
-            lock = threading.Lock()
-
             def compute(win):
-                with lock:  # one GDAL read at a time; prediction runs in parallel
-                    block = stack.read(win)
+                block = stack.read(win)  # thread-safe: each worker reads through its own GDAL handle
                 px = np.where(np.ma.getmaskarray(block), np.nan, block.data).reshape(block.shape[0], -1).T
                 return np.ma.masked_invalid(self.predict_proba(px).astype(np.float32).reshape(win.height, win.width))
 
@@ -263,13 +259,13 @@ class ProspectivityModel:
                     uncertainty[k], stack.grid, 1, "float32", band_names=[k], metadata=meta,
                     style=RasterStyle("continuous", ramp="magma", vmin=0, vmax=0.5))))
 
-            lock = threading.Lock()
-
             def compute(win):
-                with lock:
-                    block = stack.read(win)
+                block = stack.read(win)
                 px = block.data.reshape(block.shape[0], -1)  # (f, cells) float32, feature-major
                 ok = ~np.ma.getmaskarray(block).reshape(px.shape).any(axis=0)
+                if ok.all():  # no gap: the block as it is, no copies of its cells
+                    u = self.est_.predict_uncertainty(px.T, device, mutual_information=False)
+                    return [u[k].reshape(win.height, win.width) for k in ("probability", *keys)]
                 out = [np.full(px.shape[1], np.nan, np.float32) for _ in range(1 + len(keys))]
                 if ok.any():
                     u = self.est_.predict_uncertainty(px[:, ok].T, device, mutual_information=False)
