@@ -189,6 +189,9 @@ def test_separation_in_the_clustering_workflow_says_weak_evidence_on_one_blob():
     out = run_clustering(samples, "clr", k_max=8, seed=0, k_method="separation")
     assert out.k == 4 and out.selection.method == "separation", out.selection.evidence
     assert adjusted_rand_score(case.truth, out.result.labels) >= 0.9
+    assert "mixture fit" in out.selection.evidence and any("refined by the assay noise model" in n for n in out.notes)
+    sheets = clustering_sheets(out)  # the workbook shows every test's figure for every k
+    assert {"separation", "mixing", "mixture_fit", "smallest_share", "score", "passes"} <= set(sheets["k_selection"])
     one = np.random.default_rng(2).lognormal(0, 0.4, (150, 5))
     forced = select_k_separation(one, "clr", 5, k_min=2)
     assert forced.k >= 2 and "no split into two or more distinct units passes" in forced.evidence
