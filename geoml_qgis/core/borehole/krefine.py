@@ -43,6 +43,7 @@ def refine_labels(values: np.ndarray, labels: np.ndarray, transform: str = "clr"
     detected = (~cens).astype(float)
     limit = np.where(cens.any(axis=0), np.log(2.0 * values.min(axis=0)), np.inf)  # cleaning wrote half the limit
     closure = transform == "clr"
+    has_cens = bool(cens.any())
     filled = logs.copy()
     for _ in range(max_iter):
         k = labels.max() + 1
@@ -59,17 +60,20 @@ def refine_labels(values: np.ndarray, labels: np.ndarray, transform: str = "clr"
         score = np.empty((len(logs), k))
         for u in range(k):
             mu = means[u][None, :] + off[:, u:u + 1]
-            dense = -0.5 * ((logs - mu) / sigma) ** 2
-            below = norm.logcdf((limit[None, :] - mu) / sigma)
-            score[:, u] = np.where(cens, below, dense).sum(axis=1) + np.log(counts[u] / len(labels))
+            cell = -0.5 * ((logs - mu) / sigma) ** 2
+            if has_cens:  # censored cells: the probability of falling below the limit (only where needed)
+                cell[cens] = norm.logcdf((np.broadcast_to(limit, mu.shape)[cens] - mu[cens]) / sigma)
+            score[:, u] = cell.sum(axis=1) + np.log(counts[u] / len(labels))
         new = score.argmax(axis=1)
         if len(np.unique(new)) < k:  # a cluster would empty: keep k, stop at the last full labelling
             break
         # censored cells at their expected value below the limit under their (new) unit, for the next means
         mu = means[new] + off[np.arange(len(logs)), new][:, None]
-        a = (limit[None, :] - mu) / sigma
-        expected = mu - sigma * np.exp(norm.logpdf(a) - norm.logcdf(a))
-        filled = np.where(cens, np.minimum(expected, limit[None, :]), logs)
+        filled = logs.copy()
+        if has_cens:
+            m_c, a = mu[cens], (np.broadcast_to(limit, mu.shape)[cens] - mu[cens]) / sigma
+            filled[cens] = np.minimum(m_c - sigma * np.exp(norm.logpdf(a) - norm.logcdf(a)),
+                                      np.broadcast_to(limit, mu.shape)[cens])
         if np.array_equal(new, labels):
             break
         labels = new
