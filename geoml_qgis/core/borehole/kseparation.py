@@ -70,6 +70,7 @@ MIN_SEPARATION = 3.0
 MIN_MIXING = 2.0
 MIN_FIT = 1.0
 FIT_SCALE = 4.0
+FIT_SAMPLES = 2000
 MIN_SHARE = 0.03
 WEAK = 1.2
 _T = np.linspace(0.05, 0.95, 37)
@@ -121,13 +122,18 @@ def _whitening(cov: np.ndarray) -> np.ndarray:
 def _mixture_fit(W: np.ndarray, labels: np.ndarray, means: np.ndarray, transform: str, basis: np.ndarray | None,
                  T: np.ndarray) -> float:
     """Smallest over clusters c of the mean, over c's samples, of (squared distance to the nearest
-    mixture of two other clusters - squared distance to c's own centre), in whitened units (module notes)."""
+    mixture of two other clusters - squared distance to c's own centre), in whitened units (module notes).
+    At most ``FIT_SAMPLES`` evenly spaced samples of a cluster enter its mean (time and memory)."""
     k = len(means)
+    keep = np.concatenate([idx[np.linspace(0, len(idx) - 1, min(len(idx), FIT_SAMPLES)).astype(int)]
+                           for idx in (np.flatnonzero(labels == c) for c in range(k))])
+    W, labels = W[keep], labels[keep]
     pairs = [(a, b) for a in range(k) for b in range(a + 1, k)]
-    curves = np.vstack([_mixing_curve(means[a], means[b], transform, basis) @ T for a, b in pairs])
     sq = (W * W).sum(axis=1)
-    d2 = sq[:, None] - 2 * W @ curves.T + (curves * curves).sum(axis=1)[None, :]
-    d2 = d2.reshape(len(W), len(pairs), len(_T)).min(axis=2)  # (n, pairs): nearest point of each mixing curve
+    d2 = np.empty((len(W), len(pairs)))
+    for i, (a, b) in enumerate(pairs):  # nearest point of each mixing curve, one pair at a time (memory)
+        curve = _mixing_curve(means[a], means[b], transform, basis) @ T
+        d2[:, i] = (sq[:, None] - 2 * W @ curve.T + (curve * curve).sum(axis=1)[None, :]).min(axis=1)
     mw = means @ T
     worst = np.inf
     for c in range(k):
