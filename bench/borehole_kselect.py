@@ -10,11 +10,15 @@ the default) chooses k and its partition starts k-means on the clustering coordi
 clustering workflow does. The ceiling: the ARI of the Bayes rule that knows the generator
 (:func:`~geoml_qgis.core.borehole.family.bayes_rule_labels`), the best any per-sample labelling can do.
 Printed: the hit rate (chosen k = number of units) and the share with ARI >= 0.9, overall and
-by number of units, over- and under-estimates, and the hit rate when the evidence is called weak / not.
+by number of units, over- and under-estimates, and the hit rate when the evidence is called weak / not;
+the Bayes rule's own ARI hit rate, and every method's figures again on the configurations where the
+Bayes rule reaches ARI >= 0.9 (separable when contacts and censoring are counted too, not the
+noise alone as the family's filter does).
 
     python bench/borehole_kselect.py [N_CONFIGS=200] [SEED=0] [PROCESSES=1] [METHODS=vote,bic,gap,sep]
 
-Development used seed 0; seed 1 was the previous round's report and seed 2 is the confirmation.
+Development used seeds 0 and 1 (this round: the mixture fit and its thresholds); seeds 2, 3 and 4 are
+confirmations (seed 2 also showed the small-sample bias of the Mahalanobis distance fixed after it).
 """
 from __future__ import annotations
 
@@ -35,6 +39,7 @@ from sklearn.metrics import adjusted_rand_score  # noqa: E402
 from geoml_qgis.core.borehole.family import bayes_rule_labels, family  # noqa: E402
 from geoml_qgis.core.borehole.kgap import select_k_gap  # noqa: E402
 from geoml_qgis.core.borehole.kmodel import select_k_bic  # noqa: E402
+from geoml_qgis.core.borehole.krefine import refine_labels  # noqa: E402
 from geoml_qgis.core.borehole.kselect import select_k  # noqa: E402
 from geoml_qgis.core.borehole.kseparation import clustering_coordinates, select_k_separation  # noqa: E402
 from geoml_qgis.core.borehole.transforms import prepare_features  # noqa: E402
@@ -51,6 +56,8 @@ def score(case, methods: tuple[str, ...] = METHODS) -> dict:
         if name == "sep":
             sel = select_k_separation(case.values, "clr", 10)
             labels = KMeans(sel.k, init=sel.centres, n_init=1).fit_predict(clustering_coordinates(case.values, "clr"))
+            row["sep_kmeans_ari"] = adjusted_rand_score(case.truth, labels)
+            labels = refine_labels(case.values, labels, "clr")  # as the clustering workflow does
             row["sep_weak"] = sel.confidence < 1.2
         else:
             sel = {"vote": lambda: select_k(X, 10, n_init=4), "bic": lambda: select_k_bic(case.values, "clr", 10),
@@ -86,6 +93,18 @@ def summary(df: pd.DataFrame, seed: int, methods: tuple[str, ...]) -> None:
               f"ARI >= 0.9 {100 * (df[f'{name}_ari'] >= 0.9).mean():5.1f} %, median time {df[f'{name}_s'].median():.2f} s, "
               f"{(df[f'{name}_s'] / df['n'] * 1000).median():.2f} s per 1,000 samples")
     print(f"  Bayes rule (ceiling): ARI >= 0.9 {100 * (df['bayes_ari'] >= 0.9).mean():5.1f} %")
+    if "sep" in methods:
+        print(f"  sep before the noise-model refinement (k-means only): ARI >= 0.9 "
+              f"{100 * (df['sep_kmeans_ari'] >= 0.9).mean():5.1f} %")
+    # second reading of "separable": the family's filter counts noise only (every unit's Bayes error < 5 %);
+    # counting every error source the generator creates (gradational contacts, censoring) keeps the
+    # configurations where the Bayes rule's own labels reach ARI >= 0.9
+    sep = df[df["bayes_ari"] >= 0.9]
+    print(f"  on the {len(sep)} configurations where the Bayes rule itself reaches ARI >= 0.9 (separable counting "
+          "contacts and censoring too):")
+    for name in methods:
+        print(f"    {name:5s}: right k {100 * (sep[f'{name}_k'] == sep['units']).mean():5.1f} %, "
+              f"ARI >= 0.9 {100 * (sep[f'{name}_ari'] >= 0.9).mean():5.1f} %")
     by = df.assign(**{m: df[f"{m}_k"] == df["units"] for m in methods}).groupby("units")[list(methods)]
     print("  right k by number of units:\n" + by.mean().round(2).assign(n=by.size()).to_string())
     weak = {"bic": df.get("bic_delta", pd.Series(dtype=float)) < 2, "sep": df.get("sep_weak", pd.Series(dtype=bool))}

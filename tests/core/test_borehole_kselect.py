@@ -9,11 +9,12 @@ import pytest
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 
-from geoml_qgis.core.borehole.family import FamilyConfig, bayes_error, family, make_case
+from geoml_qgis.core.borehole.family import FamilyConfig, bayes_error, bayes_rule_labels, family, make_case
 from geoml_qgis.core.borehole.kgap import select_k_gap
 from geoml_qgis.core.borehole.kmodel import censored_cells, evidence_word, select_k_bic, spread_censored
-from geoml_qgis.core.borehole.kseparation import (MIN_MIXING, MIN_SEPARATION, cluster_separation, clustering_coordinates,
-                                                  select_k_separation)
+from geoml_qgis.core.borehole.krefine import refine_labels
+from geoml_qgis.core.borehole.kseparation import (MIN_FIT, MIN_MIXING, MIN_SEPARATION, cluster_separation,
+                                                  clustering_coordinates, select_k_separation)
 from geoml_qgis.core.borehole.pipeline import run_clustering
 from geoml_qgis.core.borehole.samples import build_samples
 from geoml_qgis.core.borehole.transforms import prepare_features
@@ -127,6 +128,43 @@ def test_separation_of_analytic_clusters_and_of_a_mixture():
     assert cluster_separation(off, np.concatenate([labels, np.full(100, 2)]), "none")["mixing"] > MIN_MIXING
 
 
+def test_mixture_fit_finds_contact_samples_of_two_contacts():
+    """Four units and a fifth group made of A-B and C-D mixtures (two contacts): its mean lies off
+    every single mixing line, so the mean test passes it, but sample by sample it lies on the lines."""
+    rng = np.random.default_rng(6)
+    ends = [np.zeros(3), np.array([10.0, 0, 0]), np.array([0, 10.0, 0]), np.array([0, 10.0, 10.0])]
+    units = [e + rng.normal(0, 1, (200, 3)) for e in ends]
+    t = rng.uniform(0.2, 0.8, (2, 40, 1))
+    contact = np.vstack([t[0] * ends[0] + (1 - t[0]) * ends[1], t[1] * ends[2] + (1 - t[1]) * ends[3]])
+    labels = np.repeat(np.arange(5), [200] * 4 + [80])
+    mixed = cluster_separation(np.vstack(units + [contact + rng.normal(0, 1, (80, 3))]), labels, "none")
+    assert mixed["mixing"] > MIN_MIXING and mixed["separation"] > MIN_SEPARATION
+    assert mixed["mixture_fit"] < -5 < MIN_FIT
+    unit = np.array([10.0, 10.0, 0]) + rng.normal(0, 1, (80, 3))  # a true fifth unit off the mixing lines
+    assert cluster_separation(np.vstack(units + [unit]), labels, "none")["mixture_fit"] > 10 * MIN_FIT
+    # the squared distance less the means' sampling noise (25 * 2 / 10 = 5 here): two random groups of
+    # one blob are about sqrt(5) apart before the correction, near 0 after it
+    blob = rng.normal(0, 1, (400, 25))
+    assert cluster_separation(blob, np.repeat([0, 1], [390, 10]), "none")["separation"] < 1.0
+
+
+def test_refined_labels_follow_the_bayes_rule():
+    """Started from the true units, the noise-model refinement labels like the Bayes rule that knows
+    the generator (same model, estimated means and noise); started from k-means it gains where
+    k-means is off (case 10 of seed 0: censoring up to 36 %)."""
+    cases = list(family(11, seed=0))
+    for case in cases[:4]:
+        refined = refine_labels(case.values, case.truth - 1, "clr")
+        assert (refined + 1 == bayes_rule_labels(case)).mean() >= 0.98
+    case = cases[10]
+    X = clustering_coordinates(case.values, "clr")
+    start = KMeans(case.n_units, n_init=10, random_state=0).fit_predict(X)
+    before = adjusted_rand_score(case.truth, start)
+    after = adjusted_rand_score(case.truth, refine_labels(case.values, start, "clr"))
+    assert before < 0.87 and after > 0.9
+    assert np.array_equal(refine_labels(case.values, start, "none"), start)  # no noise model for raw values
+
+
 @pytest.mark.parametrize("index, units", [(0, 2), (13, 5), (53, 8)])
 def test_separation_finds_the_units_of_family_cases(index, units):
     """Family configurations (seed 0) with 2, 5 and 8 units (three of them 5-6 % of the samples),
@@ -151,6 +189,9 @@ def test_separation_in_the_clustering_workflow_says_weak_evidence_on_one_blob():
     out = run_clustering(samples, "clr", k_max=8, seed=0, k_method="separation")
     assert out.k == 4 and out.selection.method == "separation", out.selection.evidence
     assert adjusted_rand_score(case.truth, out.result.labels) >= 0.9
+    assert "mixture fit" in out.selection.evidence and any("refined by the assay noise model" in n for n in out.notes)
+    sheets = clustering_sheets(out)  # the workbook shows every test's figure for every k
+    assert {"separation", "mixing", "mixture_fit", "smallest_share", "score", "passes"} <= set(sheets["k_selection"])
     one = np.random.default_rng(2).lognormal(0, 0.4, (150, 5))
     forced = select_k_separation(one, "clr", 5, k_min=2)
     assert forced.k >= 2 and "no split into two or more distinct units passes" in forced.evidence

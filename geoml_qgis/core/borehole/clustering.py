@@ -49,6 +49,11 @@ def cluster(X: np.ndarray, k: int, method: str = "kmeans", seed: int = 0,
                               means_init=init, random_state=seed, reg_covar=1e-4).fit_predict(X)
     else:
         raise GeoMLError(f"Unknown clustering method '{method}'; choose one of {', '.join(METHODS)}.")
+    return cluster_result(X, raw, method, seed)
+
+
+def cluster_result(X: np.ndarray, raw: np.ndarray, method: str, seed: int = 0) -> ClusterResult:
+    """The :class:`ClusterResult` of labels *raw* (n,) of features X (n, m): clusters numbered by size."""
     present = np.unique(raw)
     sizes = np.array([(raw == c).sum() for c in present])
     order = present[np.argsort(-sizes, kind="stable")]

@@ -9,10 +9,11 @@ import pandas as pd
 
 from ..errors import ArgumentError, GeoMLError
 from ..progress import ProgressCallback, report, scaled
-from .clustering import ClusterResult, cluster, cluster_summary
+from .clustering import ClusterResult, cluster, cluster_result, cluster_summary
 from .continuity import ContinuityCurves, downhole_continuity, spatial_continuity
 from .kgap import select_k_gap
 from .kmodel import select_k_bic
+from .krefine import refine_labels
 from .kselect import KSelection, select_k
 from .kseparation import clustering_coordinates, select_k_per_hole_separation, select_k_separation
 from .samples import Samples
@@ -90,8 +91,13 @@ def run_clustering(samples: Samples, transform: str = "clr", n_clusters: int = 0
     lap("k_per_hole")
     k = int(n_clusters) if n_clusters else selection.k
     notes.append(f"k = {k} given; automatic choice: {selection.evidence}" if n_clusters else selection.evidence)
-    result = cluster(clustering_coordinates(samples.values.to_numpy(), transform, seed), k, method, seed,
-                     init=selection.centres)
+    coords = clustering_coordinates(samples.values.to_numpy(), transform, seed)
+    result = cluster(coords, k, method, seed, init=selection.centres)
+    if method == "kmeans" and transform in ("log", "clr") and k > 1:
+        refined = refine_labels(samples.values.to_numpy(), result.labels - 1, transform)
+        result = cluster_result(coords, refined, method, seed)
+        notes.append("k-means labels refined by the assay noise model (log-normal noise, cells below detection as "
+                     "censored, cluster shares as priors).")
     lap("clustering")
     report(progress, 0.8)
     curves = []

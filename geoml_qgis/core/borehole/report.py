@@ -10,7 +10,7 @@ import pandas as pd
 from ..io.atomic import write_text_atomic
 from ..report import html_page, img_tag, new_figure
 from ..io.style import category_color
-from .kseparation import MIN_MIXING, MIN_SEPARATION
+from .kseparation import MIN_FIT, MIN_MIXING, MIN_SEPARATION
 
 PAIRPLOT_ELEMENTS = 6
 PAIRPLOT_POINTS = 1500
@@ -73,11 +73,12 @@ def _gap_figure(sel):
 
 def _separation_figure(sel):
     t = sel.table
-    fig = new_figure(10, 3.2)
+    fig = new_figure(13, 3.2)
     for i, (col, limit, title) in enumerate((("separation", MIN_SEPARATION, "closest pair (Mahalanobis)"),
-                                             ("mixing", MIN_MIXING, "closest cluster to a mixing line"))):
-        ax = fig.add_subplot(1, 2, i + 1)
-        ax.plot(t["k"], t[col].clip(upper=4 * limit), "o-", color="#4e79a7")
+                                             ("mixing", MIN_MIXING, "closest cluster to a mixing line"),
+                                             ("mixture_fit", MIN_FIT, "mixture fit (samples vs mixing lines)"))):
+        ax = fig.add_subplot(1, 3, i + 1)
+        ax.plot(t["k"], t[col].clip(lower=-4 * max(limit, 1), upper=4 * max(limit, 1) + 8), "o-", color="#4e79a7")
         ax.axhline(limit, color="grey", ls=":", label="threshold")
         ax.axvline(sel.k, color="#e15759", ls="--", label=f"chosen k = {sel.k}")
         ax.set_title(title, fontsize=10), ax.set_xlabel("k"), ax.legend(fontsize=8)
