@@ -207,6 +207,7 @@ def test_held_out_separation_rejects_cuts_through_the_noise():
         logs[260:, :5] += 2.0
         sel = select_k_separation(np.exp(logs), "clr", 5)
         assert sel.votes["separation_in_sample"] >= 4 and sel.k == 2, sel.table
+        assert "does not hold on held-out samples" in sel.evidence
         table = sel.table.set_index("k")
         assert table.loc[2, "held_out"] >= MIN_SEPARATION and (table.loc[3:, "held_out"].dropna() < MIN_SEPARATION).all()
 

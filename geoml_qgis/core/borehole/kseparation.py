@@ -308,6 +308,10 @@ def select_k_separation(values: np.ndarray, transform: str = "clr", k_max: int =
                     f"{100 * worst['smallest_share']:.0f} % of the samples; no cluster a mixture of two others: "
                     f"mixture fit {min(worst['mixture_fit'], 99):.1f}, threshold {MIN_FIT}); "
                     f"runner-up k = {runner}; confidence {confidence:.2f}.")
+    if in_sample > k:
+        sel.evidence += (f" k = {in_sample} passes in sample, but its clusters are small for the number of elements "
+                         f"and their separation does not hold on held-out samples "
+                         f"({table.iloc[in_sample - 1]['held_out']:.1f}, threshold {MIN_SEPARATION}).")
     if confidence < WEAK:
         sel.evidence += " Weak evidence: a cluster or the runner-up is close to a threshold; look at the runner-up too."
     if no_structure:
