@@ -17,8 +17,11 @@ noise alone as the family's filter does).
 
     python bench/borehole_kselect.py [N_CONFIGS=200] [SEED=0] [PROCESSES=1] [METHODS=vote,bic,gap,sep]
 
-Development used seeds 0 and 1 (this round: the mixture fit and its thresholds); seeds 2, 3 and 4 are
-confirmations (seed 2 also showed the small-sample bias of the Mahalanobis distance fixed after it).
+Development used seeds 0 and 1 (the mixture fit and its thresholds), then 0, 1 and 3 (the held-out check
+and the unbiased mixture fit); seeds 2, 4 and 5 were confirmations of the earlier rounds, 6 and 7 of the
+held-out check. The ``sep variants`` lines give, on the same configurations, the k without the held-out
+check (in_sample), with it on every partition (all) or only small clusters (small, the default),
+at the threshold 3.0 or 2.5.
 """
 from __future__ import annotations
 
