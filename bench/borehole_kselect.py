@@ -17,8 +17,11 @@ noise alone as the family's filter does).
 
     python bench/borehole_kselect.py [N_CONFIGS=200] [SEED=0] [PROCESSES=1] [METHODS=vote,bic,gap,sep]
 
-Development used seeds 0 and 1 (this round: the mixture fit and its thresholds); seeds 2, 3 and 4 are
-confirmations (seed 2 also showed the small-sample bias of the Mahalanobis distance fixed after it).
+Development used seeds 0 and 1 (the mixture fit and its thresholds), then 0, 1 and 3 (the held-out check
+and the unbiased mixture fit); seeds 2, 4 and 5 were confirmations of the earlier rounds, 6 and 7 of the
+held-out check. The ``sep variants`` lines give, on the same configurations, the k without the held-out
+check (in_sample), with it on every partition (all) or only small clusters (small, the default),
+at the threshold 3.0 or 2.5.
 """
 from __future__ import annotations
 
@@ -59,6 +62,11 @@ def score(case, methods: tuple[str, ...] = METHODS) -> dict:
             row["sep_kmeans_ari"] = adjusted_rand_score(case.truth, labels)
             labels = refine_labels(case.values, labels, "clr")  # as the clustering workflow does
             row["sep_weak"] = sel.confidence < 1.2
+            t = sel.table
+            for var, thr in (("all3", 3.0), ("small3", 3.0), ("all25", 2.5), ("small25", 2.5)):
+                ok = t["passes"] & ((t["held_out"] >= thr) | (~t["small"] if var.startswith("small") else False))
+                row[f"sepvar_{var}"] = int(t.loc[ok, "k"].max())
+            row["sepvar_in_sample"] = sel.votes["separation_in_sample"]
         else:
             sel = {"vote": lambda: select_k(X, 10, n_init=4), "bic": lambda: select_k_bic(case.values, "clr", 10),
                    "gap": lambda: select_k_gap(X, 10)}[name]()
@@ -78,7 +86,8 @@ def main(n: int, seed: int, processes: int = 1, methods: tuple[str, ...] = METHO
             rows.append(r)
             print(f"{i:4d} units {r['units']} n {r['n']:5d} m {r['m']:2d}: "
                   + ", ".join(f"{m} {r[f'{m}_k']} (ARI {r[f'{m}_ari']:.2f})" for m in methods)
-                  + f"; Bayes rule ARI {r['bayes_ari']:.2f}", flush=True)
+                  + f"; Bayes rule ARI {r['bayes_ari']:.2f}"
+                  + "".join(f"; {c[7:]} {r[c]}" for c in r if c.startswith("sepvar_")), flush=True)
             if (i + 1) % 25 == 0 and i + 1 < n:
                 summary(pd.DataFrame(rows), seed, methods)
     summary(pd.DataFrame(rows), seed, methods)
@@ -105,6 +114,12 @@ def summary(df: pd.DataFrame, seed: int, methods: tuple[str, ...]) -> None:
     for name in methods:
         print(f"    {name:5s}: right k {100 * (sep[f'{name}_k'] == sep['units']).mean():5.1f} %, "
               f"ARI >= 0.9 {100 * (sep[f'{name}_ari'] >= 0.9).mean():5.1f} %")
+    variants = [c for c in df.columns if c.startswith("sepvar_")]
+    if variants:
+        print("  sep variants (held-out check) right k / too small / too large:")
+        for c in variants:
+            print(f"    {c[7:]:10s}: {100 * (df[c] == df['units']).mean():5.1f} % / {100 * (df[c] < df['units']).mean():4.1f}"
+                  f" / {100 * (df[c] > df['units']).mean():4.1f}")
     by = df.assign(**{m: df[f"{m}_k"] == df["units"] for m in methods}).groupby("units")[list(methods)]
     print("  right k by number of units:\n" + by.mean().round(2).assign(n=by.size()).to_string())
     weak = {"bic": df.get("bic_delta", pd.Series(dtype=float)) < 2, "sep": df.get("sep_weak", pd.Series(dtype=bool))}

@@ -195,3 +195,29 @@ def test_separation_in_the_clustering_workflow_says_weak_evidence_on_one_blob():
     one = np.random.default_rng(2).lognormal(0, 0.4, (150, 5))
     forced = select_k_separation(one, "clr", 5, k_min=2)
     assert forced.k >= 2 and "no split into two or more distinct units passes" in forced.evidence
+
+
+def test_held_out_separation_rejects_cuts_through_the_noise():
+    """Two SYNTHETIC units (260 and 40 samples, 25 elements, 30 % noise): in sample, k-means finds cuts
+    through the noise that pass the separation threshold (k of 4-6); held out, they lose their
+    separation and k = 2 is chosen, while the two real units keep theirs."""
+    for seed in (0, 5):
+        rng = np.random.default_rng(seed)
+        logs = rng.normal(0, 0.3, (300, 25))
+        logs[260:, :5] += 2.0
+        sel = select_k_separation(np.exp(logs), "clr", 5)
+        assert sel.votes["separation_in_sample"] >= 4 and sel.k == 2, sel.table
+        assert "does not hold on held-out samples" in sel.evidence
+        table = sel.table.set_index("k")
+        assert table.loc[2, "held_out"] >= MIN_SEPARATION and (table.loc[3:, "held_out"].dropna() < MIN_SEPARATION).all()
+
+
+def test_mixture_fit_of_a_small_cluster_is_not_biased_by_its_own_mean():
+    """Family configuration (seed 3, index 6; SYNTHETIC): 6 units, 260 samples, 29 elements; groups of
+    6-8 contact samples pass the mixture fit when each is compared with the mean fitted to it
+    (k = 8); compared as a new sample would be, they are mixtures and k = 6."""
+    case = next(c for i, c in enumerate(family(7, seed=3)) if i == 6)
+    assert case.n_units == 6 and case.values.shape == (260, 29)
+    sel = select_k_separation(case.values, "clr", 8)
+    assert sel.k == 6, sel.table
+    assert sel.table.set_index("k").loc[7, "mixture_fit"] < MIN_FIT

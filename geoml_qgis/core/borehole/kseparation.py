@@ -42,7 +42,12 @@ A partition passes when every cluster is a distinct unit:
   centre is D off a mixing curve scores about ``D^2 - 1`` (the free t absorbs one of the noise's
   dimensions); contact samples score below 0 because the curves follow their spread along the mixing
   line, and a group of samples from *several* contacts, whose mean lies off every single curve and so
-  passes test (1), still fits the curves sample by sample (about -10 on the family's misses).
+  passes test (1), still fits the curves sample by sample (about -10 on the family's misses). A
+  sample's distance to its own cluster's mean is scaled by ``n_c / (n_c - 1)``: that mean was fitted
+  to it, which shortens the squared distance by that factor and let groups of 6-8 contact samples
+  pass (many elements, few samples).
+* **held out** (:mod:`.kholdout`), where a cluster is small for the number of elements: the
+  separation measured on samples the partition was not fitted to is also at least ``min_separation``.
 
 The chosen k is the largest that passes (k = 1 always does). The score of a k is
 ``min(separation / min_separation, mixing / min_mixing, share / min_share, 1 + (fit - min_fit) / 4)``
@@ -62,6 +67,7 @@ import pandas as pd
 from ..errors import GeoMLError
 from ..progress import ProgressCallback, report
 from .compositional import balance_basis
+from .kholdout import held_out_separation, needs_check
 from .kmodel import spread_censored
 from .kselect import MAX_SELECTION_SAMPLES, KSelection, _small_kmeans
 from .transforms import apply_transform
@@ -127,6 +133,7 @@ def _mixture_fit(W: np.ndarray, labels: np.ndarray, means: np.ndarray, transform
     k = len(means)
     keep = np.concatenate([idx[np.linspace(0, len(idx) - 1, min(len(idx), FIT_SAMPLES)).astype(int)]
                            for idx in (np.flatnonzero(labels == c) for c in range(k))])
+    sizes = np.bincount(labels, minlength=k)
     W, labels = W[keep], labels[keep]
     pairs = [(a, b) for a in range(k) for b in range(a + 1, k)]
     sq = (W * W).sum(axis=1)
@@ -140,7 +147,9 @@ def _mixture_fit(W: np.ndarray, labels: np.ndarray, means: np.ndarray, transform
         idx = labels == c
         others = [i for i, (a, b) in enumerate(pairs) if c not in (a, b)]
         curve = d2[np.ix_(idx, others)].min(axis=1)
-        own = ((W[idx] - mw[c]) ** 2).sum(axis=1)
+        # a sample's squared distance to the mean of its own n_c samples is short by (n_c - 1) / n_c of
+        # its distance to the unit's centre (the mean was fitted to it): unbiased, as a new sample's would be
+        own = ((W[idx] - mw[c]) ** 2).sum(axis=1) * sizes[c] / max(sizes[c] - 1, 1)
         worst = min(worst, float(np.mean(curve - own)))
     return worst
 
@@ -247,9 +256,18 @@ def _scan(X: np.ndarray, Xf: np.ndarray, basis: np.ndarray | None, transform: st
     return pd.DataFrame(rows)[cols], best
 
 
+def _held_out(table: pd.DataFrame, partitions: dict[int, np.ndarray], X: np.ndarray, Xf: np.ndarray,
+              seed: int) -> None:
+    """Columns held_out (closest held-out distance, :mod:`.kholdout`; NaN where the partition fails
+    in sample) and small (a cluster small for the number of elements) of the scan *table*."""
+    table["held_out"] = [held_out_separation(X, Xf, partitions[k], seed) if ok else np.nan
+                         for k, ok in zip(table["k"], table["passes"])]
+    table["small"] = [needs_check(partitions[k], X.shape[1]) for k in table["k"]]
+
+
 def select_k_separation(values: np.ndarray, transform: str = "clr", k_max: int = 10, seed: int = 0,
                         n_init: int = 10, k_min: int = 1, split: bool = True, shrink: bool = False,
-                        progress: ProgressCallback | None = None) -> KSelection:
+                        held_out: str = "small", progress: ProgressCallback | None = None) -> KSelection:
     """The largest k whose best partition has clusters all separated, non-trivial and not mixtures
     (module notes), on cleaned (n, m) *values*; table columns k, inertia, separation, smallest_share,
     mixing, score, passes. From *k_min* on: when only k = 1 passes and clusters are wanted, the
@@ -266,15 +284,22 @@ def select_k_separation(values: np.ndarray, transform: str = "clr", k_max: int =
     if k_max < 2:
         raise GeoMLError(f"Only {len(X)} sample(s): at least 3 are needed to choose a number of clusters.")
     table, partitions = _scan(X, Xf, basis, transform, k_max, seed, n_init, split, shrink, progress)
+    in_sample = int(table.loc[table["passes"], "k"].max())
+    _held_out(table, partitions, X, Xf, seed)
+    passing = table["passes"] & (table["held_out"] >= MIN_SEPARATION)
+    if held_out == "small":
+        passing = table["passes"] & ((table["held_out"] >= MIN_SEPARATION) | ~table["small"])
+    elif held_out == "off":
+        passing = table["passes"]
     score = table["score"].to_numpy()
-    k = int(table.loc[table["passes"], "k"].max())
+    k = int(table.loc[passing, "k"].max())
     no_structure = k < k_min
     if no_structure:
         k = int(table.loc[table["k"] >= k_min, :].sort_values("score", ascending=False)["k"].iloc[0])
     runner = k + 1 if k < k_max else k - 1
     own = min(score[k - 1], 1e6)
     confidence = float(min(own, 1.0 / max(score[runner - 1], 1e-6)) if runner > k else own)
-    sel = KSelection(table, None, {"separation": k}, k, method="separation", confidence=confidence,
+    sel = KSelection(table, None, {"separation": k, "separation_in_sample": in_sample}, k, method="separation", confidence=confidence,
                      runner_up=runner)
     sel.centres = np.array([Xf[partitions[k] == c].mean(axis=0) for c in range(k)])
     worst = table.iloc[k - 1]
@@ -283,6 +308,10 @@ def select_k_separation(values: np.ndarray, transform: str = "clr", k_max: int =
                     f"{100 * worst['smallest_share']:.0f} % of the samples; no cluster a mixture of two others: "
                     f"mixture fit {min(worst['mixture_fit'], 99):.1f}, threshold {MIN_FIT}); "
                     f"runner-up k = {runner}; confidence {confidence:.2f}.")
+    if in_sample > k:
+        sel.evidence += (f" k = {in_sample} passes in sample, but its clusters are small for the number of elements "
+                         f"and their separation does not hold on held-out samples "
+                         f"({table.iloc[in_sample - 1]['held_out']:.1f}, threshold {MIN_SEPARATION}).")
     if confidence < WEAK:
         sel.evidence += " Weak evidence: a cluster or the runner-up is close to a threshold; look at the runner-up too."
     if no_structure:
@@ -307,7 +336,7 @@ def select_k_per_hole_separation(values: np.ndarray, holes: np.ndarray, transfor
         v = values[idx]
         if idx.sum() >= 6 and len(np.unique(v.round(12), axis=0)) >= 3:
             sel = select_k_separation(v, transform, min(k_max, int(idx.sum()) - 1), seed, n_init=3, split=False,
-                                      shrink=True)
+                                      shrink=True, held_out="off")
             worst = sel.table.iloc[sel.k - 1]
             row.update({"chosen_k": sel.k, "runner_up": sel.runner_up, "confidence": sel.confidence,
                         "separation": worst["separation"], "smallest_share": worst["smallest_share"]})

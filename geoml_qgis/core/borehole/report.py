@@ -79,6 +79,9 @@ def _separation_figure(sel):
                                              ("mixture_fit", MIN_FIT, "mixture fit (samples vs mixing lines)"))):
         ax = fig.add_subplot(1, 3, i + 1)
         ax.plot(t["k"], t[col].clip(lower=-4 * max(limit, 1), upper=4 * max(limit, 1) + 8), "o-", color="#4e79a7")
+        if col == "separation" and "held_out" in t:  # the held-out check (kholdout), where it was made
+            held = t["held_out"].where(t["small"]).clip(upper=4 * limit + 8)
+            ax.plot(t["k"], held, "s", mfc="none", color="#f28e2b", label="held out")
         ax.axhline(limit, color="grey", ls=":", label="threshold")
         ax.axvline(sel.k, color="#e15759", ls="--", label=f"chosen k = {sel.k}")
         ax.set_title(title, fontsize=10), ax.set_xlabel("k"), ax.legend(fontsize=8)
