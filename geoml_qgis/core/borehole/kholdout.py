@@ -29,6 +29,13 @@ SMALL_CLUSTER = 2.0  # check a partition whose smallest cluster has fewer sample
 MIN_HELD_OUT = 2  # a held-out cluster needs at least this many samples to be measured
 
 
+def whitening(cov: np.ndarray) -> np.ndarray:
+    """(m, r) map to coordinates where the pooled covariance *cov* is the identity (r its rank)."""
+    w, v = np.linalg.eigh(cov)
+    keep = w > max(w.max(), 1e-300) * 1e-10
+    return v[:, keep] / np.sqrt(w[keep])
+
+
 def _lloyd(X: np.ndarray, centres: np.ndarray, max_iter: int = 50) -> np.ndarray:
     """Centres after Lloyd iterations on X from *centres* (an emptied cluster keeps its centre)."""
     centres = centres.copy()
@@ -47,8 +54,6 @@ def _lloyd(X: np.ndarray, centres: np.ndarray, max_iter: int = 50) -> np.ndarray
 def _pair_d2(X: np.ndarray, labels: np.ndarray, k: int, rank_cap: int) -> np.ndarray | None:
     """(k, k) unbiased squared Mahalanobis distances between the clusters *labels* of X (as
     :func:`~.kseparation.cluster_separation`), or None when a cluster has fewer than MIN_HELD_OUT samples."""
-    from .kseparation import _whitening
-
     sizes = np.bincount(labels, minlength=k)
     if (sizes < MIN_HELD_OUT).any():
         return None
@@ -58,7 +63,7 @@ def _pair_d2(X: np.ndarray, labels: np.ndarray, k: int, rank_cap: int) -> np.nda
     cov = resid.T @ resid / dof
     rank = min(int(np.linalg.matrix_rank(cov)), rank_cap)
     cov = cov * dof / max(dof - rank - 1, 1)
-    T = _whitening(cov)
+    T = whitening(cov)
     mw = means @ T
     d2 = ((mw[:, None] - mw[None]) ** 2).sum(axis=2)
     d2 -= T.shape[1] * (1.0 / sizes[:, None] + 1.0 / sizes[None, :])

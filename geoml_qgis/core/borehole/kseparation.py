@@ -67,7 +67,7 @@ import pandas as pd
 from ..errors import GeoMLError
 from ..progress import ProgressCallback, report
 from .compositional import balance_basis
-from .kholdout import held_out_separation, needs_check
+from .kholdout import held_out_separation, needs_check, whitening
 from .kmodel import spread_censored
 from .kselect import MAX_SELECTION_SAMPLES, KSelection, _small_kmeans
 from .transforms import apply_transform
@@ -116,13 +116,6 @@ def _mixing_curve(a: np.ndarray, b: np.ndarray, transform: str, basis: np.ndarra
     if basis is None:
         return logs + top
     return (logs - logs.mean(axis=1, keepdims=True)) @ basis
-
-
-def _whitening(cov: np.ndarray) -> np.ndarray:
-    """(m, r) map to coordinates where the pooled covariance *cov* is the identity (r its rank)."""
-    w, v = np.linalg.eigh(cov)
-    keep = w > max(w.max(), 1e-300) * 1e-10
-    return v[:, keep] / np.sqrt(w[keep])
 
 
 def _mixture_fit(W: np.ndarray, labels: np.ndarray, means: np.ndarray, transform: str, basis: np.ndarray | None,
@@ -177,7 +170,7 @@ def cluster_separation(X: np.ndarray, labels: np.ndarray, transform: str = "clr"
     # look far apart where samples are few for the number of elements
     rank = int(np.linalg.matrix_rank(cov))
     cov = cov * (len(X) - k) / max(len(X) - k - rank - 1, 1)
-    T = _whitening(cov)
+    T = whitening(cov)
     mw = means @ T
     d2 = ((mw[:, None] - mw[None]) ** 2).sum(axis=2)
     d2 -= T.shape[1] * (1.0 / sizes[:, None] + 1.0 / sizes[None, :])  # the means' own sampling noise
