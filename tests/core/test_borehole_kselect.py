@@ -198,18 +198,25 @@ def test_separation_in_the_clustering_workflow_says_weak_evidence_on_one_blob():
 
 
 def test_held_out_separation_rejects_cuts_through_the_noise():
-    """Two SYNTHETIC units (260 and 40 samples, 25 elements, 30 % noise): in sample, k-means finds cuts
-    through the noise that pass the separation threshold (k of 4-6); held out, they lose their
-    separation and k = 2 is chosen, while the two real units keep theirs."""
-    for seed in (0, 5):
+    """Two SYNTHETIC units (260 and 40 samples, 25 elements, 30 % noise), 12 draws: in sample, k-means
+    often finds cuts through the noise that pass the separation threshold (k of 3-5; which draws do
+    depends on the k-means of the installed scikit-learn); held out, they lose their separation and
+    k = 2 is chosen, while the two real units keep theirs (one marginal draw may keep a cut)."""
+    right = lowered = 0
+    for seed in range(12):
         rng = np.random.default_rng(seed)
         logs = rng.normal(0, 0.3, (300, 25))
         logs[260:, :5] += 2.0
         sel = select_k_separation(np.exp(logs), "clr", 5)
-        assert sel.votes["separation_in_sample"] >= 4 and sel.k == 2, sel.table
-        assert "does not hold on held-out samples" in sel.evidence
         table = sel.table.set_index("k")
-        assert table.loc[2, "held_out"] >= MIN_SEPARATION and (table.loc[3:, "held_out"].dropna() < MIN_SEPARATION).all()
+        assert table.loc[2, "held_out"] >= MIN_SEPARATION
+        right += sel.k == 2
+        in_sample = sel.votes["separation_in_sample"]
+        if in_sample > sel.k:
+            lowered += 1
+            assert "does not hold on held-out samples" in sel.evidence
+            assert table.loc[in_sample, "held_out"] < MIN_SEPARATION
+    assert right >= 11 and lowered >= 4, (right, lowered)
 
 
 def test_mixture_fit_of_a_small_cluster_is_not_biased_by_its_own_mean():
