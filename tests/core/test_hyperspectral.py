@@ -407,7 +407,8 @@ def test_two_workers_write_the_same_classes(trained, tmp_path):
 
 def test_traced_predictor_equals_the_training_network(trained):
     """The CPU predictor (batch norm folded, channels-last, TorchScript-optimised) gives the logits of
-    the network as trained, in eval mode, to float32 rounding; of the folded network exactly."""
+    the network as trained, in eval mode, to float32 rounding; of the folded network to a few float32
+    ulps (exactly on some CPUs: on AVX-512 ones oneDNN's fused convolution sums in another order)."""
     import torch
 
     from geoml_qgis.core.hyperspectral.cnn import SpectralCNN
@@ -417,7 +418,9 @@ def test_traced_predictor_equals_the_training_network(trained):
     z = torch.from_numpy(np.random.default_rng(0).normal(1.0, 0.2, (777, model.net_.mean.numel())).astype(np.float32))
     with torch.inference_mode():
         fast = model.predictor(torch.device("cpu"))(z)
-        assert torch.equal(fast, model.inference_net()(z))
+        scale = float(fast.abs().max())
+        assert float((fast - model.inference_net()(z)).abs().max()) <= 1e-6 * scale
         # a second call with another batch size (a frozen module re-specialises; Debian's torch 2.6 hung here)
-        assert torch.equal(model.predictor(torch.device("cpu"))(z[:100]), model.inference_net()(z[:100]))
+        again = model.predictor(torch.device("cpu"))(z[:100])
+        assert float((again - model.inference_net()(z[:100])).abs().max()) <= 1e-6 * scale
         assert float((fast - model.net_.eval()(z)).abs().max()) < 1e-4 * float(fast.abs().max())
