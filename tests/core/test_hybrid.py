@@ -114,6 +114,26 @@ def test_save_load_predicts_the_same(meuse, tmp_path):
     assert meta["field"] == "zinc" and (p1 > 50).all() and (p1 < 3000).all()  # ppm, back-transformed
 
 
+def test_members_shrunk_to_zero_are_kriging(meuse):
+    """A member whose shrink factor is 0 is not run; the ensemble still counts it, as kriging itself."""
+    from geoml_qgis.core.hybrid.predictor import HybridPredictor
+
+    coords, zinc, cov = meuse
+    hp = HybridPredictor(MODEL, neighbours=8, transform="log", epochs=3, ensemble=3).fit(coords, zinc, cov)
+    t = coords[:10] + 15.0
+    f = hp.builder_.targets(t, cov[:10])
+    seq, tgt = torch.from_numpy(f.seq), torch.from_numpy(f.target)
+    with torch.no_grad():
+        corr = [n.correction(seq, tgt).numpy() for n in hp.nets_]
+    for shrink in ([0.0, 1.0, 0.5], [0.75, 0.0, 0.0], [0.0, 0.0, 0.0]):
+        hp.shrink_ = shrink
+        members = np.array([f.target[:, 0] + s * c for c, s in zip(corr, shrink)], float)
+        members = np.exp(members * hp.builder_.std + hp.builder_.mean)
+        p, spread = hp.predict(t, cov[:10])
+        np.testing.assert_allclose(p, members.mean(axis=0), rtol=1e-5)
+        np.testing.assert_allclose(spread, members.std(axis=0), rtol=1e-4, atol=1e-6)
+
+
 def test_too_few_points_for_the_neighbour_count():
     with pytest.raises(GeoMLError, match="too few for sequences of 16"):
         FeatureBuilder(np.random.default_rng(0).uniform(0, 100, (10, 2)), np.arange(10.0), MODEL, 16, 0, 1)

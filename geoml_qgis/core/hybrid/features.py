@@ -57,6 +57,10 @@ class FeatureBuilder:
         self.cov_std = None if cov_std is None else np.asarray(cov_std, float)
         self.seq_ok = OrdinaryKriging(model, k).fit(self.coords, self.values)
         self.krig = OrdinaryKriging(model, min(KRIGING_NEIGHBOURS, n - 1)).fit(self.coords, self.values)
+        # per-axis contiguous columns: gathering one axis at a time is several times faster than rows
+        self._t_cols = [np.ascontiguousarray(c) for c in self.seq_ok._xy[:-1].T]
+        self._cols = [np.ascontiguousarray(c) for c in self.coords.T]
+        self._z_std = (self.values - self.mean) / self.std
 
     def training(self, covariates: np.ndarray | None = None) -> Features:
         """Leave-one-out features of the conditioning samples themselves."""
@@ -86,8 +90,13 @@ class FeatureBuilder:
     def _assemble(self, coords, t, seq_idx, est, var, covariates) -> Features:
         m, k = seq_idx.shape
         a = self.model.range
-        diff = self.seq_ok._xy[seq_idx] - t[:, None, :]
-        h = np.sqrt(np.einsum("mkd,mkd->mk", diff, diff))
+        h = np.zeros((m, k))
+        for j, col in enumerate(self._t_cols):
+            dj = col.take(seq_idx)
+            dj -= t[:, j, None]
+            dj *= dj
+            h += dj
+        np.sqrt(h, out=h)
         unsorted = np.flatnonzero((h[:, 1:] < h[:, :-1]).any(axis=1))
         if len(unsorted):  # nearest first (the k-d tree's order already, but for near-ties)
             order = np.argsort(h[unsorted], axis=1, kind="stable")
@@ -96,9 +105,13 @@ class FeatureBuilder:
             seq_idx[unsorted] = np.take_along_axis(seq_idx[unsorted], order, 1)
         d = coords.shape[1]
         seq = np.empty((m, k, d + 3), np.float32)
-        seq[:, :, 0] = (self.values[seq_idx] - self.mean) / self.std
+        seq[:, :, 0] = self._z_std.take(seq_idx)
         seq[:, :, 1] = h / a
-        seq[:, :, 2:2 + d] = (self.coords[seq_idx] - coords[:, None, :]) / a
+        for j, col in enumerate(self._cols):
+            dj = col.take(seq_idx)
+            dj -= coords[:, j, None]
+            dj /= a
+            seq[:, :, 2 + j] = dj
         seq[:, :, 2 + d] = self.model.covariance(h) / self.model.sill
         target = np.empty((m, 2 + (0 if covariates is None else np.shape(covariates)[1])), np.float32)
         target[:, 0] = (est - self.mean) / self.std
