@@ -27,8 +27,7 @@ A partition passes when every cluster is a distinct unit:
   its unit plus mixtures spread along the mixing curves to the other clusters) was tried and dropped:
   k-means gives a contact sample to the nearer unit, near whose centre it cannot be told from the
   unit's own, and the narrower covariance lifts cuts through one unit past the threshold too (right k
-  93.5 -> 92.0 % on seed 3, 93.0 -> 92.0 % on 5, 94.5 -> 93.5 % on 4, 95.0 -> 94.0 % on 8; branch
-  krobust-experiment). The squared
+  93.5 -> 92.0 % on seed 3, 93.0 -> 92.0 % on 5, 94.5 -> 93.5 % on 4, 95.0 -> 94.0 % on 8). The squared
   distance is the unbiased estimate of the units' distance: the pooled covariance is first scaled
   by ``(n - k) / (n - k - r - 1)`` (r its rank: the inverse of an estimated covariance overstates
   the precision by that factor on average) and the squared distance then reduced by
