@@ -19,6 +19,7 @@ from geoml_qgis.core.borehole.pipeline import run_clustering
 from geoml_qgis.core.borehole.samples import build_samples
 from geoml_qgis.core.borehole.transforms import prepare_features
 from geoml_qgis.core.borehole.workbook import clustering_sheets
+from geoml_qgis.core.errors import GeoMLError
 
 
 def test_family_stays_in_its_ranges_and_is_separable():
@@ -228,3 +229,16 @@ def test_mixture_fit_of_a_small_cluster_is_not_biased_by_its_own_mean():
     sel = select_k_separation(case.values, "clr", 8)
     assert sel.k == 6, sel.table
     assert sel.table.set_index("k").loc[7, "mixture_fit"] < MIN_FIT
+
+
+def test_held_out_modes():
+    """"off" skips the check (no held-out columns) and gives the in-sample k; an unknown mode is refused by name."""
+    rng = np.random.default_rng(0)
+    logs = rng.normal(0, 0.3, (300, 25))
+    logs[260:, :5] += 2.0
+    off = select_k_separation(np.exp(logs), "clr", 5, held_out="off")
+    assert "held_out" not in off.table and off.k == off.votes["separation_in_sample"]
+    every = select_k_separation(np.exp(logs), "clr", 5, held_out="all")
+    assert every.k <= off.k and every.table.loc[every.table["passes"], "held_out"].notna().all()
+    with pytest.raises(GeoMLError, match="held_out must be one of small, all, off"):
+        select_k_separation(np.exp(logs), "clr", 5, held_out="sometimes")

@@ -68,7 +68,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ..errors import GeoMLError
+from ..errors import ArgumentError, GeoMLError
 from ..progress import ProgressCallback, report
 from .compositional import balance_basis
 from .kholdout import held_out_separation, needs_check, whitening
@@ -83,6 +83,8 @@ FIT_SCALE = 4.0
 FIT_SAMPLES = 2000
 MIN_SHARE = 0.03
 WEAK = 1.2
+#: where :func:`select_k_separation` makes the held-out check: partitions with a small cluster, every one, none
+HELD_OUT = ("small", "all", "off")
 _T = np.linspace(0.05, 0.95, 37)
 
 
@@ -270,7 +272,9 @@ def select_k_separation(values: np.ndarray, transform: str = "clr", k_max: int =
     mixing, score, passes. From *k_min* on: when only k = 1 passes and clusters are wanted, the
     best-scoring k >= k_min is taken and the evidence says the samples show no clear cluster structure.
     ``split=False`` searches k-means partitions only; ``shrink`` (one hole: few samples) shrinks the
-    covariance as :func:`cluster_separation` does and uses the light NumPy k-means."""
+    covariance as :func:`cluster_separation` does and uses the light NumPy k-means. *held_out*
+    (:data:`HELD_OUT`): which passing partitions must also pass the held-out check (:mod:`.kholdout`);
+    unless ``"off"`` the table adds the columns held_out (for every partition passing in sample) and small."""
     values = np.asarray(values, float)
     X, basis = _coordinates(values, transform)
     Xf = clustering_coordinates(values, transform, seed)
@@ -280,14 +284,15 @@ def select_k_separation(values: np.ndarray, transform: str = "clr", k_max: int =
     k_max = int(min(k_max, len(X) - 1))
     if k_max < 2:
         raise GeoMLError(f"Only {len(X)} sample(s): at least 3 are needed to choose a number of clusters.")
+    if held_out not in HELD_OUT:
+        raise ArgumentError(f"{{held_out}} must be one of {', '.join(HELD_OUT)}, not {held_out!r}.")
     table, partitions = _scan(X, Xf, basis, transform, k_max, seed, n_init, split, shrink, progress)
     in_sample = int(table.loc[table["passes"], "k"].max())
-    _held_out(table, partitions, X, Xf, seed)
-    passing = table["passes"] & (table["held_out"] >= MIN_SEPARATION)
-    if held_out == "small":
-        passing = table["passes"] & ((table["held_out"] >= MIN_SEPARATION) | ~table["small"])
-    elif held_out == "off":
-        passing = table["passes"]
+    passing = table["passes"]
+    if held_out != "off":
+        _held_out(table, partitions, X, Xf, seed)
+        holds = table["held_out"] >= MIN_SEPARATION
+        passing = passing & (holds | ~table["small"] if held_out == "small" else holds)
     score = table["score"].to_numpy()
     k = int(table.loc[passing, "k"].max())
     no_structure = k < k_min
@@ -296,8 +301,8 @@ def select_k_separation(values: np.ndarray, transform: str = "clr", k_max: int =
     runner = k + 1 if k < k_max else k - 1
     own = min(score[k - 1], 1e6)
     confidence = float(min(own, 1.0 / max(score[runner - 1], 1e-6)) if runner > k else own)
-    sel = KSelection(table, None, {"separation": k, "separation_in_sample": in_sample}, k, method="separation", confidence=confidence,
-                     runner_up=runner)
+    sel = KSelection(table, None, {"separation": k, "separation_in_sample": in_sample}, k, method="separation",
+                     confidence=confidence, runner_up=runner)
     sel.centres = np.array([Xf[partitions[k] == c].mean(axis=0) for c in range(k)])
     worst = table.iloc[k - 1]
     sel.evidence = (f"k = {k} chosen by separation: the most clusters that are all distinct units (closest pair "
