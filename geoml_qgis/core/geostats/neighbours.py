@@ -158,13 +158,15 @@ class GroupedSets:
 
     ``order (m,)`` sorts the targets by set; set ``g`` has sample indices ``sets[g]`` (ascending) and
     serves the sorted targets ``starts[g]`` up to ``starts[g + 1]``; ``distances (m, k)`` are those
-    of the sorted targets to their set's samples, in the order of ``sets``.
+    of the sorted targets to their set's samples, in the order of ``sets``; ``pairs (E, 2)``: the
+    distinct pairs of sets of adjacent targets (see :func:`_adjacent`).
     """
 
     order: np.ndarray
     starts: np.ndarray
     sets: np.ndarray
     distances: np.ndarray
+    pairs: np.ndarray
 
     @property
     def sizes(self) -> np.ndarray:
@@ -175,6 +177,21 @@ def _hashes(n: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(_HASH_SEED)
     top = np.iinfo(np.int64).max
     return rng.integers(0, top, n, dtype=np.uint64), rng.integers(0, top, n, dtype=np.uint64)
+
+
+def _adjacent(t: np.ndarray, order: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Distinct pairs ``(E, 2)`` of the sets of targets ``t (m, d)`` next to each other in input order
+    or one grid row apart (a row being the leading targets that share the first one's y)."""
+    m, G = len(order), len(starts)
+    group = np.empty(m, np.intp)
+    group[order] = np.repeat(np.arange(G), np.diff(np.r_[starts, m]))
+    row = int(np.argmax(t[:, 1] != t[0, 1])) if m else 0
+    a, b = group[:-1], group[1:]
+    if row > 1:
+        a, b = np.r_[a, group[:-row]], np.r_[b, group[row:]]
+    keep = a != b
+    key = np.unique(np.minimum(a[keep], b[keep]) * G + np.maximum(a[keep], b[keep]))
+    return np.column_stack([key // G, key % G])
 
 
 def grouped_sets(tree: cKDTree, targets: np.ndarray, k: int, workers: int = 1,
@@ -232,4 +249,4 @@ def grouped_sets(tree: cKDTree, targets: np.ndarray, k: int, workers: int = 1,
         order = np.argsort(groups, kind="stable")
         starts = np.flatnonzero(np.r_[True, np.diff(groups[order]) != 0])
     dist = d2[order]
-    return GroupedSets(order, starts, idx[first], np.sqrt(dist, out=dist))
+    return GroupedSets(order, starts, idx[first], np.sqrt(dist, out=dist), _adjacent(t, order, starts))

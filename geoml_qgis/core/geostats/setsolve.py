@@ -17,6 +17,8 @@ from typing import Callable
 
 import numpy as np
 
+from .setupdate import forest, solve_forest
+
 #: sets served by more targets than this are solved one at a time (their right-hand sides in chunks)
 MAX_RHS = 64
 #: float64 elements of one batch of systems (left- and right-hand sides) being solved
@@ -78,7 +80,7 @@ class Systems:
             table[u:, :u] = border[used].T
             position = np.zeros(len(xy), np.intp)
             position[used] = np.arange(u)
-            self.table = table.ravel()
+            self.table, self.position = table.ravel(), position
             self.loc = np.hstack([position[sets], np.broadcast_to(u + np.arange(p), (len(sets), p))])
             self.width = u + p
 
@@ -129,8 +131,8 @@ def solve_systems(a: np.ndarray, b: np.ndarray, k: int) -> tuple[np.ndarray, int
     return w, bad + len(off)
 
 
-def solve_sets(systems: Systems, rhs: np.ndarray, starts: np.ndarray, values: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray, int]:
+def solve_sets(systems: Systems, rhs: np.ndarray, starts: np.ndarray, values: np.ndarray,
+               pairs: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, int]:
     """Solve the targets of every set.
 
     Parameters
@@ -141,6 +143,9 @@ def solve_sets(systems: Systems, rhs: np.ndarray, starts: np.ndarray, values: np
     starts : ndarray (G,)
     values : ndarray (n, q)
         Data columns weighted by the kriging weights (several columns share the weights).
+    pairs : ndarray (E, 2), optional
+        Pairs of sets likely to differ by one sample (of adjacent targets): such sets are solved
+        by rank-2 updates of one another (:mod:`.setupdate`) when the samples are tabulated.
 
     Returns
     -------
@@ -150,13 +155,23 @@ def solve_sets(systems: Systems, rhs: np.ndarray, starts: np.ndarray, values: np
         ``w . rhs`` (weights and multipliers times the right-hand side) per target, for the variance.
     n_singular : int
     """
+    m = len(rhs)
+    est, wb = np.empty((m, values.shape[1])), np.empty(m)
+    full = np.arange(len(starts))
+    if pairs is not None and len(pairs) and systems.table is not None:
+        full = solve_forest(systems, forest(systems.sets, pairs), rhs, starts, values, est, wb)
+    return est, wb, _solve_full(systems, rhs, starts, values, full, est, wb)
+
+
+def _solve_full(systems: Systems, rhs: np.ndarray, starts: np.ndarray, values: np.ndarray,
+                todo: np.ndarray, est: np.ndarray, wb: np.ndarray) -> int:
+    """Solve sets *todo* one LU factorisation each, writing *est* and *wb*; returns the singular count."""
     m, kp = rhs.shape
-    k, q = systems.k, values.shape[1]
+    k = systems.k
     sizes = np.diff(np.r_[starts, m])
-    est, wb = np.empty((m, q)), np.empty(m)
     singular = 0
-    for s in np.unique(sizes).tolist():
-        sets = np.flatnonzero(sizes == s)
+    for s in np.unique(sizes[todo]).tolist():
+        sets = todo[sizes[todo] == s]
         if s > MAX_RHS:
             step = max(1, RHS_ELEMENTS // kp)
             for g in sets.tolist():
@@ -177,4 +192,4 @@ def solve_sets(systems: Systems, rhs: np.ndarray, starts: np.ndarray, values: np
             singular += bad
             est[pos] = np.einsum("gks,gkq->gsq", w[:, :k], values[systems.sets[g]])
             wb[pos] = np.einsum("gks,gsk->gs", w, b)
-    return est, wb, singular
+    return singular

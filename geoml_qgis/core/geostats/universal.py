@@ -174,7 +174,7 @@ class UniversalKriging:
 
         with single_thread(torch=False):
             e, wb, singular = solve_sets(Systems(self._xy, pair, sill, self.f_, groups.sets), b, groups.starts,
-                                         self._z[:, None])
+                                         self._z[:, None], groups.pairs)
         est, var = np.empty(m), np.empty(m)
         est[groups.order], var[groups.order] = e[:, 0], self.target_variance() - wb
         with self._lock:
