@@ -197,9 +197,7 @@ class OrdinaryKriging:
         b[:, k] = 1.0
         systems = Systems(self._xy[:-1], lambda h: self.model.gamma(h, out=h), 0.0, np.ones((n, 1)), groups.sets)
         with single_thread(torch=False):
-            e, wb, singular = solve_sets(systems, b, groups.starts, values, groups.pairs)
-        est, var = np.empty_like(e), np.empty(m)
-        est[groups.order], var[groups.order] = e, wb
+            est, var, singular = solve_sets(systems, b, groups.order, groups.starts, values, groups.pairs)
         with self._lock:
             self.n_singular_ += singular
         return est, var, singular

@@ -131,7 +131,7 @@ def solve_systems(a: np.ndarray, b: np.ndarray, k: int) -> tuple[np.ndarray, int
     return w, bad + len(off)
 
 
-def solve_sets(systems: Systems, rhs: np.ndarray, starts: np.ndarray, values: np.ndarray,
+def solve_sets(systems: Systems, rhs: np.ndarray, order: np.ndarray, starts: np.ndarray, values: np.ndarray,
                pairs: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, int]:
     """Solve the targets of every set.
 
@@ -139,8 +139,9 @@ def solve_sets(systems: Systems, rhs: np.ndarray, starts: np.ndarray, values: np
     ----------
     systems : Systems
     rhs : ndarray (m, k + p)
-        Right-hand sides of the targets sorted by set; set g serves rows ``starts[g]`` up to the next start.
-    starts : ndarray (G,)
+        Right-hand sides of the targets.
+    order, starts : ndarray (m,), (G,)
+        Set g serves targets ``order[starts[g]:starts[g + 1]]``.
     values : ndarray (n, q)
         Data columns weighted by the kriging weights (several columns share the weights).
     pairs : ndarray (E, 2), optional
@@ -159,11 +160,11 @@ def solve_sets(systems: Systems, rhs: np.ndarray, starts: np.ndarray, values: np
     est, wb = np.empty((m, values.shape[1])), np.empty(m)
     full = np.arange(len(starts))
     if pairs is not None and len(pairs) and systems.table is not None:
-        full = solve_forest(systems, forest(systems.sets, pairs), rhs, starts, values, est, wb)
-    return est, wb, _solve_full(systems, rhs, starts, values, full, est, wb)
+        full = solve_forest(systems, forest(systems.sets, pairs), rhs, order, starts, values, est, wb)
+    return est, wb, _solve_full(systems, rhs, order, starts, values, full, est, wb)
 
 
-def _solve_full(systems: Systems, rhs: np.ndarray, starts: np.ndarray, values: np.ndarray,
+def _solve_full(systems: Systems, rhs: np.ndarray, order: np.ndarray, starts: np.ndarray, values: np.ndarray,
                 todo: np.ndarray, est: np.ndarray, wb: np.ndarray) -> int:
     """Solve sets *todo* one LU factorisation each, writing *est* and *wb*; returns the singular count."""
     m, kp = rhs.shape
@@ -177,7 +178,7 @@ def _solve_full(systems: Systems, rhs: np.ndarray, starts: np.ndarray, values: n
             for g in sets.tolist():
                 a = systems(np.array([g]))
                 for c in range(starts[g], starts[g] + s, step):
-                    rows = np.arange(c, min(c + step, starts[g] + s))
+                    rows = order[c:min(c + step, starts[g] + s)]
                     w, bad = solve_systems(a, rhs[rows].T[None], k)
                     est[rows] = w[0, :k].T @ values[systems.sets[g]]
                     wb[rows] = np.einsum("ks,sk->s", w[0], rhs[rows])
@@ -186,7 +187,7 @@ def _solve_full(systems: Systems, rhs: np.ndarray, starts: np.ndarray, values: n
         per = max(1, LHS_ELEMENTS // (kp * (kp + 2 * s)))
         for c in range(0, len(sets), per):
             g = sets[c:c + per]
-            pos = starts[g][:, None] + np.arange(s)
+            pos = order[starts[g][:, None] + np.arange(s)]
             b = rhs[pos]  # (G, s, K)
             w, bad = solve_systems(systems(g), b.transpose(0, 2, 1), k)
             singular += bad

@@ -151,8 +151,8 @@ def _swap_order(sets: np.ndarray, slot: np.ndarray, added: np.ndarray) -> np.nda
     return perm
 
 
-def _layout(systems, f: Forest, roots: np.ndarray, kids: np.ndarray, rhs: np.ndarray, starts: np.ndarray,
-            sizes: np.ndarray) -> _Layout:
+def _layout(systems, f: Forest, roots: np.ndarray, kids: np.ndarray, rhs: np.ndarray, order: np.ndarray,
+            starts: np.ndarray, sizes: np.ndarray) -> _Layout:
     """The extended right-hand sides of roots ``f.roots[roots]`` and children ``kids`` (indices into
     the forest's children, sorted by parent; their parents among these roots)."""
     kp = rhs.shape[1]
@@ -167,17 +167,17 @@ def _layout(systems, f: Forest, roots: np.ndarray, kids: np.ndarray, rhs: np.nda
     out = np.zeros((total, kp))
     target = np.full(total, -1, np.intp)
     owner, dst = _ranges(first, own)
-    src = starts[g][owner] + dst - first[owner]
+    src = order[starts[g][owner] + dst - first[owner]]
     out[dst], target[dst] = rhs[src], src
     cd, ce = np.arange(total), np.arange(total)
-    _children(systems, f, kids, rhs, starts, base, out, target, cd, ce)
+    _children(systems, f, kids, rhs, order, starts, base, out, target, cd, ce)
     col = np.arange(total) - np.repeat(first, count)
     rows = np.repeat(first, count)
     return _Layout(out, first, count, col, cd - rows, ce - rows, target, base)
 
 
-def _children(systems, f: Forest, kids: np.ndarray, rhs: np.ndarray, starts: np.ndarray, base: np.ndarray,
-              out: np.ndarray, target: np.ndarray, cd: np.ndarray, ce: np.ndarray) -> None:
+def _children(systems, f: Forest, kids: np.ndarray, rhs: np.ndarray, order: np.ndarray, starts: np.ndarray,
+              base: np.ndarray, out: np.ndarray, target: np.ndarray, cd: np.ndarray, ce: np.ndarray) -> None:
     """Fill the children's rows of the extended right-hand sides *out* (see :func:`_layout`)."""
     kp, k = rhs.shape[1], systems.k
     child, parent, slot, added = f.child[kids], f.parent[kids], f.slot[kids], f.added[kids]
@@ -191,7 +191,7 @@ def _children(systems, f: Forest, kids: np.ndarray, rhs: np.ndarray, starts: np.
     out[base + 1, slot] = 1.0
     size = np.diff(np.r_[starts, len(rhs)])[child]
     owner, dst = _ranges(base + 2, size)
-    src = starts[child][owner] + dst - base[owner] - 2
+    src = order[starts[child][owner] + dst - base[owner] - 2]
     perm = np.hstack([_swap_order(systems.sets[parent], slot, added), np.broadcast_to(np.arange(k, kp), (len(kids), kp - k))])
     out[dst] = rhs.take((src * kp)[:, None] + perm[owner])
     target[dst] = src
@@ -246,7 +246,7 @@ def _products(systems, g: np.ndarray, lay: _Layout, values: np.ndarray
     return est, stats, singular
 
 
-def solve_forest(systems, f: Forest, rhs: np.ndarray, starts: np.ndarray, values: np.ndarray,
+def solve_forest(systems, f: Forest, rhs: np.ndarray, order: np.ndarray, starts: np.ndarray, values: np.ndarray,
                  est: np.ndarray, wb: np.ndarray) -> np.ndarray:
     """Solve the roots and children of *f*, writing ``est (m, q)`` and ``wb (m,)`` as
     :func:`.setsolve.solve_sets` does; returns the sets left to solve in full (singular roots
@@ -257,7 +257,7 @@ def solve_forest(systems, f: Forest, rhs: np.ndarray, starts: np.ndarray, values
     for r0 in range(0, len(f.roots), ROOT_CHUNK):
         roots = np.arange(r0, min(r0 + ROOT_CHUNK, len(f.roots)))
         kids = np.arange(*np.searchsorted(f.rank, [roots[0], roots[-1] + 1]))
-        lay = _layout(systems, f, roots, kids, rhs, starts, sizes)
+        lay = _layout(systems, f, roots, kids, rhs, order, starts, sizes)
         e, stats, singular = _products(systems, f.roots[roots], lay, values)
         redo.append(_finish(systems, f, roots, kids, lay, e, stats, singular, values, est, wb))
     return np.concatenate(redo) if redo else np.zeros(0, np.intp)
