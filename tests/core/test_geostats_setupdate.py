@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from geoml_qgis.core.geostats import OrdinaryKriging, VariogramModel
-from geoml_qgis.core.geostats.setupdate import forest, one_swaps
+from geoml_qgis.core.geostats.setupdate import _lu, forest, one_swaps
 
 
 def test_one_swaps_finds_the_swapped_sample():
@@ -37,8 +37,14 @@ def test_forest_children_are_one_swap_from_their_root():
         assert np.array_equal(np.sort(swapped), sets[c])
 
 
-@pytest.mark.parametrize("nugget", [0.05, 0.0])
-def test_updates_equal_full_solves(nugget):
+@pytest.mark.parametrize("nugget, tol", [(0.05, None), (0.0, None), (0.05, 1e300)])
+def test_updates_equal_full_solves(monkeypatch, nugget, tol):
+    """Updated children equal full solves; with every capacitance deemed ill-conditioned (*tol*)
+    every child is solved in full."""
+    from geoml_qgis.core.geostats import setupdate
+
+    if tol is not None:
+        monkeypatch.setattr(setupdate, "CAPACITANCE_TOL", tol)
     rng = np.random.default_rng(5)
     xy = rng.uniform(0, 300, (400, 2))
     z = np.sin(xy[:, 0] / 40) + rng.normal(0, 0.2, 400)
@@ -51,3 +57,11 @@ def test_updates_equal_full_solves(nugget):
     est0, var0, _ = ok.krige_groups(plain)
     assert np.abs(est - est0).max() < 1e-10 * z.std()
     assert np.abs(var - var0).max() < 1e-10 * z.std()
+
+
+def test_singular_systems_are_flagged_not_raised():
+    a = np.stack([np.eye(3), np.ones((3, 3))])
+    w, bad = _lu(a, np.ones((2, 3, 2)))
+    assert bad.tolist() == [False, True] and np.array_equal(w[0], np.ones((3, 2))) and not w[1].any()
+    w, bad = _lu(a, np.ones((2, 3, 5)))  # more right-hand sides than rows: through the inverse
+    assert bad.tolist() == [False, True] and np.array_equal(w[0], np.ones((3, 5)))

@@ -235,7 +235,9 @@ def _adjacent(t: np.ndarray, order: np.ndarray, starts: np.ndarray) -> np.ndarra
     if row > 1:
         a, b = np.r_[a, group[:-row]], np.r_[b, group[row:]]
     keep = a != b
-    key = np.unique(np.minimum(a[keep], b[keep]) * G + np.maximum(a[keep], b[keep]))
+    kind = np.uint32 if G * G < 2 ** 32 else np.int64  # a 32-bit sort is faster
+    a, b = a[keep].astype(kind), b[keep].astype(kind)
+    key = np.unique(np.minimum(a, b) * kind(G) + np.maximum(a, b))
     return np.column_stack([key // G, key % G])
 
 
