@@ -65,3 +65,14 @@ def test_singular_systems_are_flagged_not_raised():
     assert bad.tolist() == [False, True] and np.array_equal(w[0], np.ones((3, 2))) and not w[1].any()
     w, bad = _lu(a, np.ones((2, 3, 5)))  # more right-hand sides than rows: through the inverse
     assert bad.tolist() == [False, True] and np.array_equal(w[0], np.ones((3, 5)))
+
+
+@pytest.mark.parametrize("angle", [0.0, 0.3])
+def test_adjacent_pairs_of_a_grid_also_rotated(angle):
+    from geoml_qgis.core.geostats.neighbours import _adjacent
+
+    gx, gy = np.meshgrid(np.arange(5.0), np.arange(3.0)[::-1])
+    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    t = np.column_stack([gx.ravel(), gy.ravel()]) @ rot.T * [1.0, 3.0]  # as an anisotropy transforms
+    pairs = _adjacent(t, np.arange(15), np.arange(15)).tolist()  # every target its own set
+    assert [0, 5] in pairs and [9, 14] in pairs and [3, 4] in pairs and len(pairs) == 14 + 10

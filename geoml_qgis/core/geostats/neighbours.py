@@ -226,11 +226,14 @@ def _hashes(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _adjacent(t: np.ndarray, order: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """Distinct pairs ``(E, 2)`` of the sets of targets ``t (m, d)`` next to each other in input order
-    or one grid row apart (a row being the leading targets that share the first one's y)."""
+    or one grid row apart (a row: the leading targets evenly spaced, as a raster block's cells, also
+    rotated by an anisotropy)."""
     m, G = len(order), len(starts)
     group = np.empty(m, np.intp)
     group[order] = np.repeat(np.arange(G), np.diff(np.r_[starts, m]))
-    row = int(np.argmax(t[:, 1] != t[0, 1])) if m else 0
+    step = np.diff(t, axis=0)
+    jump = np.flatnonzero(np.abs(step - step[0]).max(axis=1) > 1e-6 * np.abs(step[0]).max()) if m > 1 else []
+    row = int(jump[0]) + 1 if len(jump) else 0
     a, b = group[:-1], group[1:]
     if row > 1:
         a, b = np.r_[a, group[:-row]], np.r_[b, group[row:]]
