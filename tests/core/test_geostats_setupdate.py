@@ -18,6 +18,20 @@ def test_one_swaps_finds_the_swapped_sample():
     assert drop_b.tolist() == [3, 0] and add_a.tolist() == [2, 1]
 
 
+def test_one_swaps_equal_set_differences():
+    rng = np.random.default_rng(8)
+    sets = np.sort(np.array([rng.choice(12, 5, replace=False) for _ in range(300)]), axis=1)
+    sets = np.unique(sets, axis=0)
+    pairs = rng.integers(0, len(sets), (3000, 2))
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+    a, b, drop_a, add_b, drop_b, add_a = one_swaps(sets, pairs)
+    expect = [len(np.setdiff1d(sets[i], sets[j])) == 1 for i, j in pairs]
+    assert len(a) == sum(expect) > 0
+    for i, j, da, ab, db, aa in zip(a, b, drop_a, add_b, drop_b, add_a):
+        assert np.setdiff1d(sets[i], sets[j]).tolist() == [sets[i][da]] == [aa]
+        assert np.setdiff1d(sets[j], sets[i]).tolist() == [sets[j][db]] == [ab]
+
+
 def test_forest_children_are_one_swap_from_their_root():
     rng = np.random.default_rng(3)
     base = np.sort(rng.choice(100, 8, replace=False))

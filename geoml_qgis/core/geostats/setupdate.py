@@ -49,16 +49,17 @@ def one_swaps(sets: np.ndarray, pairs: np.ndarray) -> tuple[np.ndarray, ...]:
         sets = sets.astype(np.int32)
     sa, sb = sets[a], sets[b]
     k = sets.shape[1]
-    neq = sa != sb
-    lo = np.argmax(neq, axis=1)
-    hi = k - 1 - np.argmax(neq[:, ::-1], axis=1)
-    inside = (np.arange(k - 1) >= lo[:, None]) & (np.arange(k - 1) < hi[:, None])
-    left = ~(inside & (sa[:, 1:] != sb[:, :-1])).any(axis=1)  # a drops a[lo], b adds b[hi]
-    right = ~(inside & (sa[:, :-1] != sb[:, 1:])).any(axis=1)  # a drops a[hi], b adds b[lo]
-    ok = (left | right) & neq.any(axis=1)
-    drop_a = np.where(left, lo, hi)
-    drop_b = np.where(left, hi, lo)
+    same = sa == sb
+    # matches at the same position or one apart: each shared sample counts at most once (samples are
+    # distinct), so k - 1 of them make the sets one swap apart, and a swap leaves no other match
+    shared = (np.count_nonzero(same, axis=1) + np.count_nonzero(sa[:, 1:] == sb[:, :-1], axis=1)
+              + np.count_nonzero(sa[:, :-1] == sb[:, 1:], axis=1))
+    ok = shared == k - 1
+    lo = np.argmin(same, axis=1)
+    hi = k - 1 - np.argmin(same[:, ::-1], axis=1)
     rows = np.arange(len(a))
+    left = (lo == hi) | (sa[rows, np.minimum(lo + 1, k - 1)] == sb[rows, lo])  # a drops a[lo], b adds b[hi]
+    drop_a, drop_b = np.where(left, lo, hi), np.where(left, hi, lo)
     add_b, add_a = sb[rows, drop_b], sa[rows, drop_a]
     return a[ok], b[ok], drop_a[ok], add_b[ok], drop_b[ok], add_a[ok]
 
