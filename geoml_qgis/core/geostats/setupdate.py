@@ -238,7 +238,8 @@ def _products(systems, g: np.ndarray, lay: _Layout, values: np.ndarray
             r = same[c:c + per]
             pos = lay.first[r][:, None] + np.arange(n)
             b = lay.rhs[pos]
-            w, bad = _lu(systems(g[r]), b.transpose(0, 2, 1))
+            a = systems(g[r])
+            w, bad = _lu(a, b.transpose(0, 2, 1))
             singular[r] = bad
             est[pos] = np.matmul(w[:, :k].transpose(0, 2, 1), values[systems.sets[g[r]]])
             m = np.matmul(b, w).ravel()
