@@ -6,7 +6,8 @@ with a trend) and ``F (k, p)`` the border (a column of ones; drift rows). Target
 share the matrix: sets serving the same number s of targets are solved together, one batched LU
 solve with s right-hand sides each (LAPACK's per-call cost is paid once per set, not per target).
 The matrices are gathered from a table of the pairwise values of the samples in use, bordered
-once, rather than computed set by set.
+once, rather than computed set by set. Given pairs of sets of adjacent targets, sets one sample
+swap away from another are solved by rank-2 updates of its solve (:mod:`.setupdate`).
 
 Weights must sum to one (the border's first column is constant): a system whose solution breaks
 that by more than 1e-6 is near-singular and is solved by least squares instead (pseudo-inverse).

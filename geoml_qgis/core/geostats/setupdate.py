@@ -105,7 +105,7 @@ def forest(sets: np.ndarray, pairs: np.ndarray, seed: int = 0) -> Forest:
 
 
 #: roots solved together (bounds the extended right-hand sides held at once)
-ROOT_CHUNK = 2048
+ROOT_CHUNK = 1024
 
 #: float64 elements of one batch of systems (left- and right-hand sides) being solved
 LHS_ELEMENTS = 300_000
