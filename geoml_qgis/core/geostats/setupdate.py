@@ -195,7 +195,8 @@ def _children(systems, f: Forest, kids: np.ndarray, rhs: np.ndarray, order: np.n
     size = np.diff(np.r_[starts, len(rhs)])[child]
     owner, dst = _ranges(base + 2, size)
     src = order[starts[child][owner] + dst - base[owner] - 2]
-    perm = np.hstack([_swap_order(systems.sets[parent], slot, added), np.broadcast_to(np.arange(k, kp), (len(kids), kp - k))])
+    border = np.broadcast_to(np.arange(k, kp), (len(kids), kp - k))
+    perm = np.hstack([_swap_order(systems.sets[parent], slot, added), border])
     out[dst] = rhs.take((src * kp)[:, None] + perm[owner])
     target[dst] = src
     cd[dst], ce[dst] = base[owner], base[owner] + 1
