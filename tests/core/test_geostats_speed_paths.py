@@ -118,7 +118,7 @@ def test_grouped_sets_equal_kdtree_with_their_distances(colliding):
     sets[g.order] = np.repeat(g.sets, g.sizes, axis=0)
     assert _same_sets(sets, kdtree_sets(tree, t, 16))
     assert len(np.unique(g.sets, axis=0)) == len(g.sets)  # each distinct set once
-    d = np.hypot(*(tree.data[sets[g.order]] - t[g.order][:, None]).transpose(2, 0, 1))
+    d = np.hypot(*(tree.data[sets] - t[:, None]).transpose(2, 0, 1))
     np.testing.assert_allclose(g.distances, d, rtol=1e-14, atol=1e-12)
 
 
@@ -200,3 +200,20 @@ def test_kriging_block_shrinks_over_dense_samples():
     assert kriging_block(Grid.from_bounds(0, 0, 1000, 1000, 2.5), xy) == 128  # 2,048 at 256 cells, 512 at 128
     assert kriging_block(Grid.from_bounds(0, 0, 1000, 1000, 50.0), xy) == 64  # never below 64
     assert kriging_block(Grid.from_bounds(0, 0, 1000, 1000, 50.0), None) == 256
+
+
+@pytest.mark.parametrize("simd", [False, True])
+def test_grouped_sets_on_a_lattice_with_ties(monkeypatch, simd):
+    """As above for the grouped sets (compared in float32), with the row sort and the partition."""
+    from geoml_qgis.core.geostats import neighbours
+
+    monkeypatch.setattr(neighbours, "_SIMD_SORT", simd)
+    gx, gy = np.meshgrid(np.arange(0, 200, 10.0), np.arange(0, 200, 10.0))
+    tree = cKDTree(np.column_stack([gx.ravel(), gy.ravel()]) + 1e6)  # large coordinates, as projected ones
+    tx, ty = np.meshgrid(np.arange(0, 200, 2.5), np.arange(0, 200, 2.5))
+    t = np.column_stack([tx.ravel(), ty.ravel()]) + 1e6
+    for k in (4, 12):
+        g = neighbours.grouped_sets(tree, t, k)
+        sets = np.empty((len(t), k), np.intp)
+        sets[g.order] = np.repeat(g.sets, g.sizes, axis=0)
+        assert _same_sets(sets, kdtree_sets(tree, t, k))

@@ -11,8 +11,9 @@ Speed: targets whose k nearest samples are the *same set* share the left-hand si
 a raster block's cells are found tile by tile and grouped by set with the distances measured on
 the way (:func:`.neighbours.grouped_sets`); the matrices are gathered from one bordered table of
 the samples in use, and sets serving the same number s of cells are solved together, one batched
-LU solve with s right-hand sides per set (:mod:`.setsolve`). On a 1,000 x 1,000 grid with 5,000
-samples and k = 32 there are about six cells per distinct set.
+LU solve with s right-hand sides per set (:mod:`.setsolve`); sets one sample swap away from a
+solved set are solved by a rank-2 update of its solve instead (:mod:`.setupdate`). On a 1,000 x
+1,000 grid with 5,000 samples and k = 32 there are about five cells per distinct set.
 """
 from __future__ import annotations
 
@@ -197,9 +198,7 @@ class OrdinaryKriging:
         b[:, k] = 1.0
         systems = Systems(self._xy[:-1], lambda h: self.model.gamma(h, out=h), 0.0, np.ones((n, 1)), groups.sets)
         with single_thread(torch=False):
-            e, wb, singular = solve_sets(systems, b, groups.starts, values)
-        est, var = np.empty_like(e), np.empty(m)
-        est[groups.order], var[groups.order] = e, wb
+            est, var, singular = solve_sets(systems, b, groups.order, groups.starts, values, groups.pairs)
         with self._lock:
             self.n_singular_ += singular
         return est, var, singular

@@ -6,7 +6,8 @@ with a trend) and ``F (k, p)`` the border (a column of ones; drift rows). Target
 share the matrix: sets serving the same number s of targets are solved together, one batched LU
 solve with s right-hand sides each (LAPACK's per-call cost is paid once per set, not per target).
 The matrices are gathered from a table of the pairwise values of the samples in use, bordered
-once, rather than computed set by set.
+once, rather than computed set by set. Given pairs of sets of adjacent targets, sets one sample
+swap away from another are solved by rank-2 updates of its solve (:mod:`.setupdate`).
 
 Weights must sum to one (the border's first column is constant): a system whose solution breaks
 that by more than 1e-6 is near-singular and is solved by least squares instead (pseudo-inverse).
@@ -16,6 +17,8 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
+
+from .setupdate import forest, solve_forest
 
 #: sets served by more targets than this are solved one at a time (their right-hand sides in chunks)
 MAX_RHS = 64
@@ -78,7 +81,7 @@ class Systems:
             table[u:, :u] = border[used].T
             position = np.zeros(len(xy), np.intp)
             position[used] = np.arange(u)
-            self.table = table.ravel()
+            self.table, self.position = table.ravel(), position
             self.loc = np.hstack([position[sets], np.broadcast_to(u + np.arange(p), (len(sets), p))])
             self.width = u + p
 
@@ -129,18 +132,22 @@ def solve_systems(a: np.ndarray, b: np.ndarray, k: int) -> tuple[np.ndarray, int
     return w, bad + len(off)
 
 
-def solve_sets(systems: Systems, rhs: np.ndarray, starts: np.ndarray, values: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray, int]:
+def solve_sets(systems: Systems, rhs: np.ndarray, order: np.ndarray, starts: np.ndarray, values: np.ndarray,
+               pairs: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, int]:
     """Solve the targets of every set.
 
     Parameters
     ----------
     systems : Systems
     rhs : ndarray (m, k + p)
-        Right-hand sides of the targets sorted by set; set g serves rows ``starts[g]`` up to the next start.
-    starts : ndarray (G,)
+        Right-hand sides of the targets.
+    order, starts : ndarray (m,), (G,)
+        Set g serves targets ``order[starts[g]:starts[g + 1]]``.
     values : ndarray (n, q)
         Data columns weighted by the kriging weights (several columns share the weights).
+    pairs : ndarray (E, 2), optional
+        Pairs of sets likely to differ by one sample (of adjacent targets): such sets are solved
+        by rank-2 updates of one another (:mod:`.setupdate`) when the samples are tabulated.
 
     Returns
     -------
@@ -150,19 +157,29 @@ def solve_sets(systems: Systems, rhs: np.ndarray, starts: np.ndarray, values: np
         ``w . rhs`` (weights and multipliers times the right-hand side) per target, for the variance.
     n_singular : int
     """
+    m = len(rhs)
+    est, wb = np.empty((m, values.shape[1])), np.empty(m)
+    full = np.arange(len(starts))
+    if pairs is not None and len(pairs) and systems.table is not None:
+        full = solve_forest(systems, forest(systems.sets, pairs), rhs, order, starts, values, est, wb)
+    return est, wb, _solve_full(systems, rhs, order, starts, values, full, est, wb)
+
+
+def _solve_full(systems: Systems, rhs: np.ndarray, order: np.ndarray, starts: np.ndarray, values: np.ndarray,
+                todo: np.ndarray, est: np.ndarray, wb: np.ndarray) -> int:
+    """Solve sets *todo* one LU factorisation each, writing *est* and *wb*; returns the singular count."""
     m, kp = rhs.shape
-    k, q = systems.k, values.shape[1]
+    k = systems.k
     sizes = np.diff(np.r_[starts, m])
-    est, wb = np.empty((m, q)), np.empty(m)
     singular = 0
-    for s in np.unique(sizes).tolist():
-        sets = np.flatnonzero(sizes == s)
+    for s in np.unique(sizes[todo]).tolist():
+        sets = todo[sizes[todo] == s]
         if s > MAX_RHS:
             step = max(1, RHS_ELEMENTS // kp)
             for g in sets.tolist():
                 a = systems(np.array([g]))
                 for c in range(starts[g], starts[g] + s, step):
-                    rows = np.arange(c, min(c + step, starts[g] + s))
+                    rows = order[c:min(c + step, starts[g] + s)]
                     w, bad = solve_systems(a, rhs[rows].T[None], k)
                     est[rows] = w[0, :k].T @ values[systems.sets[g]]
                     wb[rows] = np.einsum("ks,sk->s", w[0], rhs[rows])
@@ -171,10 +188,10 @@ def solve_sets(systems: Systems, rhs: np.ndarray, starts: np.ndarray, values: np
         per = max(1, LHS_ELEMENTS // (kp * (kp + 2 * s)))
         for c in range(0, len(sets), per):
             g = sets[c:c + per]
-            pos = starts[g][:, None] + np.arange(s)
+            pos = order[starts[g][:, None] + np.arange(s)]
             b = rhs[pos]  # (G, s, K)
             w, bad = solve_systems(systems(g), b.transpose(0, 2, 1), k)
             singular += bad
             est[pos] = np.einsum("gks,gkq->gsq", w[:, :k], values[systems.sets[g]])
             wb[pos] = np.einsum("gks,gsk->gs", w, b)
-    return est, wb, singular
+    return singular

@@ -166,17 +166,16 @@ class UniversalKriging:
         cov = self.model.gamma(groups.distances, out=b[:, :k])
         np.subtract(sill, cov, out=cov)
         cov[groups.distances <= EXACT_EPS] = sill
-        b[:, k:] = f0[groups.order]
+        b[:, k:] = f0
 
         def pair(h):
             g = self.model.gamma(h, out=h)
             return np.subtract(sill, g, out=g)
 
         with single_thread(torch=False):
-            e, wb, singular = solve_sets(Systems(self._xy, pair, sill, self.f_, groups.sets), b, groups.starts,
-                                         self._z[:, None])
-        est, var = np.empty(m), np.empty(m)
-        est[groups.order], var[groups.order] = e[:, 0], self.target_variance() - wb
+            e, wb, singular = solve_sets(Systems(self._xy, pair, sill, self.f_, groups.sets), b, groups.order,
+                                         groups.starts, self._z[:, None], groups.pairs)
+        est, var = e[:, 0], self.target_variance() - wb
         with self._lock:
             self.n_singular_ += singular
         return est, var, singular
