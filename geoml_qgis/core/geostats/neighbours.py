@@ -15,6 +15,8 @@ measured once here and reused for the right-hand sides.
 """
 from __future__ import annotations
 
+import importlib
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -122,11 +124,12 @@ def _tile_distances(coords: list[np.ndarray], tile: np.ndarray, t: np.ndarray) -
 
 def _simd_sort() -> bool:
     """Whether numpy sorts float32 rows with AVX-512 (then faster than a partition)."""
-    try:
-        from numpy._core._multiarray_umath import __cpu_features__
-    except ImportError:  # numpy 1
-        from numpy.core._multiarray_umath import __cpu_features__
-    return bool(__cpu_features__.get("AVX512_SKX"))
+    for module in ("numpy._core._multiarray_umath", "numpy.core._multiarray_umath"):  # numpy 2, numpy 1
+        try:
+            return bool(importlib.import_module(module).__cpu_features__.get("AVX512_SKX"))
+        except (ImportError, AttributeError):  # a private name: any failure means the partition
+            continue
+    return False
 
 
 _SIMD_SORT = _simd_sort()
