@@ -90,3 +90,25 @@ def test_adjacent_pairs_of_a_grid_also_rotated(angle):
     t = np.column_stack([gx.ravel(), gy.ravel()]) @ rot.T * [1.0, 3.0]  # as an anisotropy transforms
     pairs = _adjacent(t, np.arange(15), np.arange(15)).tolist()  # every target its own set
     assert [0, 5] in pairs and [9, 14] in pairs and [3, 4] in pairs and len(pairs) == 14 + 10
+
+
+def test_sets_serving_thousands_of_targets_cost_memory_linear_in_them():
+    """Few samples, a fine grid (as Meuse's 155 samples at 1.5 m cells): each set serves thousands of
+    cells; the update's products are five per row, not a square of the rows (that took 4 GB here).
+    Synthetic samples; the answer is the full solves'."""
+    import tracemalloc
+
+    rng = np.random.default_rng(2)
+    xy = rng.uniform(0, 3000, (40, 2))
+    z = rng.normal(size=40)
+    ok = OrdinaryKriging(VariogramModel("spherical", 0.05, 0.6, 900.0), 32).fit(xy, z)
+    gx, gy = np.meshgrid(np.arange(200) * 1.5 + 1000, np.arange(200)[::-1] * 1.5 + 1000)
+    groups = ok.grouped(ok.model.transform(np.column_stack([gx.ravel(), gy.ravel()]), ok.centre_[:2]), 1)
+    assert groups.sizes.max() > 2000 and len(groups.pairs)
+    tracemalloc.start()
+    est, var, _ = ok.krige_groups(groups)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 60e6, peak  # the targets' right-hand sides alone are 40,000 x 33 x 8 = 10.6 MB
+    est0, var0, _ = ok.krige_groups(dataclasses.replace(groups, pairs=np.zeros((0, 2), np.intp)))
+    assert np.abs(est - est0).max() < 1e-10 * z.std() and np.abs(var - var0).max() < 1e-10 * z.std()

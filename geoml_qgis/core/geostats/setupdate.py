@@ -243,11 +243,13 @@ def _products(systems, g: np.ndarray, lay: _Layout, values: np.ndarray
             w, bad = _lu(a, b.transpose(0, 2, 1))
             singular[r] = bad
             est[pos] = np.matmul(w[:, :k].transpose(0, 2, 1), values[systems.sets[g[r]]])
-            m = np.matmul(b, w).ravel()
-            o = (np.arange(len(r)) * n * n)[:, None]
-            col, cd, ce = lay.col[pos], lay.cd[pos], lay.ce[pos]
-            stats[pos] = m.take(np.stack([o + col * n + col, o + col * n + cd, o + col * n + ce,
-                                          o + cd * n + col, o + ce * n + col], axis=-1))
+            wt = w.transpose(0, 2, 1)  # (G, n, K): row j is solution j
+            cd, ce = lay.cd[pos][..., None], lay.ce[pos][..., None]
+            pick = np.take_along_axis  # the five products of each row, not all n x n (a set may serve thousands)
+            stats[pos] = np.stack([np.einsum("gjk,gjk->gj", b, wt), np.einsum("gjk,gjk->gj", b, pick(wt, cd, 1)),
+                                   np.einsum("gjk,gjk->gj", b, pick(wt, ce, 1)),
+                                   np.einsum("gjk,gjk->gj", pick(b, cd, 1), wt),
+                                   np.einsum("gjk,gjk->gj", pick(b, ce, 1), wt)], axis=-1)
     return est, stats, singular
 
 
