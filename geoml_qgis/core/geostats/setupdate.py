@@ -243,14 +243,31 @@ def _products(systems, g: np.ndarray, lay: _Layout, values: np.ndarray
             w, bad = _lu(a, b.transpose(0, 2, 1))
             singular[r] = bad
             est[pos] = np.matmul(w[:, :k].transpose(0, 2, 1), values[systems.sets[g[r]]])
-            wt = w.transpose(0, 2, 1)  # (G, n, K): row j is solution j
-            cd, ce = lay.cd[pos][..., None], lay.ce[pos][..., None]
-            pick = np.take_along_axis  # the five products of each row, not all n x n (a set may serve thousands)
-            stats[pos] = np.stack([np.einsum("gjk,gjk->gj", b, wt), np.einsum("gjk,gjk->gj", b, pick(wt, cd, 1)),
-                                   np.einsum("gjk,gjk->gj", b, pick(wt, ce, 1)),
-                                   np.einsum("gjk,gjk->gj", pick(b, cd, 1), wt),
-                                   np.einsum("gjk,gjk->gj", pick(b, ce, 1), wt)], axis=-1)
+            stats[pos] = _five(b, w, lay.col[pos], lay.cd[pos], lay.ce[pos])
     return est, stats, singular
+
+
+#: rows of a root up to which all their products are formed at once (one matrix product); beyond, row by row
+SQUARE_ROWS = 128
+
+
+def _five(b: np.ndarray, w: np.ndarray, col: np.ndarray, cd: np.ndarray, ce: np.ndarray) -> np.ndarray:
+    """``(G, n, 5)``: ``M[col, col], M[col, cd], M[col, ce], M[cd, col], M[ce, col]`` of each row, with
+    ``M[i, j]`` = right-hand side ``b (G, n, K)`` row i times solution ``w (G, K, n)`` column j. Up to
+    :data:`SQUARE_ROWS` rows one product of all pairs is fastest; a set serving thousands of cells
+    would make that square huge (gigabytes), so there the five are formed row by row."""
+    G, n = col.shape
+    if n <= SQUARE_ROWS:
+        m = np.matmul(b, w).ravel()
+        o = (np.arange(G) * n * n)[:, None]
+        return m.take(np.stack([o + col * n + col, o + col * n + cd, o + col * n + ce,
+                                o + cd * n + col, o + ce * n + col], axis=-1))
+    wt = w.transpose(0, 2, 1)  # row j: solution j
+    cd, ce = cd[..., None], ce[..., None]
+    dot = lambda u, v: np.einsum("gjk,gjk->gj", u, v)  # noqa: E731
+    pick = np.take_along_axis
+    return np.stack([dot(b, pick(wt, col[..., None], 1)), dot(b, pick(wt, cd, 1)), dot(b, pick(wt, ce, 1)),
+                     dot(pick(b, cd, 1), wt), dot(pick(b, ce, 1), wt)], axis=-1)
 
 
 def solve_forest(systems, f: Forest, rhs: np.ndarray, order: np.ndarray, starts: np.ndarray, values: np.ndarray,
