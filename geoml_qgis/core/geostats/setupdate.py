@@ -263,11 +263,15 @@ def _five(b: np.ndarray, w: np.ndarray, col: np.ndarray, cd: np.ndarray, ce: np.
         return m.take(np.stack([o + col * n + col, o + col * n + cd, o + col * n + ce,
                                 o + cd * n + col, o + ce * n + col], axis=-1))
     wt = w.transpose(0, 2, 1)  # row j: solution j
-    cd, ce = cd[..., None], ce[..., None]
-    dot = lambda u, v: np.einsum("gjk,gjk->gj", u, v)  # noqa: E731
-    pick = np.take_along_axis
-    return np.stack([dot(b, pick(wt, col[..., None], 1)), dot(b, pick(wt, cd, 1)), dot(b, pick(wt, ce, 1)),
-                     dot(pick(b, cd, 1), wt), dot(pick(b, ce, 1), wt)], axis=-1)
+
+    def dot(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        return np.einsum("gjk,gjk->gj", u, v)
+
+    def rows(x: np.ndarray, at: np.ndarray) -> np.ndarray:
+        return np.take_along_axis(x, at[..., None], 1)
+
+    return np.stack([dot(b, rows(wt, col)), dot(b, rows(wt, cd)), dot(b, rows(wt, ce)),
+                     dot(rows(b, cd), wt), dot(rows(b, ce), wt)], axis=-1)
 
 
 def solve_forest(systems, f: Forest, rhs: np.ndarray, order: np.ndarray, starts: np.ndarray, values: np.ndarray,
