@@ -98,24 +98,12 @@ def _columns(tree: cKDTree) -> list[np.ndarray]:
 
 
 def _squared_distances(cols: list[np.ndarray], cand: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Squared distances ``(c, kc)`` from targets ``t (c, d)`` to their candidate samples ``cand (c, kc)``
-    (``cols``: the samples' coordinates, one array per axis)."""
-    d2 = np.zeros(cand.shape)
+    """Squared distances ``(c, kc)`` from targets ``t (c, d)`` to their candidates: ``col[cand]`` for
+    each axis's array in *cols*, either the samples' coordinates with ``cand (c, kc)`` sample indices,
+    or the tiles' candidates' coordinates ``(T, kc)`` with ``cand (c,)`` tile indices (whole rows read)."""
+    d2 = None
     for j, col in enumerate(cols):
         diff = col[cand]
-        diff -= t[:, j][:, None]
-        diff *= diff
-        d2 += diff
-    return d2
-
-
-def _tile_distances(coords: list[np.ndarray], tile: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Squared distances ``(c, kc)`` from targets ``t (c, d)`` to the candidates of their tiles
-    ``tile (c,)`` (``coords``: the candidates' coordinates ``(T, kc)``, one array per axis; rows are
-    read whole, not sample by sample)."""
-    d2 = None
-    for j, col in enumerate(coords):
-        diff = col[tile]
         diff -= t[:, j][:, None]
         diff *= diff
         d2 = diff if d2 is None else np.add(d2, diff, out=d2)
@@ -274,7 +262,7 @@ def grouped_sets(tree: cKDTree, targets: np.ndarray, k: int, workers: int = 1,
         for s in range(0, len(sel_rows), CHUNK):
             rows = sel_rows[s:s + CHUNK]
             cand = cand_all[tiles.tile[rows]]
-            dc2 = _tile_distances(coords, tiles.tile[rows], st[rows])
+            dc2 = _squared_distances(coords, tiles.tile[rows], st[rows])
             mask, unsure = _select(dc2, k)
             mask[unsure] = first_k  # placeholders: the k-d tree answers these below
             target = tiles.order[rows]

@@ -18,12 +18,10 @@ from typing import Callable
 
 import numpy as np
 
-from .setupdate import forest, solve_forest
+from .setupdate import LHS_ELEMENTS, forest, solve_each, solve_forest
 
 #: sets served by more targets than this are solved one at a time (their right-hand sides in chunks)
 MAX_RHS = 64
-#: float64 elements of one batch of systems (left- and right-hand sides) being solved
-LHS_ELEMENTS = 300_000
 #: float64 elements of the right-hand sides of one set solved at once
 RHS_ELEMENTS = 2_000_000
 #: most samples whose pairwise values are tabulated (a (u + p)^2 table)
@@ -115,17 +113,10 @@ class Systems:
 
 def solve_systems(a: np.ndarray, b: np.ndarray, k: int) -> tuple[np.ndarray, int]:
     """Solutions ``(G, K, s)`` of ``a (G, K, K)`` with ``b (G, K, s)``; least squares where singular."""
-    bad = 0
-    try:
-        w = np.linalg.solve(a, b)
-    except np.linalg.LinAlgError:  # an exactly singular set: least squares for it alone
-        w = np.empty(b.shape)
-        for j in range(len(a)):
-            try:
-                w[j] = np.linalg.solve(a[j], b[j])
-            except np.linalg.LinAlgError:
-                w[j] = np.linalg.pinv(a[j], hermitian=True) @ b[j]
-                bad += 1
+    w, singular = solve_each(a, b)
+    bad = int(singular.sum())
+    for j in np.flatnonzero(singular).tolist():  # an exactly singular set: least squares for it alone
+        w[j] = np.linalg.pinv(a[j], hermitian=True) @ b[j]
     off = np.flatnonzero((np.abs(w[:, :k].sum(axis=1) - 1.0) > 1e-6).any(axis=1))
     for j in off.tolist():
         w[j] = np.linalg.pinv(a[j], hermitian=True) @ b[j]

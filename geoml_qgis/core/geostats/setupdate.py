@@ -107,7 +107,7 @@ def forest(sets: np.ndarray, pairs: np.ndarray, seed: int = 0) -> Forest:
 #: roots solved together (bounds the extended right-hand sides held at once)
 ROOT_CHUNK = 1024
 
-#: float64 elements of one batch of systems (left- and right-hand sides) being solved
+#: float64 elements of one batch of systems (left- and right-hand sides) being solved (also :mod:`.setsolve`'s)
 LHS_ELEMENTS = 300_000
 
 
@@ -203,15 +203,9 @@ def _children(systems, f: Forest, kids: np.ndarray, rhs: np.ndarray, order: np.n
     cd[base + 1], ce[base] = base, base + 1
 
 
-def _lu(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Solutions of ``a (G, K, K)`` with ``b (G, K, s)`` and which systems are singular (zeros there).
-
-    With more right-hand sides than rows the inverse is cheaper: LAPACK's triangular solves cost
-    about a third of a factorisation per 16 columns at K = 33, a matrix product far less.
-    """
-    if b.shape[2] > a.shape[1]:
-        inv, bad = _lu(a, np.broadcast_to(np.eye(a.shape[1]), a.shape))
-        return np.matmul(inv, b), bad
+def solve_each(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Solutions of ``a (G, K, K)`` with ``b (G, K, s)`` and which systems are exactly singular
+    (zeros there): one batched solve, system by system only when one of them is singular."""
     try:
         return np.linalg.solve(a, b), np.zeros(len(a), bool)
     except np.linalg.LinAlgError:
@@ -222,6 +216,16 @@ def _lu(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             except np.linalg.LinAlgError:
                 bad[j] = True
         return w, bad
+
+
+def _lu(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`solve_each`, through the inverse where there are more right-hand sides than rows:
+    LAPACK's triangular solves cost about a third of a factorisation per 16 columns at K = 33, a
+    matrix product far less."""
+    if b.shape[2] > a.shape[1]:
+        inv, bad = solve_each(a, np.broadcast_to(np.eye(a.shape[1]), a.shape))
+        return np.matmul(inv, b), bad
+    return solve_each(a, b)
 
 
 def _products(systems, g: np.ndarray, lay: _Layout, values: np.ndarray
