@@ -13,6 +13,7 @@ from qgis.PyQt.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, Q
                                  QHeaderView, QLabel, QPlainTextEdit, QProgressBar, QPushButton,
                                  QTableWidget, QTableWidgetItem, QVBoxLayout)
 
+from ..core.blas import blas_hint
 from . import pip
 from .task import InstallTask
 
@@ -69,6 +70,11 @@ class InstallDialog(QDialog):
         layout = QVBoxLayout(self)
         for widget in (intro, self.table, self.progress, self.log):
             layout.addWidget(widget)
+        hint = blas_hint()  # a system package, not pip's: said here, not installed
+        self.blas_note = QLabel(hint or "")
+        self.blas_note.setWordWrap(True)
+        self.blas_note.setVisible(bool(hint))
+        layout.insertWidget(2, self.blas_note)
         layout.addLayout(buttons)
         self.refresh()
 

@@ -10,8 +10,8 @@ from geoml_qgis.core import threads  # noqa: E402
 
 
 def _blas_threads() -> int | None:
-    """The BLAS threads threadpoolctl sees; None where it finds no BLAS it can control (Debian 13's
-    numpy reaches OpenBLAS through the generic libblas.so.3 name, which threadpoolctl 3.1 does not know)."""
+    """The BLAS threads threadpoolctl sees; None where it finds no BLAS it can control (the reference
+    BLAS, Debian's default without libopenblas0-pthread: one thread anyway, see core.blas)."""
     counts = [info["num_threads"] for info in threadpoolctl.threadpool_info() if info["user_api"] == "blas"]
     return min(counts) if counts else None
 

@@ -113,3 +113,26 @@ def test_value_field_is_chosen_not_fid(algorithm_dialog):
     wrappers["INPUT"].setParameterValue(layer.id(), QgsProcessingContext())
     assert _values(dialog, ["INPUT"])["INPUT"] == layer.id()
     assert _values(dialog, ["FIELD"])["FIELD"] in (None, "")  # the geologist picks zinc, cadmium...
+
+
+def test_reference_blas_hint_is_logged_once_per_session(run_alg, tmp_path, monkeypatch):
+    from qgis.core import QgsProcessingFeedback
+
+    from geoml_qgis.algorithms.common import base
+
+    class Feedback(QgsProcessingFeedback):
+        def __init__(self):
+            super().__init__()
+            self.infos = []
+
+        def pushInfo(self, text):  # noqa: N802 - QGIS API
+            self.infos.append(text)
+
+    monkeypatch.setattr(base, "_blas_noted", False)
+    monkeypatch.setattr(base, "blas_hint", lambda: "numpy uses the system's reference BLAS: install libopenblas0-pthread")
+    runs = []
+    for i in range(2):
+        runs.append(Feedback())
+        run_alg("geoml:desurveyholes", {"COLLARS": str(BOREHOLES / "synthetic_collars.csv"), "CRS": "EPSG:28992",
+                                        "OUTPUT": str(tmp_path / f"traces{i}.gpkg")}, feedback=runs[-1])
+    assert [sum("libopenblas0-pthread" in t for t in fb.infos) for fb in runs] == [1, 0]

@@ -87,3 +87,13 @@ def test_install_task_installs_from_the_index_and_refuses_to_replace_numpy(qgis_
     finally:
         sys.path.remove(str(site))
         sys.modules.pop("text_unidecode", None)
+
+
+@pytest.mark.parametrize("hint", [None, "numpy uses the system's reference BLAS: sudo apt install libopenblas0-pthread"])
+def test_dialog_shows_the_reference_blas_hint_only_when_there_is_one(qgis_app, monkeypatch, hint):
+    from geoml_qgis.installer import dialog
+
+    monkeypatch.setattr(dialog, "blas_hint", lambda: hint)
+    window = dialog.InstallDialog()
+    assert window.blas_note.isVisibleTo(window) == (hint is not None)
+    assert window.blas_note.text() == (hint or "")

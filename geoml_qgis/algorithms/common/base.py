@@ -17,6 +17,7 @@ from typing import Any, Callable
 from qgis.core import QgsProcessingAlgorithm, QgsProcessingFeedback
 from qgis.PyQt.QtCore import QCoreApplication
 
+from ...core.blas import blas_hint
 from ...core.deps import available, require
 from ...core.errors import GeoMLError
 from .choices import OneOf, check_one_of
@@ -44,6 +45,20 @@ GROUPS = {
     "hyperspectral": "Hyperspectral mapping",
     "rastertools": "Raster tools",
 }
+
+
+_blas_noted = False  # the reference-BLAS hint is given once per QGIS session
+
+
+def note_slow_blas(feedback: QgsProcessingFeedback | None) -> None:
+    """Tell the user, once per process, that numpy runs on the slow reference BLAS (Linux)."""
+    global _blas_noted
+    if _blas_noted or feedback is None:
+        return
+    _blas_noted = True
+    hint = blas_hint()
+    if hint:
+        feedback.pushInfo(hint)
 
 
 def progress_callback(feedback: QgsProcessingFeedback | None) -> Callable[[float], bool] | None:
@@ -143,6 +158,7 @@ class GeoMLAlgorithm(QgsProcessingAlgorithm):
         def run(params, ctx, fb):
             for module in self.REQUIRES:
                 require(module, self.DISPLAY_NAME)
+            note_slow_blas(fb)
             return self.execute(self.prepare_parameters(params, ctx, fb), ctx, fb)
 
         return guarded_run(self, parameters, context, feedback, run)
