@@ -11,7 +11,8 @@ are predicted; the others are nodata and cost almost nothing, so the headline fi
 cells per second, with the all-cells rate beside it, labelled. The whole grid keeps fixed costs
 (opening files, the first blocks) small against the work, so the speed-up is the work's. Each run also
 prints the 1-minute load average and its CPU seconds (predicted cells per CPU second tells the work's
-cost on a busy machine). It took 22-47 s on this round's loaded 2-core machine (load 5-8).
+cost on a busy machine). The machine's own 2-process scaling (``_ceiling.py``) is printed beside the
+speed-up. It took 22-47 s on this round's loaded 2-core machine (load 5-8).
 
 Options: ``--device cpu|auto|cuda`` (the networks' torch device, training and prediction;
 default cpu), ``--rows N`` (predict only a 1,000 x N strip through the middle of the grid instead,
@@ -28,6 +29,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _ceiling import ceiling_line
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,6 +89,7 @@ def main() -> None:
               f"(target >= 100,000); all cells incl. nodata {cells / pred_s:,.0f} cells/s; load {load:.1f}; "
               f"{cpu_s:.1f} CPU s ({predicted / cpu_s:,.0f} predicted cells per CPU s)")
     print(f"  2-worker speed-up: {times[1][0] / times[2][0]:.2f}x (target >= 1.7 on quiet cores)")
+    print(ceiling_line())
 
 
 if __name__ == "__main__":

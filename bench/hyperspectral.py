@@ -10,7 +10,8 @@ strip by strip and writing GeoTIFF outputs; its peak resident memory is ru_maxrs
 Reference: SPy's ``spectral_angles`` + argmin needs the whole array in memory, so it runs on
 the 1,000 x 1,000 cube loaded whole (its figure excludes loading; its peak includes the array).
 Targets: CNN >= 0.5 Mpx/s and >= 1/5 of SPy's SAM throughput; our SAM >= SPy's; the 1,000^2 cube
-classified with one worker thread and with two (speed-up printed with the 1-minute load average); peak memory < 1 GB and the
+classified with one worker thread and with two (speed-up printed with the 1-minute load average and
+the machine's own 2-process scaling, ``_ceiling.py``); peak memory < 1 GB and the
 2,000^2 peak within 1.5x of the 1,000^2 peak. Accuracy: the CNN as used (64 internal bands)
 against the same network on every usable sensor band, on the scene's known truth.
 Each run prints its CPU seconds too (pixels per CPU second: the work's cost on a busy machine).
@@ -36,6 +37,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _ceiling import ceiling_line
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -260,6 +262,7 @@ def main() -> None:
         print(f"  {step.upper()} 1,000^2 from disk: 1 worker {one['seconds']:.1f} s ({one['cpu_s']:.1f} CPU s, load "
               f"{one['load']:.1f}), 2 workers {two['seconds']:.1f} s ({two['cpu_s']:.1f} CPU s, load {two['load']:.1f}): "
               f"speed-up {one['seconds'] / two['seconds']:.2f}x")
+    print(ceiling_line())
     parts, one = sam_parts, res["sam1000_w1"]
     rest = one["seconds"] - parts["open_s"] - parts["read_s"] - parts["classify_s"]
     print(f"  SAM 1,000^2 parts, one thread: opening and checking the cube {parts['open_s']:.2f} s (serial, once a run), "

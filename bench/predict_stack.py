@@ -9,7 +9,8 @@ Peak resident memory (ru_maxrss) is printed with the ratio. Target: the 5,000² 
 1.5x of the 2,500² stack's, i.e. memory does not grow with the raster. The 2,500² stack is also
 predicted with one worker thread and with two (``workers``): the speed-up is printed with the 1-minute
 load average and the CPU seconds of each run (target >= 1 Mpx/s for the ensemble with its four outputs,
-speed-up >= 1.7x). The 1-worker run is the same-run reference of the 2-worker one. The parts of the
+speed-up >= 1.7x). The 1-worker run is the same-run reference of the 2-worker one, and the machine's own
+2-process scaling (``_ceiling.py``: compute-bound and memory-bound jobs) is measured beside it. The parts of the
 pipeline are timed apart, one thread each (reading every block; writing the outputs with the final flush),
 so the share that the workers cannot split is visible.
 
@@ -31,6 +32,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _ceiling import ceiling_line
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -137,6 +139,7 @@ def main() -> None:
             print(f"  {n:,}², every core ({os.cpu_count()}): {_line(n, every)}")
             print(f"  2-worker speed-up over 1 worker: {one['seconds'] / two['seconds']:.2f}x (target >= 1.7 on quiet "
                   f"cores); {n * n / two['seconds'] / 1e6:.2f} Mpx/s with 2 workers", flush=True)
+            print(ceiling_line())
             rest = one["seconds"] - part["read_s"] - part["write_s"]
             print(f"  parts of the 1-worker run, one thread each: reading the blocks {part['read_s']:.1f} s, writing the "
                   f"outputs with the final flush {part['write_s']:.1f} s, prediction and the rest {rest:.1f} s; reading "
