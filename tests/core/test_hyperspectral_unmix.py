@@ -134,7 +134,6 @@ def test_tall_cube_strips_end_on_tile_rows_and_flushed_rows_keep_their_values(tm
     """A cube taller than two rows of output tiles: strips end on tile rows, completed rows of tiles are stored
     during the run, and the file holds the per-pixel abundances whatever the strips and workers."""
     from geoml_qgis.core.hyperspectral.cube import Cube
-    from geoml_qgis.core.hyperspectral.stream import tile_strips
     from geoml_qgis.core.io.writer import TILE
 
     names = MINERALS[:3]
@@ -143,7 +142,7 @@ def test_tall_cube_strips_end_on_tile_rows_and_flushed_rows_keep_their_values(tm
     cube = _cube(tmp_path / "tall.bil", x, wl, fw, (600, 6))
     with Cube(cube) as c:
         for max_pixels, rows in ((6 * 100, 64), (6 * 300, TILE), (6 * 600, 2 * TILE), (5, 1)):
-            strips = list(tile_strips(c, max_pixels))
+            strips = list(c.strips(max_pixels))
             assert [s.height for s in strips[:-1]] == [rows] * (len(strips) - 1)
             assert sum(s.height for s in strips) == 600
     library = SpectralLibrary(lib.wavelengths, [lib.spectra[lib.labels.index(n)] for n in names], names)

@@ -20,6 +20,7 @@ from osgeo import gdal
 
 from ..errors import GeoMLError
 from ..io.grid import Grid, Window
+from ..io.writer import TILE
 from . import envi
 
 gdal.UseExceptions()
@@ -180,8 +181,12 @@ class Cube:
         return np.flatnonzero(~self.bad)
 
     def strips(self, max_pixels: int = 65536) -> Iterator[Window]:
-        """Full-width windows of whole rows, about *max_pixels* each, top to bottom."""
+        """Full-width windows of whole rows, about *max_pixels* each (at least one row), top to bottom,
+        ending on an output raster's rows of tiles: a multiple of :data:`~..io.writer.TILE` rows, or the
+        largest power of 2 (which divides it) below, so that each completed row of tiles can be stored
+        while the next strips are computed."""
         rows = max(1, max_pixels // self.width)
+        rows = rows // TILE * TILE if rows >= TILE else 1 << (rows.bit_length() - 1)
         for r in range(0, self.height, rows):
             yield Window(0, r, self.width, min(rows, self.height - r))
 

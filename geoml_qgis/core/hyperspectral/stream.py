@@ -6,7 +6,6 @@ from typing import Callable, Iterator, TypeVar
 import numpy as np
 
 from ..io.blocks import bounded_gdal_cache
-from ..io.grid import Window
 from ..io.writer import TILE, BlockWriter
 from ..progress import ProgressCallback, report
 from ..threads import ordered_map, resolve_workers, single_thread
@@ -29,7 +28,7 @@ def stream_strips(cube: Cube, bands: np.ndarray, compute: Compute, writer: Block
     pixels is checked to hold reflectance (*consequence* completes the warning). The files do not
     depend on the number of workers.
 
-    Strips end on the output's rows of tiles (:func:`tile_strips`); each completed row of tiles is
+    Strips end on the output's rows of tiles (:meth:`Cube.strips`); each completed row of tiles is
     compressed and stored while the workers go on, not all at the end (a serial tail of the run).
     """
     checked = []  # set once the first strip with valid pixels has been looked at
@@ -44,7 +43,7 @@ def stream_strips(cube: Cube, bands: np.ndarray, compute: Compute, writer: Block
 
     report(progress, 0.0)
     with bounded_gdal_cache(), single_thread():
-        for window, (any_valid, notes, block, extra) in ordered_map(work, tile_strips(cube, max_pixels),
+        for window, (any_valid, notes, block, extra) in ordered_map(work, cube.strips(max_pixels),
                                                                     resolve_workers(workers)):
             if any_valid and not checked:
                 checked.append(True)
@@ -58,11 +57,3 @@ def stream_strips(cube: Cube, bands: np.ndarray, compute: Compute, writer: Block
             report(progress, share * (window.row_off + window.height) / cube.height)
             yield extra
 
-
-def tile_strips(cube: Cube, max_pixels: int = 65536) -> Iterator[Window]:
-    """Full-width strips of about *max_pixels* (at least one row), top to bottom, ending on the output's rows of
-    tiles: a multiple of :data:`~..io.writer.TILE` rows, or the largest power of 2 (which divides it) below."""
-    rows = max(1, max_pixels // cube.width)
-    rows = rows // TILE * TILE if rows >= TILE else 1 << (rows.bit_length() - 1)
-    for r in range(0, cube.height, rows):
-        yield Window(0, r, cube.width, min(rows, cube.height - r))
