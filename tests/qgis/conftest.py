@@ -48,6 +48,31 @@ def check_declared(alg_id: str, results: dict) -> dict:
     return results
 
 
+def recording_feedback():
+    """A QgsProcessingFeedback that keeps what an algorithm tells the user: ``infos``, ``warnings``
+    and ``errors`` (lists of the texts, in order); it reports them as usual too."""
+    from qgis.core import QgsProcessingFeedback
+
+    class Recording(QgsProcessingFeedback):
+        def __init__(self):
+            super().__init__()
+            self.infos, self.warnings, self.errors = [], [], []
+
+        def pushInfo(self, text):  # noqa: N802 - QGIS API
+            self.infos.append(text)
+            super().pushInfo(text)
+
+        def pushWarning(self, text):  # noqa: N802 - QGIS API
+            self.warnings.append(text)
+            super().pushWarning(text)
+
+        def reportError(self, error, fatalError=False):  # noqa: N802,N803 - QGIS API
+            self.errors.append(error)
+            super().reportError(error, fatalError)
+
+    return Recording()
+
+
 @pytest.fixture
 def geoml_provider(qgis_app, qgis_processing):
     """The GeoML provider registered in this QgsApplication's Processing registry."""

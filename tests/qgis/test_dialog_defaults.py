@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 
-from .conftest import SAMPLE
+from .conftest import SAMPLE, recording_feedback
 
 MEUSE = SAMPLE / "meuse" / "meuse.gpkg"
 
@@ -42,21 +42,11 @@ def test_aws_settings_are_advanced(qgis_app):
 
 
 def test_model_in_a_temporary_file_is_warned_about(run_alg, tmp_path):
-    from qgis.core import QgsProcessingFeedback
-
-    class Feedback(QgsProcessingFeedback):
-        def __init__(self):
-            super().__init__()
-            self.warnings = []
-
-        def pushWarning(self, text):  # noqa: N802 - QGIS API
-            self.warnings.append(text)
-
     params = {"INPUT": str(MEUSE), "FIELD": "zinc", "OUTPUT_REPORT": str(tmp_path / "v.html")}
-    temporary = Feedback()
+    temporary = recording_feedback()
     res = run_alg("geoml:fitvariogram", {**params, "OUTPUT_MODEL": "TEMPORARY_OUTPUT"}, feedback=temporary)
     assert any("temporary file" in w and res["OUTPUT_MODEL"] in w for w in temporary.warnings), temporary.warnings
-    kept = Feedback()
+    kept = recording_feedback()
     run_alg("geoml:fitvariogram", {**params, "OUTPUT_MODEL": str(tmp_path / "v.json")}, feedback=kept)
     assert not any("temporary file" in w for w in kept.warnings)
 

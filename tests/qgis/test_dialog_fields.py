@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .conftest import SAMPLE
+from .conftest import SAMPLE, recording_feedback
 
 BOREHOLES = SAMPLE / "boreholes"
 
@@ -65,23 +65,13 @@ def test_required_field_without_its_name_stays_empty(algorithm_dialog):
 
 
 def test_run_finds_usual_names_and_says_so(run_alg, tmp_path):
-    from qgis.core import QgsProcessingFeedback
-
     collars = pd.read_csv(BOREHOLES / "synthetic_collars.csv").rename(
         columns={"hole": "HoleID", "x": "Easting", "y": "Northing", "z": "RL", "azimuth": "Azi", "dip": "Dip"})
     collars.insert(0, "fid", range(1, len(collars) + 1))
     path = tmp_path / "collars.csv"
     collars.to_csv(path, index=False)
 
-    class Feedback(QgsProcessingFeedback):
-        def __init__(self):
-            super().__init__()
-            self.infos = []
-
-        def pushInfo(self, text):  # noqa: N802 - QGIS API
-            self.infos.append(text)
-
-    feedback = Feedback()
+    feedback = recording_feedback()
     res = run_alg("geoml:desurveyholes", {"COLLARS": str(path), "CRS": "EPSG:28992",
                                           "OUTPUT": str(tmp_path / "traces.gpkg")}, feedback=feedback)
     assert res["N_HOLES"] == len(collars)
@@ -116,23 +106,13 @@ def test_value_field_is_chosen_not_fid(algorithm_dialog):
 
 
 def test_reference_blas_hint_is_logged_once_per_session(run_alg, tmp_path, monkeypatch):
-    from qgis.core import QgsProcessingFeedback
-
     from geoml_qgis.algorithms.common import base
-
-    class Feedback(QgsProcessingFeedback):
-        def __init__(self):
-            super().__init__()
-            self.infos = []
-
-        def pushInfo(self, text):  # noqa: N802 - QGIS API
-            self.infos.append(text)
 
     monkeypatch.setattr(base, "_blas_noted", False)
     monkeypatch.setattr(base, "blas_hint", lambda: "numpy uses the system's reference BLAS: install libopenblas0-pthread")
     runs = []
     for i in range(2):
-        runs.append(Feedback())
+        runs.append(recording_feedback())
         run_alg("geoml:desurveyholes", {"COLLARS": str(BOREHOLES / "synthetic_collars.csv"), "CRS": "EPSG:28992",
                                         "OUTPUT": str(tmp_path / f"traces{i}.gpkg")}, feedback=runs[-1])
     assert [sum("libopenblas0-pthread" in t for t in fb.infos) for fb in runs] == [1, 0]

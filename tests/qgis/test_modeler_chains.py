@@ -36,21 +36,12 @@ def run_model(run_alg):
     """Run a QgsProcessingModelAlgorithm; returns its results with ``CHILD_RESULTS`` (each child's own
     results dictionary, where QGIS keeps them) checked to hold declared outputs only."""
     import processing
-    from qgis.core import QgsProcessingContext, QgsProcessingException, QgsProcessingFeedback, QgsProject
+    from qgis.core import QgsProcessingContext, QgsProcessingException, QgsProject
 
-    from .conftest import check_declared
+    from .conftest import check_declared, recording_feedback
 
     def _run(model, params):
-        class Feedback(QgsProcessingFeedback):
-            def __init__(self):
-                super().__init__()
-                self.errors = []
-
-            def reportError(self, error, fatalError=False):  # noqa: N802,N803 - QGIS API
-                self.errors.append(error)
-                super().reportError(error, fatalError)
-
-        context, feedback = QgsProcessingContext(), Feedback()
+        context, feedback = QgsProcessingContext(), recording_feedback()
         context.setProject(QgsProject.instance())
         try:
             results = processing.run(model, params, feedback=feedback, context=context)
