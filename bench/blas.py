@@ -24,7 +24,6 @@ import os
 import statistics
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import time
 from pathlib import Path
@@ -34,8 +33,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-LIB = Path("/usr/lib") / (sysconfig.get_config_var("MULTIARCH") or "x86_64-linux-gnu")
-FOLDERS = {"reference": [LIB / "blas", LIB / "lapack"], "openblas": [LIB / "openblas-pthread"]}
+from geoml_qgis.core.blas import DEBIAN_FOLDERS, debian_folders  # noqa: E402
+
+FOLDERS = {family: debian_folders(family) for family in DEBIAN_FOLDERS}
 
 
 def job_kriging() -> Callable[[], None]:
@@ -92,7 +92,7 @@ def measure(name: str, blas: str) -> dict:
 def main(runs: int) -> None:
     present = [b for b, folders in FOLDERS.items() if all(f.is_dir() for f in folders)]
     if len(present) < 2:  # e.g. not Debian, or libblas3 / libopenblas0-pthread not installed
-        print(f"skipped: this bench needs both Debian BLAS layouts under {LIB}; found: {present or 'none'}")
+        print(f"skipped: this bench needs both Debian BLAS layouts {FOLDERS}; found: {present or 'none'}")
         return
     times = {(j, b): [] for j in JOBS for b in present}
     for r in range(runs):

@@ -5,19 +5,23 @@ Debian's numpy (QGIS's on Debian and Ubuntu) links the generic ``libblas.so.3`` 
 brings only the reference (netlib) ones: unoptimised, one thread. With ``libopenblas0-pthread``
 installed they become OpenBLAS, and numpy's matrix products and small LU solves run faster: on the
 reference libraries ordinary kriging takes 1.3x as long, the Spectral Angle Mapper 12-13x and
-k-means with PCA 1.3-2.4x (``bench/blas.py``, Debian 12 and 13). pip's numpy wheels bundle OpenBLAS; QGIS on Windows and
-macOS ships an optimised BLAS too. Only Linux is inspected (``/proc/self/maps``): elsewhere the
-answer is "unknown" and no hint is given.
+k-means with PCA 1.3-2.4x (``bench/blas.py``, Debian 12 and 13). pip's numpy wheels bundle
+OpenBLAS; QGIS on Windows and macOS ships an optimised BLAS too. Only Linux is inspected
+(``/proc/self/maps``): elsewhere the answer is "unknown" and no hint is given.
 """
 from __future__ import annotations
 
 import os
 import re
 import sys
+import sysconfig
+from pathlib import Path
 from typing import Iterable
 
 #: the Debian package that makes ``libblas.so.3`` and ``liblapack.so.3`` OpenBLAS
 OPENBLAS_PACKAGE = "libopenblas0-pthread"
+#: Debian's folders, in its multiarch library folder, of each family's ``libblas.so.3`` / ``liblapack.so.3``
+DEBIAN_FOLDERS = {"reference": ("blas", "lapack"), "openblas": ("openblas-pthread",)}
 
 _LIBRARY = re.compile(r"/(lib(?:open|scipy_open|flexi)?blas|liblapack|libmkl_rt|libblis)[^/]*\.so[^/]*$")
 
@@ -43,12 +47,20 @@ def blas_from_paths(paths: Iterable[str]) -> str:
             found.add("blis")
         elif name == "libflexiblas":
             found.add("flexiblas")
-        elif folder in ("blas", "lapack"):
+        elif folder in DEBIAN_FOLDERS["reference"]:
             found.add("reference")
-    for family in ("reference", "openblas", "mkl", "blis", "flexiblas"):  # the slow one wins: part of the work runs on it
+    # the slow one wins: part of the work runs on it
+    for family in ("reference", "openblas", "mkl", "blis", "flexiblas"):
         if family in found:
             return family
     return "unknown"
+
+
+def debian_folders(family: str) -> list[Path]:
+    """The folders of *family*'s libraries on this Debian system (for ``LD_LIBRARY_PATH``), e.g.
+    ``/usr/lib/x86_64-linux-gnu/blas`` and ``.../lapack`` for ``"reference"``."""
+    lib = Path("/usr/lib") / (sysconfig.get_config_var("MULTIARCH") or "x86_64-linux-gnu")
+    return [lib / folder for folder in DEBIAN_FOLDERS[family]]
 
 
 def numpy_blas(maps: str = "/proc/self/maps") -> str:
